@@ -1,0 +1,1 @@
+"""migrator: move a legacy blog into SQLite."""

@@ -1,0 +1,86 @@
+"""The exception hierarchy of migrator.
+
+Every error the library raises derives from :class:`MigratorError`, so the command
+line can map outcomes to exit codes in one place. Page-level failures (``FetchError``,
+``RobotsDisallowed``, ``ExtractError``) never stop a run: the pipeline records them in
+the ``errors`` table and goes on. Run-level failures (``ConfigError``, ``StoreError``,
+``RunAborted``) end the run.
+
+    MigratorError
+    ├── ConfigError          bad config file, key, value, start URL   (config.py, cli.py)
+    ├── FetchError           one URL could not be fetched              (fetch.py)
+    │   └── RobotsDisallowed robots.txt forbids the URL                (fetch.py)
+    ├── ExtractError         one page could not be turned into a Page  (extract/)
+    ├── StoreError           the database cannot be opened or written  (load.py)
+    │   └── StoreLocked      another run or sync holds the database    (load.py)
+    └── RunAborted           a guard stopped the run on purpose        (pipeline.py)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "ExtractError",
+    "FetchError",
+    "MigratorError",
+    "RobotsDisallowed",
+    "RunAborted",
+    "StoreError",
+    "StoreLocked",
+]
+
+
+class MigratorError(Exception):
+    """Base class of every error migrator raises on purpose."""
+
+
+class ConfigError(MigratorError):
+    """Raised by ``config.load_config`` and the CLI for a bad file, key, value or URL."""
+
+
+class FetchError(MigratorError):
+    """Raised by ``fetch.Fetcher`` when one URL cannot be fetched.
+
+    Attributes:
+        url: the URL that failed.
+        status: the HTTP status of the last answer, or ``None`` for a transport error.
+        reason: a short machine-friendly reason (``http_404``, ``timeout``, ``too_large``…).
+        attempts: how many requests were made.
+    """
+
+    def __init__(
+        self, url: str, reason: str, *, status: int | None = None, attempts: int = 1
+    ) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+        self.status = status
+        self.attempts = attempts
+
+
+class RobotsDisallowed(FetchError):  # noqa: N818 - the name states the fact, as the style guide asks
+    """Raised by ``fetch.Fetcher`` when robots.txt forbids fetching the URL."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, "robots_disallowed")
+
+
+class ExtractError(MigratorError):
+    """Raised by ``extract.extract_page`` when a page cannot be turned into a record."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"{url}: {reason}")
+        self.url = url
+        self.reason = reason
+
+
+class StoreError(MigratorError):
+    """Raised by ``load.Store`` when the database cannot be opened, upgraded or written."""
+
+
+class StoreLocked(StoreError):  # noqa: N818 - reads as a state, like RobotsDisallowed
+    """Raised by ``load.Store`` when another run or sync already holds the database."""
+
+
+class RunAborted(MigratorError):  # noqa: N818 - a state, see above
+    """Raised by ``pipeline`` when a guard (e.g. mass removal) stops a run on purpose."""

@@ -1,0 +1,235 @@
+"""The records that cross stage boundaries: ``RawPage`` (fetch → extract, load) and
+``Page`` (extract → load, export), with their parts.
+
+Models are frozen, slotted dataclasses holding plain values only: no HTTP response,
+parser node or database row ever lives here. ``Page.to_record()`` renders the JSON
+record of ``CONTRACT.md``; nothing else decides that shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+__all__ = [
+    "Crumb",
+    "Discovered",
+    "FieldSource",
+    "Image",
+    "Page",
+    "PageType",
+    "RawPage",
+    "Section",
+    "SidebarLink",
+    "iso",
+    "record_hash",
+]
+
+PageType = Literal["post", "page", "listing", "other"]
+FieldSource = Literal["config", "jsonld", "microdata", "rdfa", "meta", "heuristic", "trafilatura"]
+
+
+def iso(value: date | datetime | None) -> str | None:
+    """Render a date or an aware datetime as ISO 8601, or ``None``."""
+    return None if value is None else value.isoformat()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawPage:
+    """One HTTP answer as fetched, kept verbatim so extraction can re-run offline.
+
+    Attributes:
+        url: the final URL after redirects (normalized by ``urls.canonical_url``).
+        requested_url: the URL that was asked for.
+        status: the HTTP status of the final answer.
+        headers: response headers, lower-cased names, in order.
+        body: the raw (decompressed) body bytes.
+        fetched_at: when the answer arrived (aware, UTC).
+        redirects: every URL passed through before ``url``, in order.
+        elapsed_ms: time from the first request to the last body byte.
+    """
+
+    url: str
+    requested_url: str
+    status: int
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+    fetched_at: datetime
+    redirects: tuple[str, ...] = ()
+    elapsed_ms: float = 0.0
+
+    def header(self, name: str) -> str | None:
+        """Return the first header called ``name`` (case-insensitive), or ``None``."""
+        wanted = name.lower()
+        for key, value in self.headers:
+            if key == wanted:
+                return value
+        return None
+
+    @property
+    def content_type(self) -> str | None:
+        """The media type of the body without parameters, lower-cased."""
+        value = self.header("content-type")
+        return value.split(";", 1)[0].strip().lower() if value else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Discovered:
+    """A URL found by discovery, with how it was found.
+
+    Attributes:
+        url: canonical absolute URL.
+        via: how it was found: ``start``, ``robots``, ``sitemap``, ``feed`` or ``link``.
+        referrer: the sitemap, feed or page that listed it (``None`` for ``start``).
+        depth: link hops from a start URL or sitemap entry (0 for those).
+        lastmod: the sitemap's ``<lastmod>`` as given (ISO 8601), if any.
+    """
+
+    url: str
+    via: Literal["start", "robots", "sitemap", "feed", "link"]
+    referrer: str | None = None
+    depth: int = 0
+    lastmod: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Crumb:
+    """One breadcrumb in display order; ``url`` is ``None`` when the crumb is unlinked."""
+
+    label: str
+    url: str | None = None
+    current: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Section:
+    """One heading of the article body with its own content (up to the next heading).
+
+    ``parent`` is the index (in ``Page.sections``) of the enclosing section of a lower
+    level, or ``None`` for a top-level section.
+    """
+
+    level: int
+    heading: str
+    text: str
+    anchor: str | None = None
+    html: str = ""
+    markdown: str = ""
+    parent: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SidebarLink:
+    """A link to another post listed in a widget ("You may also like", "Recent posts"…)."""
+
+    group: str
+    label: str
+    url: str
+    date: date | datetime | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Image:
+    """An image the body uses: absolute URL and alt text."""
+
+    src: str
+    alt: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Page:
+    """The single extracted record of one page (see ``CONTRACT.md``).
+
+    ``url`` is the final URL after redirects, ``source_url`` the URL that was requested,
+    ``canonical_url`` the page's ``rel=canonical`` when in scope, else ``url``.
+    ``sources`` records which layer gave each field (``title`` → ``jsonld`` …).
+    """
+
+    url: str
+    source_url: str
+    canonical_url: str
+    title: str | None = None
+    published: date | datetime | None = None
+    updated: date | datetime | None = None
+    author: str | None = None
+    language: str | None = None
+    description: str | None = None
+    page_type: PageType = "other"
+    breadcrumbs: tuple[Crumb, ...] = ()
+    sections: tuple[Section, ...] = ()
+    sidebar_links: tuple[SidebarLink, ...] = ()
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
+    body_html: str = ""
+    body_markdown: str = ""
+    body_text: str = ""
+    links: tuple[str, ...] = ()  # every absolute http(s) link in the page, for discovery
+    encoding: str | None = None
+    sources: tuple[tuple[str, str], ...] = ()
+    extractor_version: str = ""
+    content_hash: str = field(default="")
+
+    def to_record(self, *, explain: bool = False) -> dict[str, Any]:
+        """Render the JSON record of ``CONTRACT.md`` (``explain`` adds field sources)."""
+        record: dict[str, Any] = {
+            "url": self.url,
+            "canonical_url": self.canonical_url,
+            "source_url": self.source_url,
+            "page_type": self.page_type,
+            "title": self.title,
+            "published": iso(self.published),
+            "updated": iso(self.updated),
+            "author": self.author,
+            "language": self.language,
+            "description": self.description,
+            "breadcrumbs": [
+                {"label": c.label, "url": c.url, "current": c.current} for c in self.breadcrumbs
+            ],
+            "sections": [
+                {
+                    "level": s.level,
+                    "heading": s.heading,
+                    "anchor": s.anchor,
+                    "parent": s.parent,
+                    "text": s.text,
+                    "html": s.html,
+                    "markdown": s.markdown,
+                }
+                for s in self.sections
+            ],
+            "sidebar_links": [
+                {"group": s.group, "label": s.label, "url": s.url, "date": iso(s.date)}
+                for s in self.sidebar_links
+            ],
+            "tags": list(self.tags),
+            "categories": list(self.categories),
+            "images": [{"src": i.src, "alt": i.alt} for i in self.images],
+            "body_markdown": self.body_markdown,
+            "body_html": self.body_html,
+            "body_text": self.body_text,
+            "encoding": self.encoding,
+            "content_hash": self.content_hash,
+            "extractor_version": self.extractor_version,
+        }
+        if explain:
+            record["sources"] = dict(self.sources)
+        return record
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    """Hash of a record's content fields: stable across runs, blind to bookkeeping.
+
+    Change detection compares this, not the raw bytes: ads, nonces and timestamps in
+    the HTML change on every fetch without changing the post.
+    """
+    content = {
+        k: v
+        for k, v in record.items()
+        if k not in {"content_hash", "extractor_version", "sources", "source_url", "encoding"}
+    }
+    blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
