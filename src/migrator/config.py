@@ -143,6 +143,19 @@ class Config:
         """Return a copy with some sections (or ``path``) replaced."""
         return dataclasses.replace(self, **sections)
 
+    def with_fetch(self, **changes: Any) -> Config:
+        """Return a copy with some ``[fetch]`` values replaced (``None`` keeps a value).
+
+        Raises:
+            ConfigError: a value is out of range, as it would be in the file.
+        """
+        changes = {k: v for k, v in changes.items() if v is not None}
+        if not changes:
+            return self
+        config = dataclasses.replace(self, fetch=dataclasses.replace(self.fetch, **changes))
+        _validate(config, "command line")
+        return config
+
 
 def load_config(path: str | Path | None) -> Config:
     """Read a TOML config file into a validated :class:`Config`.

@@ -1,0 +1,41 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11+, pip and make:
+#   make demo   create the environment, serve the demo blog, migrate it into data/demo.db
+#   make test   create the environment, run the whole test suite
+PYTHON ?= python3
+VENV   := .venv
+UV     := $(VENV)/bin/uv
+RUN    := $(UV) run --frozen
+
+.PHONY: env demo test lint typecheck bench bench-fetch clean
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet "uv>=0.5"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --inexact --python $(VENV)/bin/python
+	touch $@
+
+env: $(VENV)/.synced
+
+demo: env
+	$(RUN) migrator demo
+
+test: env
+	$(RUN) ruff check src tests benchmarks
+	$(RUN) ruff format --check src tests benchmarks
+	$(RUN) mypy
+	$(RUN) pytest
+
+lint: env
+	$(RUN) ruff format src tests benchmarks
+	$(RUN) ruff check --fix src tests benchmarks
+
+typecheck: env
+	$(RUN) mypy
+
+bench: env
+	$(RUN) python benchmarks/compare.py
+
+clean:
+	rm -rf $(VENV) data/*.db data/*.db-wal data/*.db-shm .pytest_cache .mypy_cache .ruff_cache

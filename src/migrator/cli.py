@@ -1,0 +1,355 @@
+"""The ``migrator`` command line: parse arguments, call one library function, render.
+
+Exit status: 0 ok; 1 error or failed run; 2 usage or configuration error (bad URL,
+unknown config key, unreachable host, unwritable database); 3 finished with more page
+failures than ``--max-failures``; 4 a sync stopped by the mass-removal guard; 5 the
+database is in use by another run. Errors print one line on stderr, never a
+traceback (``-vv`` shows it).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from migrator import __version__
+from migrator.config import Config, load_config
+from migrator.errors import ConfigError, MigratorError, RunAborted, StoreError, StoreLocked
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_FAILURES, EXIT_GUARD, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
+DEFAULT_DB = "data/migration.db"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def common_options(func: F) -> F:
+    """The options every command shares: config, verbosity, JSON output."""
+
+    @click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        envvar="MIGRATOR_CONFIG",
+        help="Site config (TOML). Env: MIGRATOR_CONFIG.",
+    )
+    @click.option("-v", "--verbose", count=True, help="More log output (-vv: debug, HTTP).")
+    @click.option("-q", "--quiet", is_flag=True, help="Errors only.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, verbose: int, quiet: bool, **kwargs: Any) -> Any:
+        from migrator.log import setup_logging
+
+        verbosity = -1 if quiet else verbose
+        setup_logging(verbosity)
+        ctx = click.get_current_context()
+        ctx.meta["verbosity"] = verbosity
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def db_option(func: F) -> F:
+    """``--db PATH``: default from the config, else data/migration.db."""
+    return click.option(
+        "--db",
+        "db_path",
+        type=click.Path(dir_okay=False),
+        envvar="MIGRATOR_DB",
+        help=f"Migration database. Env: MIGRATOR_DB. Default: config load.db or {DEFAULT_DB}.",
+    )(func)
+
+
+def _fail(message: str, code: int) -> None:
+    """Print one line on stderr and exit with ``code``."""
+    click.echo(f"migrator: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Map library errors to exit codes with a one-line message."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except StoreLocked as exc:
+            _fail(str(exc), EXIT_LOCKED)
+        except RunAborted as exc:
+            _fail(f"stopped: {exc}", EXIT_GUARD)
+        except (ConfigError, StoreError) as exc:
+            _fail(str(exc), EXIT_USAGE)
+        except MigratorError as exc:
+            _fail(str(exc), EXIT_ERROR)
+        except KeyboardInterrupt:
+            _fail("interrupted; run again to resume", EXIT_ERROR)
+        except Exception as exc:
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None and ctx.meta.get("verbosity", 0) >= 2:
+                raise
+            _fail(
+                f"internal error: {type(exc).__name__}: {exc} (run with -vv for details)",
+                EXIT_ERROR,
+            )
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _config(config_path: str | None, **fetch_overrides: Any) -> Config:
+    return load_config(config_path).with_fetch(**fetch_overrides)
+
+
+def _db_path(db_path: str | None, config: Config) -> str:
+    return db_path or (config.load.db if config.path else DEFAULT_DB)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="migrator")
+def cli() -> None:
+    """Move a legacy blog into SQLite: fetch, extract, load, re-sync, export."""
+
+
+def _run_crawl(
+    mode: str,
+    start: str | None,
+    config: Config,
+    db_path: str,
+    *,
+    max_failures: int | None,
+    as_json: bool,
+) -> None:
+    from migrator.load import Store
+    from migrator.pipeline import run
+    from migrator.progress import live_progress, render_summary
+
+    ctx = click.get_current_context()
+    with Store.open(db_path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
+        report = run(config, store, mode=mode, start=start, progress=cb)  # type: ignore[arg-type]
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), default=str))
+    elif ctx.meta["verbosity"] >= 0:
+        render_summary(report)
+    limit = max_failures if max_failures is not None else -1
+    if limit >= 0 and report.counts.get("failed", 0) > limit:
+        sys.exit(EXIT_FAILURES)
+
+
+def crawl_options(func: F) -> F:
+    """Options of the crawling commands (run, fetch)."""
+    func = click.option("--concurrency", type=int, help="Concurrent requests per host.")(func)
+    return click.option("--delay", type=float, help="Seconds between requests to one host.")(func)
+
+
+def report_options(func: F) -> F:
+    """Options of every command that produces a run report."""
+    func = click.option(
+        "--max-failures",
+        type=int,
+        default=None,
+        help="Exit with status 3 when more pages than this failed.",
+    )(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")(func)
+
+
+@cli.command("run")
+@click.argument("start", required=False)
+@common_options
+@db_option
+@crawl_options
+@report_options
+@handle_errors
+def run_command(
+    start: str | None,
+    config_path: str | None,
+    db_path: str | None,
+    concurrency: int | None,
+    delay: float | None,
+    max_failures: int | None,
+    as_json: bool,
+) -> None:
+    """Fetch, extract and load a site. START is a site root or sitemap URL."""
+    config = _config(config_path, concurrency=concurrency, delay=delay)
+    _run_crawl(
+        "run", start, config, _db_path(db_path, config), max_failures=max_failures, as_json=as_json
+    )
+
+
+@cli.command("fetch")
+@click.argument("start", required=False)
+@common_options
+@db_option
+@crawl_options
+@report_options
+@handle_errors
+def fetch_command(
+    start: str | None,
+    config_path: str | None,
+    db_path: str | None,
+    concurrency: int | None,
+    delay: float | None,
+    max_failures: int | None,
+    as_json: bool,
+) -> None:
+    """Download a site's pages into the database without extracting them."""
+    config = _config(config_path, concurrency=concurrency, delay=delay)
+    _run_crawl(
+        "fetch",
+        start,
+        config,
+        _db_path(db_path, config),
+        max_failures=max_failures,
+        as_json=as_json,
+    )
+
+
+@cli.command("sync")
+@common_options
+@db_option
+@crawl_options
+@report_options
+@handle_errors
+def sync_command(
+    config_path: str | None,
+    db_path: str | None,
+    concurrency: int | None,
+    delay: float | None,
+    max_failures: int | None,
+    as_json: bool,
+) -> None:
+    """Re-sync an existing migration: conditional re-fetch, new and removed pages."""
+    config = _config(config_path, concurrency=concurrency, delay=delay)
+    path = _db_path(db_path, config)
+    if not Path(path).exists():
+        raise ConfigError(f"no migration database at {path}: run 'migrator run' first")
+    _run_crawl("sync", None, config, path, max_failures=max_failures, as_json=as_json)
+
+
+@cli.command("extract")
+@common_options
+@db_option
+@report_options
+@handle_errors
+def extract_command(
+    config_path: str | None, db_path: str | None, max_failures: int | None, as_json: bool
+) -> None:
+    """Re-extract every stored raw page offline, rewriting only what changed."""
+    from migrator.load import Store
+    from migrator.pipeline import extract
+    from migrator.progress import live_progress, render_summary
+
+    config = _config(config_path)
+    path = _db_path(db_path, config)
+    if not Path(path).exists():
+        raise ConfigError(f"no migration database at {path}")
+    ctx = click.get_current_context()
+    with Store.open(path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
+        report = extract(config, store, progress=cb)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), default=str))
+    elif ctx.meta["verbosity"] >= 0:
+        render_summary(report)
+    if max_failures is not None and report.counts.get("failed", 0) > max_failures:
+        sys.exit(EXIT_FAILURES)
+
+
+@cli.command("parse")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--url", help="The page's original address (for resolving relative links).")
+@click.option("--explain", is_flag=True, help="Add which layer gave each field.")
+@common_options
+@handle_errors
+def parse_command(file: str, url: str | None, explain: bool, config_path: str | None) -> None:
+    """Extract one HTML FILE and print its record as JSON on stdout."""
+    from migrator.extract import extract_page
+    from migrator.models import RawPage
+    from migrator.urls import canonical_url, is_http_url
+
+    config = _config(config_path)
+    if url is not None and not is_http_url(url):
+        raise ConfigError(f"--url must be an absolute http(s) URL: {url}")
+    try:
+        body = Path(file).read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {file}: {exc.strerror or exc}") from exc
+    address = canonical_url(url) if url else f"http://localhost/{Path(file).name}"
+    raw = RawPage(
+        url=address,
+        requested_url=address,
+        status=200,
+        headers=(("content-type", "text/html"),),
+        body=body,
+        fetched_at=datetime.now(UTC),
+    )
+    page = extract_page(raw, config.extract)
+    click.echo(json.dumps(page.to_record(explain=explain), ensure_ascii=False, indent=2))
+
+
+@cli.command("demo")
+@click.option(
+    "--db",
+    "db_path",
+    default="data/demo.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Where to write the demo database.",
+)
+@click.option(
+    "--site",
+    type=click.Path(file_okay=False, exists=True),
+    help="The site folder to serve (default: the bundled demo blog).",
+)
+@common_options
+@handle_errors
+def demo_command(db_path: str, site: str | None, config_path: str | None) -> None:
+    """Serve the bundled demo blog on 127.0.0.1 and migrate it into data/demo.db."""
+    from migrator.demo import demo_site_dir, serve_site
+    from migrator.load import Store
+    from migrator.pipeline import run
+    from migrator.progress import live_progress, render_summary
+
+    root = Path(site) if site else demo_site_dir()
+    if not (root / "index.html").is_file():
+        raise ConfigError(f"no demo site at {root}")
+    config = _config(config_path)
+    # A polite crawler on someone else's server; on our own loopback server, no delay.
+    config = config.with_fetch(delay=0.0, concurrency=8)
+    for suffix in ("", "-wal", "-shm"):
+        Path(db_path + suffix).unlink(missing_ok=True)
+    ctx = click.get_current_context()
+    with serve_site(root) as server:
+        click.echo(f"serving the demo blog at {server.base_url}/", err=True)
+        with Store.open(db_path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
+            report = run(config, store, mode="run", start=server.base_url + "/", progress=cb)
+    render_summary(report, stream=sys.stdout)
+    _print_demo_queries(db_path)
+
+
+_DEMO_QUERY = """\
+SELECT b.label AS category, count(*) AS posts
+FROM pages p JOIN breadcrumbs b ON b.page_id = p.id AND b.position = 2
+WHERE p.page_type = 'post'
+GROUP BY b.label ORDER BY posts DESC"""
+
+
+def _print_demo_queries(db_path: str) -> None:
+    import sqlite3
+
+    click.echo(f"\nExample query (sqlite3 {db_path}):\n\n{_DEMO_QUERY};\n")
+    with sqlite3.connect(db_path) as conn:
+        for category, posts in conn.execute(_DEMO_QUERY):
+            click.echo(f"  {category:<20} {posts}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    cli(prog_name="migrator")

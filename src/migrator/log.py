@@ -1,0 +1,49 @@
+"""Logging set-up for the command line: structlog to stderr, human-readable on a
+terminal and JSON lines otherwise. The library only ever calls
+``structlog.get_logger()``; nothing but the CLI configures logging, and stdout is
+left to data.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+__all__ = ["setup_logging"]
+
+
+def setup_logging(verbosity: int = 0, *, json_lines: bool | None = None) -> None:
+    """Configure structlog and the standard logging module.
+
+    Args:
+        verbosity: -1 quiet (errors only), 0 warnings and run events, 1 info, 2 debug
+            including httpx's request lines.
+        json_lines: force JSON lines (``True``) or console rendering (``False``);
+            ``None`` picks console on a terminal, JSON otherwise.
+    """
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    if json_lines is None:
+        json_lines = not sys.stderr.isatty()
+    renderer: structlog.types.Processor = (
+        structlog.processors.JSONRenderer()
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, force=True)
+    # httpx logs every request at INFO: only at -vv.
+    logging.getLogger("httpx").setLevel(logging.INFO if verbosity >= 2 else logging.WARNING)
+    logging.getLogger("trafilatura").setLevel(logging.ERROR)
+    logging.getLogger("htmldate").setLevel(logging.ERROR)

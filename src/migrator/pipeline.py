@@ -1,0 +1,568 @@
+"""The one place that knows every stage: discover → fetch → extract → load.
+
+``run()`` drives a crawl (``mode="run"``, ``"fetch"`` or ``"sync"``) and ``extract()``
+re-runs extraction over the stored raw pages. The stages overlap: fetch coroutines
+share one event loop, extraction runs in worker processes (CPU-bound, so both cores
+stay busy), and one writer groups many pages per transaction while keeping each page
+atomic. Every queue is bounded and the frontier lives in SQLite, so memory does not
+grow with the site and a killed run resumes where it stopped. Page-level failures are
+recorded and counted, never raised; run-level failures raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import multiprocessing
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+from urllib.parse import urlsplit
+
+import structlog
+
+from migrator.config import Config, ExtractConfig
+from migrator.discover import discover_start
+from migrator.errors import ConfigError, ExtractError, FetchError, RunAborted
+from migrator.extract import extract_page
+from migrator.fetch import Fetcher
+from migrator.load import CrawlItem, Store
+from migrator.models import Discovered, Page, RawPage
+from migrator.scope import Scope
+from migrator.urls import canonical_url, is_http_url
+
+__all__ = ["Mode", "ProgressCallback", "RunReport", "config_hash", "extract", "run"]
+
+log = structlog.get_logger()
+
+Mode = Literal["run", "fetch", "sync"]
+ProgressCallback = Callable[[Counter[str]], None]
+
+_BATCH_PAGES = 64  # pages per write transaction: amortizes the commit, keeps latency low
+_FEED_BATCH = 64  # URLs claimed from the frontier at a time
+_REMOVED_STATUSES = frozenset({404, 410})
+_LOG_FAILURES = 20  # failures kept in the report for the summary
+
+
+@dataclass(slots=True, kw_only=True)
+class RunReport:
+    """What a run did: counts by outcome, timing, and the first failures."""
+
+    run_id: int
+    mode: str
+    db_path: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    status: Literal["ok", "failed", "aborted"] = "ok"
+    counts: Counter[str] = field(default_factory=Counter)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    message: str | None = None
+
+    @property
+    def elapsed_s(self) -> float:
+        """Wall-clock seconds of the run."""
+        end = self.finished_at or datetime.now(UTC)
+        return (end - self.started_at).total_seconds()
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-friendly view for ``--json`` output."""
+        data = asdict(self)
+        data["started_at"] = self.started_at.isoformat()
+        data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
+        data["counts"] = dict(self.counts)
+        data["elapsed_s"] = round(self.elapsed_s, 3)
+        return data
+
+
+def config_hash(config: Config) -> str:
+    """A short stable hash of the effective configuration, stored with each run."""
+    blob = json.dumps(asdict(config), sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- workers
+
+
+_worker_rules: ExtractConfig | None = None
+
+
+def _init_worker(rules: ExtractConfig) -> None:
+    global _worker_rules  # noqa: PLW0603 - one immutable value per worker process
+    _worker_rules = rules
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(40),  # errors only in workers
+        logger_factory=structlog.PrintLoggerFactory(file=__import__("sys").stderr),
+    )
+
+
+def _extract_in_worker(raw: RawPage) -> Page:
+    assert _worker_rules is not None  # set by _init_worker
+    return extract_page(raw, _worker_rules)
+
+
+def _make_pool(rules: ExtractConfig) -> Executor:
+    workers = rules.workers or os.cpu_count() or 1
+    # forkserver: forking a process that runs an event loop and threads is unsafe.
+    ctx = multiprocessing.get_context("forkserver")
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(rules,)
+    )
+
+
+# --------------------------------------------------------------------------- messages
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Fetched:
+    item: CrawlItem
+    raw: RawPage
+    page: Page | None = None
+    error: ExtractError | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Failed:
+    item: CrawlItem
+    error: FetchError
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _NotModified:
+    item: CrawlItem
+    fetched_at: datetime
+
+
+_Outcome = _Fetched | _Failed | _NotModified
+
+
+# --------------------------------------------------------------------------- crawl
+
+
+class _Crawl:
+    """One crawl: the tasks of the stages and the bookkeeping that ends it."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        report: RunReport,
+        *,
+        mode: Mode,
+        pool: Executor | None,
+        progress: ProgressCallback | None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.report = report
+        self.mode = mode
+        self.pool = pool
+        self.progress = progress
+        self.counts = report.counts
+        workers = max(1, config.fetch.concurrency) * 4
+        self.fetch_workers = workers
+        self.fetch_q: asyncio.Queue[CrawlItem | None] = asyncio.Queue(maxsize=workers * 2)
+        self.write_q: asyncio.Queue[_Outcome] = asyncio.Queue(maxsize=_BATCH_PAGES * 4)
+        in_flight = (config.extract.workers or os.cpu_count() or 1) * 4
+        self.extract_slots = asyncio.Semaphore(in_flight)
+        self.outstanding = 0  # claimed from the frontier, not yet written
+        self.wake = asyncio.Event()
+        self.removal_candidates: list[str] = []
+        self.scope: Scope | None = None
+
+    async def crawl(self, starts: Sequence[str], scope: Scope, fetcher: Fetcher) -> None:
+        self.scope = scope
+        for start in starts:
+            await self._seed(start, fetcher)
+        tasks = [asyncio.create_task(self._feed(), name="feed")]
+        tasks += [
+            asyncio.create_task(self._fetch_worker(fetcher), name=f"fetch-{i}")
+            for i in range(self.fetch_workers)
+        ]
+        writer = asyncio.create_task(self._writer(), name="writer")
+        try:
+            await asyncio.gather(*tasks)
+            await self.write_q.join()
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+            for task in tasks:
+                task.cancel()
+
+    async def _seed(self, start: str, fetcher: Fetcher) -> None:
+        batch: list[Discovered] = []
+        assert self.scope is not None
+        async for found in discover_start(fetcher, start):
+            if self.scope.allows(found.url):
+                batch.append(found)
+            if len(batch) >= 500:
+                self.counts["discovered"] += self.store.add_urls(batch)
+                batch.clear()
+        self.counts["discovered"] += self.store.add_urls(batch)
+
+    async def _feed(self) -> None:
+        """Move URLs from the on-disk frontier to the fetchers; end when all is done."""
+        while True:
+            room = self.fetch_q.maxsize - self.fetch_q.qsize()
+            items = self.store.claim(min(room, _FEED_BATCH)) if room > 0 else []
+            if items:
+                self.outstanding += len(items)
+                for item in items:
+                    await self.fetch_q.put(item)
+                continue
+            if self.outstanding == 0 and self.fetch_q.empty():
+                for _ in range(self.fetch_workers):
+                    await self.fetch_q.put(None)
+                return
+            self.wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=0.5)
+
+    async def _fetch_worker(self, fetcher: Fetcher) -> None:
+        while (item := await self.fetch_q.get()) is not None:
+            outcome = await self._fetch_one(item, fetcher)
+            if isinstance(outcome, _Fetched) and outcome.page is None and outcome.error is None:
+                await self.extract_slots.acquire()
+                asyncio.create_task(self._extract(outcome))  # noqa: RUF006 - joined via write_q
+            else:
+                await self.write_q.put(outcome)
+
+    async def _fetch_one(self, item: CrawlItem, fetcher: Fetcher) -> _Outcome:
+        conditional = self.mode == "sync"
+        try:
+            raw = await fetcher.fetch(
+                item.url,
+                etag=item.etag if conditional else None,
+                last_modified=item.last_modified if conditional else None,
+            )
+        except FetchError as exc:
+            return _Failed(item=item, error=exc)
+        except Exception as exc:
+            log.exception("fetch_crashed", url=item.url)
+            return _Failed(item=item, error=FetchError(item.url, f"internal: {exc!r}"))
+        if raw.status == 304:
+            return _NotModified(item=item, fetched_at=raw.fetched_at)
+        if raw.status >= 300:
+            return _Failed(
+                item=item, error=FetchError(item.url, f"http_{raw.status}", status=raw.status)
+            )
+        return _Fetched(item=item, raw=raw)
+
+    async def _extract(self, fetched: _Fetched) -> None:
+        try:
+            if self.mode == "fetch":
+                outcome = fetched
+            else:
+                try:
+                    page = await _run_extract(self.pool, fetched.raw, self.config.extract)
+                    outcome = _Fetched(item=fetched.item, raw=fetched.raw, page=page)
+                except ExtractError as exc:
+                    outcome = _Fetched(item=fetched.item, raw=fetched.raw, error=exc)
+                except Exception as exc:
+                    log.exception("extract_crashed", url=fetched.raw.url)
+                    error = ExtractError(fetched.raw.url, f"internal: {exc!r}")
+                    outcome = _Fetched(item=fetched.item, raw=fetched.raw, error=error)
+            await self.write_q.put(outcome)
+        finally:
+            self.extract_slots.release()
+
+    async def _writer(self) -> None:
+        while True:
+            batch = [await self.write_q.get()]
+            while len(batch) < _BATCH_PAGES:
+                try:
+                    batch.append(self.write_q.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            try:
+                with self.store.transaction():
+                    for outcome in batch:
+                        self._write(outcome)
+            finally:
+                for _ in batch:
+                    self.write_q.task_done()
+                self.outstanding -= len(batch)
+                self.wake.set()
+                if self.progress is not None:
+                    self.progress(self.counts)
+
+    def _write(self, outcome: _Outcome) -> None:
+        counts = self.counts
+        url = outcome.item.url
+        if isinstance(outcome, _NotModified):
+            self.store.save_not_modified(url, outcome.fetched_at)
+            counts["not_modified"] += 1
+            counts["unchanged"] += 1
+            return
+        if isinstance(outcome, _Failed):
+            error = outcome.error
+            status = error.status
+            if self.mode == "sync" and status in _REMOVED_STATUSES:
+                self.removal_candidates.append(url)
+            self.store.save_failure(
+                url, stage="fetch", reason=error.reason, status=status, attempts=error.attempts
+            )
+            counts["failed"] += 1
+            self._remember_failure(url, error.reason)
+            log.warning("page_failed", url=url, stage="fetch", reason=error.reason, status=status)
+            return
+        raw = outcome.raw
+        counts["fetched"] += 1
+        page = outcome.page
+        self.store.save_fetch(url, raw, page_type=page.page_type if page else None)
+        if outcome.error is not None:
+            self.store.save_failure(
+                raw.url, stage="extract", reason=outcome.error.reason, status=raw.status, attempts=1
+            )
+            counts["failed"] += 1
+            self._remember_failure(raw.url, outcome.error.reason)
+            log.warning("page_failed", url=raw.url, stage="extract", reason=outcome.error.reason)
+            return
+        if page is None:  # fetch-only mode: links are found when extract runs
+            return
+        self._follow(page, outcome.item)
+        if page.page_type == "listing":
+            self.store.save_listing(page.url, page.page_type)
+            counts["listings"] += 1
+            return
+        counts[self.store.save_page(page, raw_url=url)] += 1
+
+    def _follow(self, page: Page, item: CrawlItem) -> None:
+        if not self.config.scope.follow_links:
+            return
+        assert self.scope is not None
+        depth = item.depth + 1
+        found = [
+            Discovered(url=link, via="link", referrer=page.url, depth=depth)
+            for link in page.links
+            if self.scope.allows(link) and self.scope.admit(link, depth)
+        ]
+        if found:
+            self.counts["discovered"] += self.store.add_urls(found)
+
+    def _remember_failure(self, url: str, reason: str) -> None:
+        if len(self.report.failures) < _LOG_FAILURES:
+            self.report.failures.append((url, reason))
+
+
+async def _run_extract(pool: Executor | None, raw: RawPage, rules: ExtractConfig) -> Page:
+    if pool is None:
+        return extract_page(raw, rules)
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool, _extract_in_worker, raw)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def run(
+    config: Config,
+    store: Store,
+    *,
+    mode: Mode = "run",
+    start: str | None = None,
+    progress: ProgressCallback | None = None,
+) -> RunReport:
+    """Crawl the site into ``store``: discover, fetch, extract and load.
+
+    Args:
+        config: the migration's configuration.
+        store: the open migration database.
+        mode: ``run`` (crawl; resumes an unfinished one), ``fetch`` (download only) or
+            ``sync`` (re-check every known URL with conditional requests, find new and
+            removed pages).
+        start: the site root or sitemap URL; defaults to ``config.site.start`` and, on
+            a sync, to the start of the database's first run.
+        progress: called with the running counts after each written batch.
+
+    Returns:
+        The run's report (also stored in the ``runs`` table).
+
+    Raises:
+        ConfigError: no usable start URL.
+        RunAborted: the mass-removal guard stopped a sync.
+    """
+    starts = _start_urls(config, store, start)
+    started = datetime.now(UTC)
+    run_id = store.start_run(mode, config_hash=config_hash(config), start_url=starts[0])
+    structlog.contextvars.bind_contextvars(run_id=run_id)
+    report = RunReport(run_id=run_id, mode=mode, db_path=str(store.path), started_at=started)
+    log.info("run_started", mode=mode, start=starts[0])
+    requeued = store.requeue_in_progress()
+    if requeued:
+        log.info("run_resumed", requeued=requeued)
+    if mode == "sync":
+        store.queue_for_sync()
+    pool = _make_pool(config.extract) if mode != "fetch" else None
+    try:
+        removals = asyncio.run(
+            _crawl(config, store, report, mode=mode, starts=starts, pool=pool, progress=progress)
+        )
+        if mode == "sync":
+            _apply_removals(config, store, report, removals)
+    except RunAborted as exc:
+        report.status, report.message = "aborted", str(exc)
+        raise
+    except BaseException:
+        report.status = "failed"
+        raise
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+        report.finished_at = datetime.now(UTC)
+        store.finish_run(run_id, status=report.status, counts=dict(report.counts))
+        log.info("run_finished", status=report.status, **dict(report.counts))
+        structlog.contextvars.unbind_contextvars("run_id")
+    return report
+
+
+async def _crawl(
+    config: Config,
+    store: Store,
+    report: RunReport,
+    *,
+    mode: Mode,
+    starts: Sequence[str],
+    pool: Executor | None,
+    progress: ProgressCallback | None,
+) -> list[str]:
+    """Run the crawl; return the URLs that now answer 404/410 (sync removal candidates)."""
+    await _check_reachable(starts[0], timeout=config.fetch.timeout)
+    scope = Scope.from_config(config, starts)
+    crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
+    async with Fetcher(config, scope) as fetcher:
+        await crawl.crawl(starts, scope, fetcher)
+    return crawl.removal_candidates
+
+
+async def _check_reachable(url: str, *, timeout: float) -> None:
+    """Fail fast, as a usage error, when the start host cannot be reached at all.
+
+    A TCP connect is enough to tell a typo'd host or a server that is down from a
+    site with failing pages, without downloading anything twice.
+    """
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        async with asyncio.timeout(timeout):
+            _, writer = await asyncio.open_connection(host, port)
+    except (OSError, TimeoutError) as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise ConfigError(f"cannot reach {host}:{port}: {reason}") from exc
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+
+
+def _apply_removals(config: Config, store: Store, report: RunReport, candidates: list[str]) -> None:
+    """Mark pages removed, unless so many vanished that the site is more likely broken."""
+    if not candidates:
+        return
+    known = max(store.page_count(), 1)
+    share = len(candidates) / known
+    if share > config.sync.max_removed_share:
+        raise RunAborted(
+            f"{len(candidates)} of {known} known pages ({share:.0%}) now answer 404/410, "
+            f"more than sync.max_removed_share={config.sync.max_removed_share:.0%}; "
+            "nothing was marked removed"
+        )
+    now = datetime.now(UTC)
+    with store.transaction():
+        for url in candidates:
+            if store.mark_removed(url, now):
+                report.counts["removed"] += 1
+
+
+def _start_urls(config: Config, store: Store, start: str | None) -> list[str]:
+    candidate = start or config.site.start or store.last_start_url()
+    if not candidate:
+        raise ConfigError(
+            "no start URL: give START on the command line or site.start in the config"
+        )
+    if not is_http_url(candidate):
+        raise ConfigError(f"not an http(s) URL: {candidate}")
+    return [canonical_url(candidate)]
+
+
+def extract(config: Config, store: Store, *, progress: ProgressCallback | None = None) -> RunReport:
+    """Re-extract every stored raw page with the current code and config, offline.
+
+    Only records whose content changed are rewritten (``Store.save_page`` compares
+    content hashes). Extraction runs in worker processes, in order, with a bounded
+    number of pages in flight.
+
+    Returns:
+        The run's report.
+    """
+    started = datetime.now(UTC)
+    run_id = store.start_run("extract", config_hash=config_hash(config), start_url=None)
+    report = RunReport(run_id=run_id, mode="extract", db_path=str(store.path), started_at=started)
+    counts = report.counts
+    pool = _make_pool(config.extract)
+    try:
+        batch: list[tuple[RawPage, Page | ExtractError]] = []
+        for raw, result in _extract_stream(pool, store.iter_raw_pages()):
+            batch.append((raw, result))
+            if len(batch) >= _BATCH_PAGES:
+                _write_extracted(store, batch, report)
+                batch.clear()
+                if progress is not None:
+                    progress(counts)
+        _write_extracted(store, batch, report)
+    except BaseException:
+        report.status = "failed"
+        raise
+    finally:
+        pool.shutdown(cancel_futures=True)
+        report.finished_at = datetime.now(UTC)
+        store.finish_run(run_id, status=report.status, counts=dict(counts))
+    return report
+
+
+def _extract_stream(
+    pool: Executor, raws: Iterator[RawPage]
+) -> Iterator[tuple[RawPage, Page | ExtractError]]:
+    """Yield each raw page with its extraction result, in order, a bounded window ahead."""
+    window = 64
+    pending: list[tuple[RawPage, object]] = []
+    for raw in raws:
+        pending.append((raw, pool.submit(_extract_in_worker, raw)))
+        if len(pending) >= window:
+            yield _result(*pending.pop(0))
+    while pending:
+        yield _result(*pending.pop(0))
+
+
+def _result(raw: RawPage, future: object) -> tuple[RawPage, Page | ExtractError]:
+    try:
+        return raw, future.result()  # type: ignore[attr-defined]
+    except ExtractError as exc:
+        return raw, exc
+    except Exception as exc:  # noqa: BLE001 - the per-page boundary
+        return raw, ExtractError(raw.url, f"internal: {exc!r}")
+
+
+def _write_extracted(
+    store: Store, batch: list[tuple[RawPage, Page | ExtractError]], report: RunReport
+) -> None:
+    with store.transaction():
+        for raw, result in batch:
+            if isinstance(result, ExtractError):
+                store.save_failure(
+                    raw.url, stage="extract", reason=result.reason, status=raw.status, attempts=1
+                )
+                report.counts["failed"] += 1
+                if len(report.failures) < _LOG_FAILURES:
+                    report.failures.append((raw.url, result.reason))
+            elif result.page_type == "listing":
+                store.save_listing(result.url, result.page_type)
+                report.counts["listings"] += 1
+            else:
+                report.counts[store.save_page(result, raw_url=raw.url)] += 1
