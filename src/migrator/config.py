@@ -70,6 +70,7 @@ class FetchConfig:
     max_attempts: int = 4
     retry_deadline: float = 300.0  # total per URL, across retries
     max_retry_after: float = 120.0  # cap on a server's Retry-After
+    backoff: float = 1.0  # first retry wait in seconds; doubles per attempt, fully jittered
     max_body_bytes: int = 20_000_000
     max_redirects: int = 10
     obey_robots: bool = True
@@ -256,6 +257,7 @@ def _validate(config: Config, source: str) -> None:
         (config.fetch.timeout > 0, "fetch.timeout must be positive"),
         (config.fetch.deadline > 0, "fetch.deadline must be positive"),
         (config.fetch.max_attempts >= 1, "fetch.max_attempts must be at least 1"),
+        (config.fetch.backoff >= 0, "fetch.backoff must not be negative"),
         (config.fetch.max_body_bytes > 0, "fetch.max_body_bytes must be positive"),
         (config.fetch.max_redirects >= 0, "fetch.max_redirects must not be negative"),
         (config.scope.max_pages >= 1, "scope.max_pages must be at least 1"),
