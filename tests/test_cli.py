@@ -1,0 +1,109 @@
+"""Command-line behaviour: exit codes, one-line errors on stderr, data on stdout."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from migrator.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _assert_one_line_error(result, code: int = 2) -> str:
+    assert result.exit_code == code, (result.exit_code, result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert result.stdout == ""
+    return lines[0]
+
+
+def test_cli_run_bad_start_url_exits_2(runner, tmp_path):
+    result = runner.invoke(cli, ["run", "ftp://example.com/", "--db", str(tmp_path / "m.db")])
+    assert "not an http(s) URL" in _assert_one_line_error(result)
+
+
+def test_cli_run_unreachable_host_exits_2(runner, tmp_path):
+    url = f"http://127.0.0.1:{_closed_port()}/"
+    result = runner.invoke(cli, ["run", url, "--db", str(tmp_path / "m.db"), "-q"])
+    assert "cannot reach 127.0.0.1" in _assert_one_line_error(result)
+
+
+def test_cli_run_unknown_config_key_exits_2(runner, tmp_path):
+    config = tmp_path / "site.toml"
+    config.write_text('[fetch]\nconcurency = 3\n')
+    result = runner.invoke(cli, ["run", "http://127.0.0.1/", "--config", str(config)])
+    assert "unknown config key 'fetch.concurency'" in _assert_one_line_error(result)
+
+
+def test_cli_run_missing_config_file_exits_2(runner, tmp_path):
+    result = runner.invoke(cli, ["run", "--config", str(tmp_path / "nope.toml")])
+    assert "config file not found" in _assert_one_line_error(result)
+
+
+def test_cli_run_unwritable_db_exits_2(runner, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = runner.invoke(cli, ["run", "http://127.0.0.1:1/", "--db", str(blocker / "m.db")])
+    _assert_one_line_error(result)
+
+
+def test_cli_run_negative_concurrency_exits_2(runner, tmp_path):
+    result = runner.invoke(
+        cli, ["run", "http://127.0.0.1/", "--concurrency", "0", "--db", str(tmp_path / "m.db")]
+    )
+    assert "concurrency" in _assert_one_line_error(result)
+
+
+def test_cli_sync_without_database_exits_2(runner, tmp_path):
+    result = runner.invoke(cli, ["sync", "--db", str(tmp_path / "absent.db")])
+    assert "no migration database" in _assert_one_line_error(result)
+
+
+def test_cli_parse_prints_contract_record(runner):
+    post = next((ROOT / "tests/fixtures/pages").glob("*.html"))
+    result = runner.invoke(cli, ["parse", str(post), "--url", "https://blog.example.com/x/"])
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    for key in ("url", "canonical_url", "title", "published", "updated", "author",
+                "breadcrumbs", "sections", "sidebar_links", "body_markdown", "body_html"):
+        assert key in record
+    assert record["url"] == "https://blog.example.com/x/"
+
+
+def test_cli_parse_missing_file_exits_2(runner, tmp_path):
+    result = runner.invoke(cli, ["parse", str(tmp_path / "absent.html")])
+    assert "cannot read" in _assert_one_line_error(result)
+
+
+def test_cli_parse_relative_url_exits_2(runner, tmp_path):
+    page = tmp_path / "p.html"
+    page.write_text("<h1>x</h1>")
+    result = runner.invoke(cli, ["parse", str(page), "--url", "/relative/"])
+    assert "--url" in _assert_one_line_error(result)
+
+
+def test_readme_documents_every_command():
+    """A command missing from the README is a documentation bug."""
+    readme = (ROOT / "README.md").read_text()
+    for name in cli.commands:
+        assert re.search(rf"`migrator {name}\b", readme), f"README lacks `migrator {name}`"
+    assert "make demo" in readme
+    assert "make test" in readme
