@@ -1,0 +1,140 @@
+"""Re-sync against a real local server: conditional requests, changes, removals,
+history, and the mass-removal guard."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from migrator.config import Config, SyncConfig
+from migrator.demo import demo_site_dir
+from migrator.errors import RunAborted
+from migrator.load import Store
+from migrator.pipeline import run
+from servers import Reply, TestServer
+
+EXPECTED = Path(__file__).resolve().parent / "fixtures" / "site_expected"
+MANIFEST = json.loads((EXPECTED / "manifest.json").read_text())
+POSTS = [p["path"] for p in MANIFEST["pages"] if p["type"] == "post"]
+
+pytestmark = pytest.mark.slow
+
+
+def _config(**sync: object) -> Config:
+    config = Config().with_fetch(delay=0.0, concurrency=8, timeout=5.0, deadline=10.0,
+                                 max_attempts=2, backoff=0.01)
+    return config.replace(
+        extract=config.extract.__class__(workers=1),
+        sync=SyncConfig(**sync) if sync else config.sync,
+    )
+
+
+@pytest.fixture
+def site(tmp_path):
+    root = tmp_path / "site"
+    shutil.copytree(demo_site_dir(), root)
+    return root
+
+
+@pytest.fixture
+def migrated(site, tmp_path):
+    """A finished first run over a private copy of the demo blog, server still up."""
+    db = tmp_path / "m.db"
+    with TestServer(root=site) as server:
+        with Store.open(db) as store:
+            report = run(_config(), store, start=server.url("/"))
+        assert report.counts["failed"] == 0, report.failures
+        server.clear_log()
+        yield db, server, site
+
+
+def _count(db: Path, sql: str, *args: object) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(sql, args).fetchone()[0])
+
+
+def _edit_post(site: Path, path: str, sentence: str) -> None:
+    file = site / path.strip("/") / "index.html"
+    html = file.read_text(encoding="utf-8")
+    html, n = re.subn(r"(<h2[^>]*>)", rf"<p>{sentence}</p>\1", html, count=1)
+    assert n == 1
+    file.write_text(html, encoding="utf-8")
+
+
+def test_sync_nothing_changed_is_all_304(migrated):
+    db, server, _ = migrated
+    versions = _count(db, "SELECT count(*) FROM page_versions")
+    with Store.open(db) as store:
+        report = run(_config(), store, mode="sync")
+    gets = [r for r in server.requests if r.method == "GET" and r.path.endswith("/")]
+    assert gets, "sync made no request"
+    posts = set(POSTS)
+    post_gets = [r for r in gets if r.path in posts]
+    assert len(post_gets) == len(POSTS)
+    assert all("if-none-match" in r.headers for r in post_gets)
+    assert report.counts["changed"] == 0
+    assert report.counts["new"] == 0
+    assert report.counts["not_modified"] >= len(POSTS)
+    assert report.counts.get("fetched", 0) == 0, "a 304 must not be downloaded again"
+    assert _count(db, "SELECT count(*) FROM page_versions") == versions
+
+
+def test_sync_reports_changed_removed_new(migrated):
+    db, server, site = migrated
+    changed, removed = POSTS[:3], POSTS[3:5]
+    for i, path in enumerate(changed):
+        _edit_post(site, path, f"An update written for the sync test, number {i}.")
+    for path in removed:
+        shutil.rmtree(site / path.strip("/"))
+    # A new post: a copy of an existing one under a new URL, listed in the sitemap.
+    new_path = "/blog/sleep/a-brand-new-post/"
+    shutil.copytree(site / POSTS[10].strip("/"), site / new_path.strip("/"))
+    _edit_post(site, new_path, "This post did not exist at the first run.")
+    sitemap = site / "sitemap.xml"
+    sitemap.write_text(sitemap.read_text().replace(
+        "</urlset>",
+        f"<url><loc>http://127.0.0.1:8000{new_path}</loc></url></urlset>"))
+    with Store.open(db) as store:
+        report = run(_config(), store, mode="sync")
+    assert (report.counts["changed"], report.counts["removed"], report.counts["new"]) == (3, 2, 1)
+    base = server.base_url
+    for path in changed:
+        assert _count(db, "SELECT count(*) FROM page_versions v JOIN pages p ON p.id = v.page_id"
+                          " WHERE p.url = ?", base + path) >= 1
+    for path in removed:
+        assert _count(db, "SELECT count(*) FROM pages WHERE url = ? AND removed_at IS NOT NULL",
+                      base + path) == 1
+    assert _count(db, "SELECT count(*) FROM pages WHERE url = ?", base + new_path) == 1
+
+    # A removed page that comes back is alive again.
+    shutil.copytree(site / POSTS[10].strip("/"), site / removed[0].strip("/"))
+    with Store.open(db) as store:
+        run(_config(), store, mode="sync")
+    assert _count(db, "SELECT count(*) FROM pages WHERE url = ? AND removed_at IS NULL",
+                  base + removed[0]) == 1
+
+
+def test_sync_server_error_is_not_a_removal(migrated):
+    db, server, _ = migrated
+    server.script(POSTS[0], Reply(status=503, body=b"down"))
+    with Store.open(db) as store:
+        report = run(_config(), store, mode="sync")
+    assert report.counts["removed"] == 0
+    assert report.counts["failed"] >= 1
+    assert _count(db, "SELECT count(*) FROM pages WHERE removed_at IS NOT NULL") == 0
+    assert _count(db, "SELECT count(*) FROM errors WHERE url = ?", server.url(POSTS[0])) >= 1
+
+
+def test_sync_mass_removal_guard_marks_nothing(migrated):
+    db, _, site = migrated
+    for path in POSTS[: len(POSTS) // 2]:
+        shutil.rmtree(site / path.strip("/"))
+    with Store.open(db) as store, pytest.raises(RunAborted, match="max_removed_share"):
+        run(_config(), store, mode="sync")
+    assert _count(db, "SELECT count(*) FROM pages WHERE removed_at IS NOT NULL") == 0
+    assert _count(db, "SELECT count(*) FROM runs WHERE status = 'aborted'") == 1
