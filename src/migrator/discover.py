@@ -1,0 +1,345 @@
+"""Discovery: the URLs a crawl starts from, read from sitemaps, robots.txt and feeds.
+
+``discover_start`` turns one START (a site root or a sitemap URL) into
+:class:`~migrator.models.Discovered` URLs: the start page itself, every page listed by
+the sitemaps that robots.txt names or that sit at ``/sitemap.xml`` (indexes followed
+recursively, gzip understood), and the items of the site's ``/feed/``. The pure
+parsers ``parse_sitemap`` and ``parse_feed`` are shared with the pipeline, which finds
+further feeds and links in HTML. XML is parsed with defusedxml: a document declaring
+entities (billion laughs) or external references is rejected, never expanded. This
+module does not follow links in HTML and does not decide scope: the pipeline filters.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+import zlib
+from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
+from xml.etree.ElementTree import Element, ParseError
+
+import structlog
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+from migrator.errors import FetchError
+from migrator.fetch import Fetcher
+from migrator.models import Discovered
+from migrator.urls import absolute_url, canonical_url
+
+__all__ = ["discover_start", "is_sitemap_url", "parse_feed", "parse_sitemap"]
+
+log = structlog.get_logger()
+
+# sitemaps.org: 50,000 URLs and 50 MB uncompressed per file.
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024
+MAX_SITEMAPS = 1_000  # files fetched per start, indexes included
+MAX_SITEMAP_DEPTH = 5  # index → index → … nesting
+XML_TYPES: tuple[str, ...] = ()  # sitemaps come as anything: xml, gzip, text, octet-stream
+_LOC = re.compile(rb"<loc>\s*(.*?)\s*</loc>", re.IGNORECASE | re.DOTALL)
+_FEED_PATHS = ("/feed/",)
+
+
+def is_sitemap_url(url: str) -> bool:
+    """True when the URL names a sitemap (``*.xml``, ``*.xml.gz`` or ``…sitemap…``)."""
+    path = urlsplit(url).path.lower()
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith((".xml", ".xml.gz")) or "sitemap" in name
+
+
+async def discover_start(fetcher: Fetcher, start: str) -> AsyncIterator[Discovered]:
+    """Yield the URLs found from one START, each once, with how it was found.
+
+    A sitemap START (see :func:`is_sitemap_url`) is read, recursively, and nothing
+    else; if its body turns out not to be a sitemap it is treated as a page. Any other
+    START yields itself (``via="start"``), then the pages of the sitemaps listed in
+    robots.txt and at ``/sitemap.xml``, then the items of ``/feed/``. Failures of
+    single sitemaps or feeds are logged and skipped.
+
+    Args:
+        fetcher: an open fetcher (robots, politeness and retries apply).
+        start: the START URL.
+
+    Yields:
+        Discovered URLs, canonical, not yet filtered by scope.
+    """
+    seen: set[str] = set()
+
+    def fresh(found: Discovered) -> bool:
+        if found.url in seen:
+            return False
+        seen.add(found.url)
+        return True
+
+    if is_sitemap_url(start):
+        walked = 0
+        async for found in _walk_sitemaps(fetcher, [start]):
+            walked += 1
+            if fresh(found):
+                yield found
+        if walked == 0 and not await _is_sitemap(fetcher, start):
+            yield Discovered(url=canonical_url(start), via="start")
+        return
+
+    root = canonical_url(start)
+    seen.add(root)
+    yield Discovered(url=root, via="start")
+    origin = _origin(start)
+    sitemaps: list[str] = []
+    try:
+        robots = await fetcher.robots_for(start)
+        sitemaps.extend(robots.sitemaps)
+    except FetchError as exc:  # pragma: no cover - robots_for degrades, never raises
+        log.warning("robots_unreadable", url=start, reason=exc.reason)
+    default = origin + "/sitemap.xml"
+    if canonical_url(default) not in {canonical_url(s) for s in sitemaps}:
+        sitemaps.append(default)
+    async for found in _walk_sitemaps(fetcher, sitemaps, quiet_missing={default}):
+        if fresh(found):
+            yield found
+    for path in _FEED_PATHS:
+        for found in await _read_feed(fetcher, origin + path):
+            if fresh(found):
+                yield found
+
+
+async def _walk_sitemaps(
+    fetcher: Fetcher, roots: list[str], *, quiet_missing: set[str] | frozenset[str] = frozenset()
+) -> AsyncIterator[Discovered]:
+    """Fetch sitemaps breadth-first, following indexes; yield the page URLs."""
+    queue: list[tuple[str, int]] = [(u, 0) for u in roots]
+    done: set[str] = set()
+    while queue and len(done) < MAX_SITEMAPS:
+        url, depth = queue.pop(0)
+        key = canonical_url(url)
+        if key in done:
+            continue
+        done.add(key)
+        if not fetcher.scope.allows_host(url):
+            log.warning("sitemap_out_of_scope", url=url)
+            continue
+        body = await _get(fetcher, url, quiet=url in quiet_missing)
+        if body is None:
+            continue
+        urls, children = parse_sitemap(body, url)
+        log.info("sitemap_read", url=url, urls=len(urls), sitemaps=len(children))
+        for found in urls:
+            yield found
+        if depth < MAX_SITEMAP_DEPTH:
+            queue.extend((child, depth + 1) for child in children)
+        elif children:
+            log.warning("sitemap_too_deep", url=url, skipped=len(children))
+    if queue:
+        log.warning("sitemap_limit_reached", limit=MAX_SITEMAPS, skipped=len(queue))
+
+
+async def _get(fetcher: Fetcher, url: str, *, quiet: bool = False) -> bytes | None:
+    """The body of a 2xx answer, or ``None`` (logged) for anything else."""
+    try:
+        raw = await fetcher.fetch(url, accept=XML_TYPES)
+    except FetchError as exc:
+        log.warning("discovery_fetch_failed", url=url, reason=exc.reason, status=exc.status)
+        return None
+    if not 200 <= raw.status < 300:
+        if not quiet:
+            log.warning("discovery_fetch_failed", url=url, status=raw.status)
+        return None
+    return raw.body
+
+
+async def _is_sitemap(fetcher: Fetcher, url: str) -> bool:
+    body = await _get(fetcher, url, quiet=True)
+    return body is not None and _sniff_xml(_gunzip(body, url) or b"") in {"urlset", "sitemapindex"}
+
+
+async def _read_feed(fetcher: Fetcher, url: str) -> list[Discovered]:
+    if not fetcher.scope.allows_host(url):
+        return []
+    body = await _get(fetcher, url, quiet=True)
+    if body is None:
+        return []
+    found = parse_feed(body, url)
+    if found:
+        log.info("feed_read", url=url, urls=len(found))
+    return found
+
+
+# --------------------------------------------------------------------- parsing
+
+
+def parse_sitemap(body: bytes, base: str) -> tuple[list[Discovered], list[str]]:
+    """Parse a sitemap, a sitemap index, a gzipped one, a text sitemap or a feed.
+
+    Args:
+        body: the bytes as fetched (gzip is detected by its magic number).
+        base: the sitemap's own URL (referrer, and base for relative ``<loc>``).
+
+    Returns:
+        ``(pages, child_sitemaps)``: pages with ``via="sitemap"`` and their
+        ``<lastmod>``; child sitemap URLs of an index. Both empty for an unreadable or
+        rejected (entity-declaring) document.
+    """
+    data = _gunzip(body, base)
+    if data is None:
+        return [], []
+    kind = _sniff_xml(data)
+    if kind is None:
+        return _parse_text_sitemap(data, base), []
+    if kind in {"rss", "feed", "rdf"}:
+        return parse_feed(data, base), []
+    root = _parse_xml(data, base)
+    if root is None:
+        if kind == "rejected":
+            return [], []
+        return _salvage_locs(data, base, index=kind == "sitemapindex")
+    pages: list[Discovered] = []
+    children: list[str] = []
+    for entry in root:
+        name = _local(entry.tag)
+        loc = _child_text(entry, "loc")
+        url = absolute_url(loc, base) if loc else None
+        if url is None:
+            continue
+        if name == "sitemap":
+            children.append(url)
+        elif name == "url":
+            lastmod = _child_text(entry, "lastmod")
+            pages.append(Discovered(url=url, via="sitemap", referrer=base, lastmod=lastmod))
+    return pages, children
+
+
+def parse_feed(body: bytes, base: str) -> list[Discovered]:
+    """Parse an RSS 2.0, RSS 1.0 (RDF) or Atom feed into its items' URLs.
+
+    Args:
+        body: the feed's bytes (gzip detected).
+        base: the feed's URL (referrer, and base for relative links).
+
+    Returns:
+        Items with ``via="feed"``; ``lastmod`` is the item's date as ISO 8601 when it
+        parses (RSS ``pubDate`` is RFC 822), else as given. Empty when unreadable.
+    """
+    data = _gunzip(body, base)
+    root = _parse_xml(data, base) if data is not None else None
+    if root is None:
+        return []
+    found: list[Discovered] = []
+    for item in root.iter():
+        name = _local(item.tag)
+        if name not in {"item", "entry"}:
+            continue
+        href: str | None = None
+        if name == "entry":  # Atom: <link rel="alternate" href="…"/> (rel defaults to it)
+            for link in item:
+                if _local(link.tag) == "link" and link.get("rel", "alternate") == "alternate":
+                    href = link.get("href")
+                    break
+            date = _child_text(item, "updated") or _child_text(item, "published")
+        else:
+            href = _child_text(item, "link") or item.get(
+                "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about"
+            )
+            guid = next((g for g in item if _local(g.tag) == "guid"), None)
+            if not href and guid is not None and guid.get("isPermaLink", "true") == "true":
+                href = (guid.text or "").strip()
+            date = _child_text(item, "pubDate") or _child_text(item, "date")
+        url = absolute_url(href, base)
+        if url is not None:
+            found.append(Discovered(url=url, via="feed", referrer=base, lastmod=_iso_date(date)))
+    return found
+
+
+def _gunzip(body: bytes, base: str) -> bytes | None:
+    """Inflate a gzip body (bounded: a bomb is refused), or return it unchanged."""
+    if not body.startswith(b"\x1f\x8b"):
+        return body
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = decoder.decompress(body, MAX_SITEMAP_BYTES + 1)
+    except zlib.error:
+        log.warning("sitemap_rejected", url=base, why="bad_gzip")
+        return None
+    if len(data) > MAX_SITEMAP_BYTES:
+        log.warning("sitemap_rejected", url=base, why="too_large")
+        return None
+    return data
+
+
+def _sniff_xml(data: bytes) -> str | None:
+    """The root element's local name (``urlset``, ``rss`` …), ``rejected`` for a DTD with
+    entities, or ``None`` when the body is not XML."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not head.startswith(b"<"):
+        return None
+    if re.search(rb"<!ENTITY", data[:65536], re.IGNORECASE):
+        return "rejected"
+    match = re.search(rb"<(?![?!])(?:[\w.-]+:)?([\w.-]+)", head)
+    return match.group(1).decode("ascii", "replace").lower() if match else None
+
+
+def _parse_xml(data: bytes, base: str) -> Element | None:
+    try:
+        root: Element = fromstring(data, forbid_dtd=False, forbid_entities=True)
+    except DefusedXmlException as exc:
+        log.warning("sitemap_rejected", url=base, why=type(exc).__name__)
+        return None
+    except (ParseError, ValueError) as exc:
+        log.warning("xml_malformed", url=base, error=str(exc)[:200])
+        return None
+    return root
+
+
+def _salvage_locs(data: bytes, base: str, *, index: bool) -> tuple[list[Discovered], list[str]]:
+    """Legacy generators emit bare ``&`` in URLs: read ``<loc>`` values by pattern."""
+    urls = []
+    for match in _LOC.finditer(data):
+        text = match.group(1).decode("utf-8", "replace").replace("&amp;", "&")
+        url = absolute_url(text, base)
+        if url is not None:
+            urls.append(url)
+    if urls:
+        log.info("sitemap_salvaged", url=base, urls=len(urls))
+    if index:
+        return [], urls
+    return [Discovered(url=u, via="sitemap", referrer=base) for u in urls], []
+
+
+def _parse_text_sitemap(data: bytes, base: str) -> list[Discovered]:
+    """A text sitemap: one absolute URL per line (sitemaps.org allows it)."""
+    found = []
+    for raw_line in data.decode("utf-8", "replace").splitlines():
+        line = raw_line.strip()
+        if line.startswith(("http://", "https://")):
+            url = absolute_url(line, base)
+            if url is not None:
+                found.append(Discovered(url=url, via="sitemap", referrer=base))
+    return found
+
+
+def _local(tag: object) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+def _child_text(element: Element, name: str) -> str | None:
+    for child in element:
+        if _local(child.tag) == name:
+            text = (child.text or "").strip()
+            return text or None
+    return None
+
+
+def _iso_date(value: str | None) -> str | None:
+    if not value:
+        return None
+    if re.match(r"^\d{4}-\d{2}-\d{2}", value):
+        return value
+    try:
+        return email.utils.parsedate_to_datetime(value).isoformat()
+    except (TypeError, ValueError, IndexError):
+        return value
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
