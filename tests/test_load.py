@@ -16,7 +16,16 @@ import sqlite_utils
 
 from migrator.errors import StoreError, StoreLocked
 from migrator.load import Store
-from migrator.models import Crumb, Discovered, Page, RawPage, Section, SidebarLink
+from migrator.models import (
+    Crumb,
+    Discovered,
+    Image,
+    Page,
+    RawPage,
+    Section,
+    SidebarLink,
+    record_hash,
+)
 from migrator.schema import SCHEMA_VERSION
 
 SITE = "https://blog.example.com"
@@ -240,7 +249,7 @@ CREATE TABLE pages (id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, canonical_
   body_text TEXT NOT NULL DEFAULT '', tags TEXT NOT NULL DEFAULT '[]',
   categories TEXT NOT NULL DEFAULT '[]', images TEXT NOT NULL DEFAULT '[]', encoding TEXT,
   sources TEXT NOT NULL DEFAULT '{}', content_hash TEXT NOT NULL,
-  extractor_version TEXT NOT NULL DEFAULT '', record TEXT NOT NULL,
+  extractor_version TEXT NOT NULL DEFAULT '',
   first_seen_at TEXT NOT NULL, last_seen_at TEXT NOT NULL, changed_at TEXT NOT NULL,
   removed_at TEXT);
 CREATE INDEX pages_canonical_url ON pages (canonical_url);
@@ -270,11 +279,11 @@ def test_store_open_upgrades_v1_database(tmp_path):
     conn = sqlite3.connect(path)
     conn.executescript(V1_DDL)
     conn.execute(
-        "INSERT INTO pages (url, title, body_text, content_hash, record, first_seen_at,"
-        " last_seen_at, changed_at) VALUES (?, 'Old post', 'the wombat sleeps', 'h1', ?,"
+        "INSERT INTO pages (url, title, body_text, content_hash, first_seen_at,"
+        " last_seen_at, changed_at) VALUES (?, 'Old post', 'the wombat sleeps', 'h1',"
         " '2024-01-01T00:00:00+00:00', '2024-01-01T00:00:00+00:00',"
         " '2024-01-01T00:00:00+00:00')",
-        (f"{SITE}/old/", json.dumps({"url": f"{SITE}/old/", "title": "Old post"})),
+        (f"{SITE}/old/",),
     )
     conn.execute("INSERT INTO breadcrumbs VALUES (1, 0, 'Home', ?, 0)", (f"{SITE}/",))
     conn.commit()
@@ -320,9 +329,9 @@ def test_store_open_failed_upgrade_leaves_database_untouched(tmp_path):
 def test_save_page_new_then_unchanged(store):
     page = make_page()
     assert store.save_page(page) == "new"
-    first = rows(store, "SELECT id, content_hash, changed_at, record FROM pages")
+    first = rows(store, "SELECT id, content_hash, changed_at, title, version FROM pages")
     assert store.save_page(page) == "unchanged"
-    assert rows(store, "SELECT id, content_hash, changed_at, record FROM pages") == first
+    assert rows(store, "SELECT id, content_hash, changed_at, title, version FROM pages") == first
     assert rows(store, "SELECT count(*) FROM pages") == [(1,)]
     assert rows(store, "SELECT count(*) FROM page_versions") == [(0,)]
     assert rows(store, "SELECT count(*) FROM breadcrumbs") == [(3,)]
@@ -350,7 +359,26 @@ def test_save_page_fills_columns_and_children(store):
         (0, "Recent", "Other", None),
         (1, "Recent", "Gone", "2024-01-02"),
     ]
-    assert store.page_record(page.url)["title"] == "Post hello"
+
+
+def test_page_record_round_trips_to_record(store):
+    """The record rebuilt from columns equals Page.to_record(), field for field."""
+    page = make_page(
+        updated=datetime(2024, 2, 3, 4, 5, 6, tzinfo=UTC),
+        author="Ann",
+        language="en",
+        description="d",
+        categories=("News",),
+        images=(Image(src=f"{SITE}/a.png", alt="A"),),
+        sections=(Section(level=2, heading="H", text="t", anchor="h", html="<p>t</p>"),),
+        encoding="utf-8",
+        sources=(("title", "jsonld"),),
+    )
+    page = dataclasses.replace(page, content_hash=record_hash(page.to_record()))
+    store.save_page(page)
+    assert store.page_record(page.url) == page.to_record()
+    assert list(store.iter_records()) == [page.to_record()]
+    assert store.page_record(f"{SITE}/missing/") is None
 
 
 def test_save_page_changed_keeps_id_and_versions_old_record(store):

@@ -103,7 +103,6 @@ _V1: tuple[str, ...] = (
         sources TEXT NOT NULL DEFAULT '{}',
         content_hash TEXT NOT NULL,
         extractor_version TEXT NOT NULL DEFAULT '',
-        record TEXT NOT NULL,
         first_seen_at TEXT NOT NULL,
         last_seen_at TEXT NOT NULL,
         changed_at TEXT NOT NULL,
