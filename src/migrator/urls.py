@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from urllib.parse import parse_qsl, quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 __all__ = ["TRACKING_PARAMS", "absolute_url", "canonical_url", "host_of", "is_http_url"]
 
@@ -42,7 +42,11 @@ TRACKING_PARAMS = frozenset(
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _INDEX_FILES = re.compile(r"/(?:index|default)\.(?:html?|php|aspx?|jsp)$", re.IGNORECASE)
 _SAFE_PATH = "/:@!$&'()*+,;=-._~"
-_SAFE_QUERY = "/:@!$'()*+,;-._~?"
+# "+" is not safe in a query: it means a space, so a literal plus must stay %2B.
+_SAFE_QUERY = "/:@!$'()*,;-._~?"
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_UNSAFE_QUERY_CHARS = re.compile(r"[^\x21-\x7e]")
 
 
 def is_http_url(url: str) -> bool:
@@ -111,14 +115,32 @@ def canonical_url(url: str) -> str:
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and str(port) != _DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
-    path = _normalize_path(parts.path)
-    query = _normalize_query(parts.query)
+    try:
+        path = _normalize_path(parts.path)
+        query = _normalize_query(parts.query)
+    except ValueError:  # pragma: no cover - defensive: keep the promise never to raise
+        return raw
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _normalize_escapes(text: str, safe: str) -> str:
+    """RFC 3986 §6.2.2: decode escapes of unreserved characters, upper-case the others,
+    and escape (as UTF-8) whatever else is not ``safe``. ``%2F`` stays ``%2F``."""
+    out: list[str] = []
+    last = 0
+    for match in _ESCAPE.finditer(text):
+        out.append(quote(text[last : match.start()], safe=safe, errors="surrogatepass"))
+        char = chr(int(match.group(1), 16))
+        out.append(char if char in _UNRESERVED else match.group(0).upper())
+        last = match.end()
+    out.append(quote(text[last:], safe=safe, errors="surrogatepass"))
+    return "".join(out)
 
 
 def _normalize_path(path: str) -> str:
     if not path:
         return "/"
+    path = _normalize_escapes(path, _SAFE_PATH)
     segments: list[str] = []
     for segment in path.split("/")[1:] if path.startswith("/") else path.split("/"):
         if segment == ".":
@@ -132,17 +154,21 @@ def _normalize_path(path: str) -> str:
     normalized = "/" + "/".join(segments)
     if trailing and not normalized.endswith("/"):
         normalized += "/"
-    normalized = _INDEX_FILES.sub("/", normalized)
-    return quote(unquote(normalized), safe=_SAFE_PATH)
+    return _INDEX_FILES.sub("/", normalized)
 
 
 def _normalize_query(query: str) -> str:
     if not query:
         return ""
+    # Escape literal non-ASCII as UTF-8 first, then split byte-exactly (latin-1 maps
+    # every byte to one character), so a legacy latin-1 ``%E9`` survives unchanged.
+    query = _UNSAFE_QUERY_CHARS.sub(
+        lambda m: quote(m.group(0), safe="", errors="surrogatepass"), query
+    )
     pairs = [
         (k, v)
-        for k, v in parse_qsl(query, keep_blank_values=True)
+        for k, v in parse_qsl(query, keep_blank_values=True, encoding="latin-1")
         if k.lower() not in TRACKING_PARAMS and not k.lower().startswith("utm_")
     ]
     pairs.sort()
-    return urlencode(pairs, safe=_SAFE_QUERY, quote_via=quote)
+    return urlencode(pairs, safe=_SAFE_QUERY, quote_via=quote, encoding="latin-1")
