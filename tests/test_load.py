@@ -736,3 +736,29 @@ def test_store_survives_sigkill_mid_save_loop(tmp_path):
         assert rows(store, "INSERT INTO pages_fts (pages_fts) VALUES ('integrity-check')") == []
         page = dataclasses.replace(make_page("after"), url=f"{SITE}/p0/")
         assert store.save_page(page) == "changed"
+
+
+def test_store_open_directory_path_is_store_error(tmp_path):
+    target = tmp_path / "a_directory"
+    target.mkdir()
+    with pytest.raises(StoreError) as info:
+        Store.open(target)
+    assert str(info.value).startswith(f"cannot open database {target}")
+    assert "\n" not in str(info.value)
+
+
+def test_save_not_modified_marks_page_seen(store):
+    page = make_page()
+    store.add_urls([Discovered(url=page.url, via="sitemap")])
+    store.claim(1)
+    store.save_fetch(page.url, make_raw(page.url))
+    store.save_page(page, raw_url=page.url)
+    store.mark_removed(page.url, T0)
+    later = datetime(2030, 1, 1, tzinfo=UTC)
+    store.save_not_modified(page.url, later)
+    assert rows(store, "SELECT last_seen_at, removed_at FROM pages") == [
+        ("2030-01-01T00:00:00+00:00", None)
+    ]
+    assert rows(store, "SELECT checked_at, fetched_at FROM raw_pages") == [
+        ("2030-01-01T00:00:00+00:00", "2024-06-01T12:00:00+00:00")
+    ]
