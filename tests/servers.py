@@ -55,6 +55,7 @@ class Reply:
     content_type: str | None = "text/html; charset=utf-8"
     action: Action = "normal"
     drip_interval: float = 1.0
+    delay: float = 0.0  # seconds to wait before answering (to overlap requests)
 
 
 Responder = Callable[["Request"], Reply]
@@ -95,6 +96,8 @@ class TestServer:
         self._log: list[Request] = []
         self._lock = threading.Lock()
         self.stopping = threading.Event()
+        self.in_flight = 0
+        self.max_in_flight = 0  # most requests being handled at once, ever
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.owner = self
         self.port: int = self._httpd.server_address[1]
@@ -164,8 +167,10 @@ class TestServer:
         return len(self.requests_for(path))
 
     def clear_log(self) -> None:
+        """Forget logged requests and reset ``max_in_flight``."""
         with self._lock:
             self._log.clear()
+            self.max_in_flight = 0
 
     # --------------------------------------------------------------- internal
     def _record(self, request: Request) -> None:
@@ -258,7 +263,20 @@ class _Handler(BaseHTTPRequestHandler):
             time=time.monotonic(),
         )
         owner._record(request)
+        with owner._lock:
+            owner.in_flight += 1
+            owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+        try:
+            self._respond(method, request)
+        finally:
+            with owner._lock:
+                owner.in_flight -= 1
+
+    def _respond(self, method: str, request: Request) -> None:
+        owner = self.server.owner
         reply = owner._answer(request)
+        if reply is not None and reply.delay:
+            owner.stopping.wait(reply.delay)
         if reply is None:
             status, headers, body = owner._static(request)
             self._send(method, status, headers, body)
