@@ -29,7 +29,7 @@ import structlog
 
 from migrator.config import Config, ExtractConfig
 from migrator.discover import discover_start
-from migrator.errors import ConfigError, ExtractError, FetchError, RunAborted
+from migrator.errors import ConfigError, ExtractError, FetchError, RunAborted, StoreError
 from migrator.extract import extract_page
 from migrator.fetch import Fetcher
 from migrator.load import CrawlItem, Store
@@ -283,7 +283,7 @@ class _Crawl:
             try:
                 with self.store.transaction():
                     for outcome in batch:
-                        self._write(outcome)
+                        self._write_guarded(outcome)
             finally:
                 for _ in batch:
                     self.write_q.task_done()
@@ -291,6 +291,17 @@ class _Crawl:
                 self.wake.set()
                 if self.progress is not None:
                     self.progress(self.counts)
+
+    def _write_guarded(self, outcome: _Outcome) -> None:
+        """Write one outcome; a store failure costs that page only (its savepoint)."""
+        try:
+            self._write(outcome)
+        except StoreError as exc:
+            url = outcome.item.url
+            log.error("page_failed", url=url, stage="load", reason=str(exc))
+            self.store.save_failure(url, stage="load", reason=str(exc), status=None, attempts=1)
+            self.counts["failed"] += 1
+            self._remember_failure(url, f"load: {exc}")
 
     def _write(self, outcome: _Outcome) -> None:
         counts = self.counts
@@ -554,15 +565,26 @@ def _write_extracted(
 ) -> None:
     with store.transaction():
         for raw, result in batch:
-            if isinstance(result, ExtractError):
-                store.save_failure(
-                    raw.url, stage="extract", reason=result.reason, status=raw.status, attempts=1
-                )
+            try:
+                _write_one_extracted(store, raw, result, report)
+            except StoreError as exc:
+                log.error("page_failed", url=raw.url, stage="load", reason=str(exc))
+                store.save_failure(raw.url, stage="load", reason=str(exc), status=None, attempts=1)
                 report.counts["failed"] += 1
-                if len(report.failures) < _LOG_FAILURES:
-                    report.failures.append((raw.url, result.reason))
-            elif result.page_type == "listing":
-                store.save_listing(result.url, result.page_type)
-                report.counts["listings"] += 1
-            else:
-                report.counts[store.save_page(result, raw_url=raw.url)] += 1
+
+
+def _write_one_extracted(
+    store: Store, raw: RawPage, result: Page | ExtractError, report: RunReport
+) -> None:
+    if isinstance(result, ExtractError):
+        store.save_failure(
+            raw.url, stage="extract", reason=result.reason, status=raw.status, attempts=1
+        )
+        report.counts["failed"] += 1
+        if len(report.failures) < _LOG_FAILURES:
+            report.failures.append((raw.url, result.reason))
+    elif result.page_type == "listing":
+        store.save_listing(result.url, result.page_type)
+        report.counts["listings"] += 1
+    else:
+        report.counts[store.save_page(result, raw_url=raw.url)] += 1
