@@ -1,0 +1,552 @@
+"""RawPage → Page: the extract stage, pure (no network, clock or database).
+
+``extract_page`` decodes the body (``decode.py``), parses it once with selectolax's Lexbor
+parser and shares that tree between the field extractors. Each field is taken from the
+first layer that has it: configured CSS selectors, then structured data (JSON-LD,
+microdata, ``<meta>``), then DOM heuristics; trafilatura reads the body only where the
+cheap region detection finds no article (``rules.use_trafilatura``). Which layer gave each
+field is recorded in ``Page.sources``. A page that is not HTML, empty or undecodable
+raises ``ExtractError``; every field is computed defensively so that no other exception
+escapes, whatever the input.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+import structlog
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from migrator.clean import html_to_markdown, sanitize_html
+from migrator.config import ExtractConfig
+from migrator.decode import decode_body
+from migrator.errors import ExtractError
+from migrator.extract.body import (
+    Block,
+    clean_region,
+    find_region,
+    read_blocks,
+    select_safely,
+    trafilatura_html,
+)
+from migrator.extract.breadcrumbs import find_breadcrumbs
+from migrator.extract.dates import (
+    PUBLISHED_META,
+    UPDATED_META,
+    dates_from_scope,
+    node_date,
+    parse_date,
+)
+from migrator.extract.sidebar import find_sidebar_links
+from migrator.extract.structured import Structured, jsonld_text, read_structured
+from migrator.extract.title import find_author, find_title
+from migrator.models import Crumb, Image, Page, PageType, RawPage, Section, SidebarLink, record_hash
+from migrator.urls import absolute_url, host_of, is_http_url
+
+__all__ = ["EXTRACTOR_VERSION", "extract_page"]
+
+# Bump whenever the output for the same input changes: stored pages are re-extracted.
+EXTRACTOR_VERSION = "1"
+
+log = structlog.get_logger()
+T = TypeVar("T")
+
+_HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
+_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_LOOKS_HTML = re.compile(r"<(?:!doctype|html|head|body|div|p|title|meta|table)\b", re.I)
+_PAGE_N = re.compile(r"/page/\d+/?$|[?&](?:page|paged|p)=\d+|/seite/\d+/?$", re.I)
+_ARTICLE_SCOPE = re.compile(r"\b(?:post|hentry|entry|article|blog-post|type-post|story)\b", re.I)
+_TRAFILATURA_MAX_CHARS = 5_000_000
+_WS = re.compile(r"\s+")
+_HEADING_SPLIT = re.compile(r"<h([234])\b[^>]*>(.*?)</h\1>", re.I | re.S)
+_MD_HEADING = re.compile(r"^(#{2,4}) .*$", re.M)
+
+
+@dataclass(slots=True)
+class _Draft:
+    """Mutable working state while one page's fields are filled in."""
+
+    url: str
+    base: str
+    sources: dict[str, str] = field(default_factory=dict)
+
+
+def _guard(draft: _Draft, name: str, work: Callable[[], T]) -> T | None:
+    """Run one field's extraction; a failure costs that field, never the page.
+
+    This is the one deliberate broad catch outside the pipeline: the brief for this stage
+    is that no exception other than ``ExtractError`` escapes on any input, and a parser
+    bug on one field of one hostile page must not lose the rest of the record.
+    """
+    try:
+        return work()
+    except Exception as exc:  # noqa: BLE001 - see docstring
+        log.warning("field_failed", url=draft.url, field=name, error=type(exc).__name__)
+        return None
+
+
+def _check_input(raw: RawPage) -> None:
+    content_type = raw.content_type
+    head = raw.body[:1024].lstrip()
+    if not head:
+        raise ExtractError(raw.url, "empty")
+    if head.startswith(_BINARY_MAGIC):
+        raise ExtractError(raw.url, "not_html")
+    if content_type and not any(content_type.startswith(t) for t in _HTML_TYPES):
+        sample = raw.body[:2048].decode("latin-1")
+        if not (content_type.startswith("text/") and _LOOKS_HTML.search(sample)):
+            raise ExtractError(raw.url, f"not_html:{content_type}")
+
+
+def extract_page(raw: RawPage, rules: ExtractConfig) -> Page:
+    """Turn one fetched page into its record.
+
+    Args:
+        raw: the fetched page (body bytes and headers).
+        rules: the site's extraction rules (selectors, date order, trafilatura mode).
+
+    Returns:
+        The filled ``Page`` with ``content_hash`` and ``extractor_version`` set.
+
+    Raises:
+        ExtractError: the body is empty, binary, not HTML, or cannot be decoded/parsed.
+    """
+    _check_input(raw)
+    try:
+        decoded = decode_body(raw.body, raw.header("content-type"))
+    except Exception as exc:
+        raise ExtractError(raw.url, "undecodable") from exc
+    text = decoded.text
+    sample = text[:4096]
+    if not text.strip():
+        raise ExtractError(raw.url, "empty")
+    if len(_CONTROL.findall(sample)) > max(8, len(sample) // 20):
+        raise ExtractError(raw.url, "binary")
+    try:
+        tree = LexborHTMLParser(text)
+    except Exception as exc:
+        raise ExtractError(raw.url, "unparseable") from exc
+    if tree.body is None and tree.head is None:
+        raise ExtractError(raw.url, "unparseable")
+    page = _build(raw, rules, tree, text)
+    page = replace(page, encoding=decoded.encoding)
+    return replace(page, content_hash=record_hash(page.to_record()))
+
+
+def _base_url(tree: LexborHTMLParser, url: str) -> str:
+    node = tree.css_first("base[href]")
+    if node is not None:
+        href = absolute_url(node.attributes.get("href"), url)
+        if href:
+            return href
+    return url
+
+
+def _links(tree: LexborHTMLParser, base: str) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for node in tree.css("a[href], area[href]"):
+        url = absolute_url(node.attributes.get("href"), base)
+        if url is not None:
+            seen.setdefault(url, None)
+    return tuple(seen)
+
+
+def _canonical(tree: LexborHTMLParser, url: str, base: str) -> str:
+    node = tree.css_first('link[rel~="canonical" i][href]')
+    if node is not None:
+        href = absolute_url(node.attributes.get("href"), base)
+        if href and is_http_url(href) and host_of(href) == host_of(url):
+            return href
+    return url
+
+
+def _language(tree: LexborHTMLParser, structured: Structured) -> str | None:
+    html = tree.css_first("html")
+    lang = html.attributes.get("lang") or html.attributes.get("xml:lang") if html else None
+    if not lang:
+        lang = structured.meta_first("content-language", "og:locale", "dc.language", "language")
+    if not lang:
+        node = tree.css_first('meta[http-equiv="content-language" i]')
+        lang = node.attributes.get("content") if node is not None else None
+    if not lang:
+        return None
+    lang = lang.strip().split(",")[0].strip().replace("_", "-")
+    return lang[:35] or None
+
+
+def _scope(tree: LexborHTMLParser, region: LexborNode | None) -> LexborNode | None:
+    """The article container around the body: where its title and date line live."""
+    if region is None:
+        return tree.body
+    current: LexborNode | None = region
+    for _ in range(5):
+        if current is None or current.tag in {"body", "html"}:
+            break
+        marker = (
+            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
+        )
+        if current is not region and (current.tag == "article" or _ARTICLE_SCOPE.search(marker)):
+            return current
+        current = current.parent
+    # No article wrapper: the region's surroundings up to two levels (header + body).
+    current = region
+    for _ in range(2):
+        parent = current.parent
+        if parent is None or parent.tag in {"body", "html"}:
+            break
+        current = parent
+    return current
+
+
+def _dates(
+    tree: LexborHTMLParser,
+    structured: Structured,
+    rules: ExtractConfig,
+    scope: LexborNode | None,
+    region: LexborNode | None,
+    draft: _Draft,
+) -> tuple[date | datetime | None, date | datetime | None]:
+    order = rules.date_order
+    published: date | datetime | None = None
+    updated: date | datetime | None = None
+    for name, selector in (
+        ("published", rules.selectors.published),
+        ("updated", rules.selectors.updated),
+    ):
+        if not selector:
+            continue
+        for node in select_safely(tree, selector):
+            found = node_date(node, order)
+            if found is not None:
+                if name == "published":
+                    published = found
+                else:
+                    updated = found
+                draft.sources[name] = "config"
+                break
+    if published is None and structured.article is not None:
+        for key in ("datePublished", "dateCreated", "uploadDate"):
+            published = parse_date(jsonld_text(structured.article.get(key)), "YMD")
+            if published is not None:
+                draft.sources["published"] = "jsonld"
+                break
+    if updated is None and structured.article is not None:
+        updated = parse_date(jsonld_text(structured.article.get("dateModified")), "YMD")
+        if updated is not None:
+            draft.sources["updated"] = "jsonld"
+    if published is None and structured.microdata.get("datePublished"):
+        published = parse_date(structured.microdata["datePublished"], order)
+        if published is not None:
+            draft.sources["published"] = "microdata"
+    if updated is None and structured.microdata.get("dateModified"):
+        updated = parse_date(structured.microdata["dateModified"], order)
+        if updated is not None:
+            draft.sources["updated"] = "microdata"
+    if published is None:
+        published = parse_date(structured.meta_first(*PUBLISHED_META), "YMD")
+        if published is not None:
+            draft.sources["published"] = "meta"
+    if updated is None:
+        updated = parse_date(structured.meta_first(*UPDATED_META), "YMD")
+        if updated is not None:
+            draft.sources["updated"] = "meta"
+    if (published is None or updated is None) and scope is not None:
+        seen_published, seen_updated = dates_from_scope(scope, order, region)
+        if published is None and seen_published is not None:
+            published = seen_published
+            draft.sources["published"] = "heuristic"
+        if updated is None and seen_updated is not None:
+            updated = seen_updated
+            draft.sources["updated"] = "heuristic"
+    return published, updated
+
+
+def _split_keywords(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [k for v in value for k in _split_keywords(v)]
+    if isinstance(value, dict):
+        text = jsonld_text(value)
+        return [text] if text else []
+    if isinstance(value, str):
+        return [k.strip() for k in value.split(",") if k.strip()]
+    return []
+
+
+def _dedupe(values: list[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for value in values:
+        clean = _WS.sub(" ", value).strip()
+        if clean and len(clean) <= 100 and clean.lower() not in {k.lower() for k in seen}:
+            seen[clean] = None
+    return tuple(seen)[:50]
+
+
+def _taxonomy(
+    structured: Structured, scope: LexborNode | None, draft: _Draft
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    tags: list[str] = []
+    categories: list[str] = []
+    if scope is not None:
+        for node in scope.css('a[rel~="tag"]'):
+            label = _WS.sub(" ", node.text(deep=True)).strip()
+            rel = (node.attributes.get("rel") or "").lower()
+            (categories if "category" in rel else tags).append(label)
+    if tags or categories:
+        draft.sources["tags"] = "heuristic"
+    if not tags and structured.article is not None:
+        tags = _split_keywords(structured.article.get("keywords"))
+        if tags:
+            draft.sources["tags"] = "jsonld"
+    if not categories and structured.article is not None:
+        categories = _split_keywords(structured.article.get("articleSection"))
+    if not tags:
+        tags = list(structured.meta_all.get("article:tag", []))
+    if not categories:
+        categories = list(structured.meta_all.get("article:section", []))
+    return _dedupe(tags), _dedupe(categories)
+
+
+def _sections(blocks: list[Block], body_html: str, body_markdown: str) -> tuple[Section, ...]:
+    """Sections from the block list; html/markdown sliced from the rendered body."""
+    heads = [b for b in blocks if b.level]
+    html_parts = _split_html(body_html, len(heads))
+    md_parts = _split_markdown(body_markdown, len(heads))
+    sections: list[Section] = []
+    texts: list[str] = []
+    open_levels: list[tuple[int, int]] = []  # (level, index) of enclosing sections
+    for block in blocks:
+        if block.level:
+            if sections:
+                sections[-1] = replace(sections[-1], text="\n\n".join(texts))
+            texts = []
+            while open_levels and open_levels[-1][0] >= block.level:
+                open_levels.pop()
+            parent = open_levels[-1][1] if open_levels else None
+            index = len(sections)
+            sections.append(
+                Section(
+                    level=block.level,
+                    heading=block.text,
+                    text="",
+                    anchor=block.anchor,
+                    html=html_parts[index] if html_parts else "",
+                    markdown=md_parts[index] if md_parts else "",
+                    parent=parent,
+                )
+            )
+            open_levels.append((block.level, index))
+        elif sections:
+            texts.append(block.text)
+    if sections:
+        sections[-1] = replace(sections[-1], text="\n\n".join(texts))
+    return tuple(sections)
+
+
+def _split_html(body_html: str, count: int) -> list[str]:
+    matches = list(_HEADING_SPLIT.finditer(body_html))
+    if len(matches) != count or not count:
+        return []
+    parts = []
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(body_html)
+        chunk = body_html[match.end() : end]
+        parts.append(sanitize_html(chunk, "http://invalid/") if chunk.strip() else "")
+    return parts
+
+
+def _split_markdown(markdown: str, count: int) -> list[str]:
+    matches = list(_MD_HEADING.finditer(markdown))
+    if len(matches) != count or not count:
+        return []
+    parts = []
+    for index, match in enumerate(matches):
+        end = matches[index + 1].start() if index + 1 < len(matches) else len(markdown)
+        parts.append(markdown[match.end() : end].strip())
+    return parts
+
+
+def _images(body_html: str) -> tuple[Image, ...]:
+    if "<img" not in body_html:
+        return ()
+    fragment = LexborHTMLParser(body_html)
+    seen: dict[str, Image] = {}
+    for img in fragment.css("img[src]"):
+        src = img.attributes.get("src") or ""
+        if src and src not in seen:
+            seen[src] = Image(src=src, alt=(img.attributes.get("alt") or "").strip())
+    return tuple(seen.values())
+
+
+def _page_type(
+    tree: LexborHTMLParser,
+    rules: ExtractConfig,
+    url: str,
+    published: date | datetime | None,
+    structured: Structured,
+    strong_region: bool,
+    body_text: str,
+) -> PageType:
+    for pattern in rules.listing_patterns:
+        try:
+            if re.search(pattern, url):
+                return "listing"
+        except re.error:
+            continue
+    if _PAGE_N.search(url):
+        return "listing"
+    summaries = 0
+    for node in tree.css("article, .post, .hentry, .blog-post, .post-summary, .entry"):
+        if node.css_first("h1 a[href], h2 a[href], h3 a[href], .entry-title a[href]") is None:
+            continue
+        if _in_sidebar(node):
+            continue
+        summaries += 1
+    is_article = structured.article is not None or (structured.og_type or "") == "article"
+    if summaries >= 3 and not (is_article and strong_region and published is not None):
+        return "listing"
+    if published is not None and (is_article or strong_region or tree.css_first("article")):
+        return "post"
+    if published is not None and len(body_text) > 500:
+        return "post"
+    if body_text.strip():
+        return "page"
+    return "other"
+
+
+def _in_sidebar(node: LexborNode) -> bool:
+    current = node.parent
+    while current is not None:
+        if current.tag in {"aside", "footer"}:
+            return True
+        marker = (
+            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
+        )
+        if re.search(r"sidebar|widget|related", marker, re.I):
+            return True
+        current = current.parent
+    return False
+
+
+def _body(
+    tree: LexborHTMLParser,
+    text: str,
+    rules: ExtractConfig,
+    region: LexborNode | None,
+    strong: bool,
+    draft: _Draft,
+) -> tuple[str, list[Block]]:
+    """Sanitized body HTML and its blocks (own region detection, else trafilatura)."""
+    mode = rules.use_trafilatura
+    use_own = region is not None and (mode == "never" or (mode == "auto" and strong))
+    if not use_own and mode != "never" and len(text) <= _TRAFILATURA_MAX_CHARS:
+        extracted = trafilatura_html(text, draft.url)
+        if extracted is not None:
+            fragment = LexborHTMLParser(extracted)
+            node = fragment.body
+            if node is not None:
+                for h1 in node.css("h1"):
+                    h1.decompose()
+                draft.sources["body"] = "trafilatura"
+                return sanitize_html(node.inner_html or "", draft.base), read_blocks(node)
+    if region is None:
+        return "", []
+    cleaned = clean_region(region, rules)
+    draft.sources.setdefault("body", "heuristic")
+    return sanitize_html(cleaned.inner_html or "", draft.base), read_blocks(cleaned)
+
+
+def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str) -> Page:
+    url = raw.url
+    draft = _Draft(url=url, base=url)
+    draft.base = _guard(draft, "base", lambda: _base_url(tree, url)) or url
+    base = draft.base
+    links = _guard(draft, "links", lambda: _links(tree, base)) or ()
+    canonical = _guard(draft, "canonical_url", lambda: _canonical(tree, url, base)) or url
+    structured = _guard(draft, "structured", lambda: read_structured(tree)) or Structured()
+    region, region_layer, strong = _guard(draft, "region", lambda: find_region(tree, rules)) or (
+        None,
+        "heuristic",
+        False,
+    )
+    if region is not None and rules.selectors.content:
+        draft.sources["body"] = region_layer
+    scope = _guard(draft, "scope", lambda: _scope(tree, region))
+    title, title_layer = _guard(
+        draft, "title", lambda: find_title(tree, structured, rules, region)
+    ) or (None, None)
+    author, author_layer = _guard(
+        draft, "author", lambda: find_author(tree, structured, rules)
+    ) or (None, None)
+    published, updated = _guard(
+        draft, "dates", lambda: _dates(tree, structured, rules, scope, region, draft)
+    ) or (None, None)
+    crumbs: tuple[Crumb, ...]
+    crumbs, crumbs_layer = _guard(
+        draft, "breadcrumbs", lambda: find_breadcrumbs(tree, structured, rules, base)
+    ) or ((), None)
+    sidebar: tuple[SidebarLink, ...]
+    sidebar, sidebar_layer = _guard(
+        draft, "sidebar_links", lambda: find_sidebar_links(tree, rules, url, base)
+    ) or ((), None)
+    tags, categories = _guard(draft, "taxonomy", lambda: _taxonomy(structured, scope, draft)) or (
+        (),
+        (),
+    )
+    language = _guard(draft, "language", lambda: _language(tree, structured)) or None
+    description = structured.meta_first("description", "og:description", "twitter:description")
+    body_html, blocks = _guard(
+        draft, "body", lambda: _body(tree, text, rules, region, strong, draft)
+    ) or ("", [])
+    body_markdown = _guard(draft, "body_markdown", lambda: html_to_markdown(body_html)) or ""
+    body_text = "\n\n".join(b.text for b in blocks)
+    sections = _guard(draft, "sections", lambda: _sections(blocks, body_html, body_markdown)) or ()
+    images = _guard(draft, "images", lambda: _images(body_html)) or ()
+    page_type: PageType = (
+        _guard(
+            draft,
+            "page_type",
+            lambda: _page_type(tree, rules, url, published, structured, strong, body_text),
+        )
+        or "other"
+    )
+    for name, layer in (
+        ("title", title_layer),
+        ("author", author_layer),
+        ("breadcrumbs", crumbs_layer),
+        ("sidebar_links", sidebar_layer),
+    ):
+        if layer:
+            draft.sources[name] = layer
+    if description:
+        draft.sources["description"] = "meta"
+    if sections:
+        draft.sources["sections"] = draft.sources.get("body", "heuristic")
+    return Page(
+        url=url,
+        source_url=raw.requested_url,
+        canonical_url=canonical,
+        title=title,
+        published=published,
+        updated=updated,
+        author=author,
+        language=language,
+        description=description[:1000] if description else None,
+        page_type=page_type,
+        breadcrumbs=crumbs,
+        sections=sections,
+        sidebar_links=sidebar,
+        tags=tags,
+        categories=categories,
+        images=images,
+        body_html=body_html,
+        body_markdown=body_markdown,
+        body_text=body_text,
+        links=links,
+        sources=tuple(sorted(draft.sources.items())),
+        extractor_version=EXTRACTOR_VERSION,
+    )

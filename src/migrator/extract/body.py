@@ -1,0 +1,321 @@
+"""The article body: finding its region, cleaning it, and reading it as text blocks.
+
+``find_region`` tries the configured selector, then well-known content containers
+(``itemprop=articleBody``, ``.entry-content``, ``.post-body`` …), then a text-density
+score over paragraphs. ``clean_region`` works on a *clone* of the region, so the shared
+tree stays intact for the other fields, and removes what is never body: navigation,
+sidebars, share buttons, related posts, comments, newsletter boxes, the title and the
+date line. ``read_blocks`` turns a region into the ordered text blocks that both the
+sections and ``body_text`` are built from. ``trafilatura_html`` is the fallback for pages
+whose layout the cheap detection cannot read. Nothing here sanitizes (``clean.py`` does).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from migrator.config import ExtractConfig
+
+__all__ = [
+    "Block",
+    "clean_region",
+    "find_region",
+    "read_blocks",
+    "select_safely",
+    "trafilatura_html",
+]
+
+# Containers that themes use for the article text, most specific first.
+STRONG_SELECTORS = (
+    '[itemprop="articleBody"]',
+    ".entry-content",
+    ".post-content",
+    ".post-body",
+    ".postbody",
+    ".post-entry",
+    ".entry-body",
+    ".article-body",
+    ".article__body",
+    ".article-content",
+    ".articleBody",
+    ".article-text",
+    ".story-body",
+    ".story-content",
+    ".blog-post-content",
+    ".single-post-content",
+    ".post-text",
+    ".td-post-content",
+    ".c-entry-content",
+    ".field--name-body",
+    ".field-name-body",
+    ".node__content",
+    ".content-body",
+    ".entry-text",
+    ".body-text",
+    "#article-body",
+    "#articleBody",
+    "#post-body",
+    "div.entry",
+    ".storycontent",
+    ".blog-content",
+)
+WEAK_SELECTORS = ("article", '[role="main"]', "main", "#content", "#main", ".content")
+
+# Never part of a body, wherever they sit inside the region.
+JUNK_SELECTORS = (
+    "script, style, noscript, template, iframe, object, embed, form, button, input, select, "
+    "textarea, nav, aside, footer, svg, canvas, dialog, [hidden], h1, "
+    '[role="navigation"], [role="complementary"], [role="banner"], [role="contentinfo"], '
+    '[aria-hidden="true"], '
+    '[class*="share"], [class*="sharing"], [class*="social"], [class*="related"], '
+    '[class*="comment"], [id*="comment"], [id*="respond"], [class*="newsletter"], '
+    '[class*="subscribe"], [class*="signup"], [class*="advert"], [class*="sponsor"], '
+    '[class*="promo"], [class*="breadcrumb"], [id*="breadcrumb"], [class*="sidebar"], '
+    '[class*="widget"], [class*="author-bio"], [class*="post-meta"], [class*="postmeta"], '
+    '[class*="entry-meta"], [class*="entry-footer"], [class*="entry-header"], '
+    '[class*="post-header"], [class*="byline"], [class*="tags"], [class*="cat-links"], '
+    '[class*="yarpp"], [class*="you-may"], [class*="popup"], [class*="modal"], '
+    '[class*="cookie"], [class*="pagination"], [class*="nav-links"], [class*="post-nav"], '
+    '.ad, .ads, .adsbygoogle, [class^="ad-"], [id^="ad-"], [class*=" ad-"], '
+    '[class*="print-"], [class*="read-more"], [class*="readmore"], [class*="rating"]'
+)
+
+INLINE_TAGS = frozenset(
+    {
+        "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i",
+        "kbd", "label", "mark", "q", "s", "samp", "small", "span", "strike", "strong", "sub",
+        "sup", "time", "tt", "u", "var", "wbr", "big", "ins", "del", "nobr", "-text", "img",
+        "picture", "source",
+    }
+)  # fmt: skip
+HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_SKIP_TEXT_IN = frozenset({"script", "style", "noscript", "template", "head", "title"})
+_WS = re.compile(r"\s+")
+_MIN_STRONG_CHARS = 120
+_MAX_OWNER_DEPTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One paragraph-like run of text; ``level`` is 2–4 for a section heading, else 0."""
+
+    text: str
+    level: int = 0
+    anchor: str | None = None
+
+
+def select_safely(root: LexborNode | LexborHTMLParser, selector: str) -> list[LexborNode]:
+    """``root.css(selector)``, with an invalid (configured) selector matching nothing."""
+    try:
+        return list(root.css(selector))
+    except (ValueError, TypeError, RuntimeError):
+        return []
+
+
+def _text_length(node: LexborNode) -> int:
+    return len(_WS.sub(" ", node.text(deep=True)).strip())
+
+
+def find_region(
+    tree: LexborHTMLParser, rules: ExtractConfig
+) -> tuple[LexborNode | None, str, bool]:
+    """Locate the article body.
+
+    Returns:
+        ``(node, layer, strong)``: the region (``None`` when nothing plausible), the layer
+        that found it (``config``, ``microdata`` or ``heuristic``) and whether the finding
+        is trustworthy enough to skip trafilatura in ``auto`` mode.
+    """
+    if rules.selectors.content:
+        matches = select_safely(tree, rules.selectors.content)
+        if matches:
+            return max(matches, key=_text_length), "config", True
+    for selector in STRONG_SELECTORS:
+        matches = [m for m in tree.css(selector) if not _inside_junk(m)]
+        if not matches:
+            continue
+        best = max(matches, key=_text_length)
+        if _text_length(best) >= _MIN_STRONG_CHARS:
+            layer = "microdata" if selector.startswith("[itemprop") else "heuristic"
+            return best, layer, True
+    scored = _density_region(tree)
+    if scored is not None:
+        return scored, "heuristic", False
+    for selector in WEAK_SELECTORS:
+        node = tree.css_first(selector)
+        if node is not None and _text_length(node) >= _MIN_STRONG_CHARS:
+            return node, "heuristic", False
+    return tree.body, "heuristic", False
+
+
+_JUNK_ANCESTOR = re.compile(r"comment|sidebar|widget|related|footer|share|promo|teaser", re.I)
+
+
+def _inside_junk(node: LexborNode) -> bool:
+    current = node.parent
+    depth = 0
+    while current is not None and depth < _MAX_OWNER_DEPTH:
+        if current.tag in {"aside", "footer", "nav"}:
+            return True
+        marker = (
+            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
+        )
+        if _JUNK_ANCESTOR.search(marker):
+            return True
+        current = current.parent
+        depth += 1
+    return False
+
+
+def _density_region(tree: LexborHTMLParser) -> LexborNode | None:
+    """The element holding the most paragraph text (a readability-style score)."""
+    scores: dict[int, float] = {}
+    nodes: dict[int, LexborNode] = {}
+    for para in tree.css("p, pre, blockquote, li"):
+        length = _text_length(para)
+        if length < 25:
+            continue
+        if para.tag == "li":
+            length //= 3  # link lists (menus, widgets) are li-heavy
+        commas = para.text(deep=True).count(",")
+        score = 1 + min(length / 100, 3) + commas
+        parent = para.parent
+        for share in (1.0, 0.5):
+            if parent is None or parent.tag in {"html", "body"}:
+                break
+            if _inside_junk(para):
+                break
+            key = parent.mem_id
+            nodes[key] = parent
+            scores[key] = scores.get(key, 0.0) + score * share
+            parent = parent.parent
+    if not scores:
+        return None
+    best = max(scores, key=lambda k: scores[k])
+    if scores[best] < 8:
+        return None
+    return nodes[best]
+
+
+def clean_region(region: LexborNode, rules: ExtractConfig) -> LexborNode:
+    """A cleaned clone of the region: junk removed, lazy images resolved.
+
+    The clone lives in its own tree, so the page tree stays intact for other fields.
+    """
+    clone = region.clone()
+    selectors = [JUNK_SELECTORS, *rules.selectors.remove]
+    for selector in selectors:
+        for node in select_safely(clone, selector):
+            if node.mem_id != clone.mem_id:
+                node.decompose()
+    for img in clone.css("img"):
+        attrs = img.attrs
+        src = attrs.get("src") or ""
+        if not src or src.startswith("data:"):
+            for name in ("data-src", "data-lazy-src", "data-original", "data-url"):
+                value = attrs.get(name)
+                if value:
+                    attrs["src"] = value
+                    break
+    return clone
+
+
+def _owner(node: LexborNode, cache: dict[int, LexborNode | None]) -> LexborNode | None:
+    """The nearest block-level ancestor of a text node (``None`` inside skipped tags)."""
+    chain: list[int] = []
+    current: LexborNode | None = node.parent
+    found: LexborNode | None = None
+    depth = 0
+    while current is not None and depth < _MAX_OWNER_DEPTH:
+        key = current.mem_id
+        if key in cache:
+            found = cache[key]
+            break
+        chain.append(key)
+        if current.tag in _SKIP_TEXT_IN:
+            found = None
+            break
+        if current.tag not in INLINE_TAGS:
+            found = current
+            break
+        current = current.parent
+        depth += 1
+    for key in chain:
+        cache[key] = found
+    return found
+
+
+def read_blocks(region: LexborNode) -> list[Block]:
+    """The region's text as blocks in document order (headings h2–h4 marked by level).
+
+    Each text run belongs to its nearest block-level ancestor, as a browser lays it out:
+    ``<div>a<p>b</p>c</div>`` gives three blocks. Whitespace is collapsed inside a block;
+    ``<br>`` counts as a space; image alt text is not text.
+    """
+    cache: dict[int, LexborNode | None] = {}
+    blocks: list[Block] = []
+    parts: list[str] = []
+    owner_key: int | None = None
+    owner_node: LexborNode | None = None
+
+    def flush() -> None:
+        if owner_node is None:
+            return
+        text = _WS.sub(" ", "".join(parts)).strip()
+        parts.clear()
+        if not text:
+            return
+        tag = owner_node.tag or ""
+        if tag in {"h2", "h3", "h4"}:
+            anchor = owner_node.attributes.get("id") or None
+            blocks.append(Block(text, int(tag[1]), anchor))
+        else:
+            blocks.append(Block(text))
+
+    for node in region.traverse(include_text=True):
+        tag = node.tag
+        if tag == "-text":
+            owner = _owner(node, cache)
+            piece = node.text_content or ""
+        elif tag == "br":
+            owner = _owner(node, cache)
+            piece = " "
+        else:
+            continue
+        if owner is None:
+            continue
+        if owner.mem_id != owner_key:
+            flush()
+            owner_key, owner_node = owner.mem_id, owner
+            parts.clear()
+        parts.append(piece)
+    flush()
+    return blocks
+
+
+def trafilatura_html(html: str, url: str) -> str | None:
+    """Main-content HTML according to trafilatura, or ``None`` when it finds none.
+
+    Called with ``str`` (trafilatura ignores ``<meta charset>`` on bytes) and never lets
+    its exceptions escape: a fallback must not fail the page.
+    """
+    try:
+        import trafilatura
+
+        result = trafilatura.extract(
+            html,
+            url=url,
+            output_format="html",
+            include_images=True,
+            include_links=True,
+            include_comments=False,
+            include_tables=True,
+            favor_precision=True,
+            with_metadata=False,
+        )
+    except Exception:  # noqa: BLE001 - a third-party parser on hostile input
+        return None
+    return result if isinstance(result, str) and result.strip() else None

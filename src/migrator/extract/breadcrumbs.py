@@ -1,0 +1,153 @@
+"""Breadcrumb trails: visible markup first, then JSON-LD ``BreadcrumbList``.
+
+A trail is found by the configured selector, schema.org microdata, ``aria-label``, or a
+``breadcrumb``/``crumbs`` class or id; its crumbs are the links and the text between
+them, split on the usual separators (``/ » > › |``). Labels are cleaned, URLs made
+absolute, and an unlinked last crumb is the current page. Reads the tree only.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from migrator.config import ExtractConfig
+from migrator.extract.body import select_safely
+from migrator.extract.structured import Structured, jsonld_text
+from migrator.models import Crumb
+from migrator.urls import absolute_url
+
+__all__ = ["find_breadcrumbs"]
+
+_TRAIL_SELECTORS = (
+    '[itemtype*="BreadcrumbList"]',
+    'nav[aria-label*="breadcrumb" i]',
+    '[aria-label*="breadcrumb" i]',
+    "#breadcrumbs",
+    "#breadcrumb",
+    ".breadcrumbs",
+    ".breadcrumb",
+    '[class*="breadcrumb"]',
+    '[id*="breadcrumb"]',
+    ".crumbs",
+    "#crumbs",
+    ".trail",
+)
+_SEPARATORS = re.compile(r"\s*(?:»|«|›|‹|>|<|→|/|\||::|·|•|\\)\s*")
+_LEAD = re.compile(
+    r"^(?:you are here|vous êtes ici|sie sind hier|usted está aquí|estás aquí|"
+    r"现在位置|現在位置|位置)\s*:?\s*$",
+    re.I,
+)
+_MAX_CRUMBS = 15
+_MAX_LABEL = 200
+
+
+def _clean(label: str) -> str:
+    label = " ".join(label.split())
+    return label.strip(" :»›>|/·•-–—").strip()
+
+
+def _inside(node: LexborNode, ancestor_id: int, tag: str) -> LexborNode | None:
+    current = node.parent
+    while current is not None and current.mem_id != ancestor_id:
+        if current.tag == tag:
+            return current
+        current = current.parent
+    return None
+
+
+def _from_container(container: LexborNode, base: str) -> list[Crumb]:
+    crumbs: list[tuple[str, str | None]] = []
+    root_id = container.mem_id
+    for node in container.traverse(include_text=True):
+        if node.tag == "a":
+            label = _clean(node.text(deep=True))
+            if not label:
+                img = node.css_first("img")
+                label = _clean((img.attributes.get("alt") or "") if img is not None else "")
+            if not label:
+                label = _clean(node.attributes.get("title") or "")
+            if label:
+                crumbs.append((label, absolute_url(node.attributes.get("href"), base)))
+        elif node.tag == "-text":
+            if _inside(node, root_id, "a") is not None:
+                continue
+            parent = node.parent
+            if parent is not None and parent.tag in {"script", "style"}:
+                continue
+            for piece in _SEPARATORS.split(node.text_content or ""):
+                label = _clean(piece)
+                if label and not _LEAD.match(label):
+                    crumbs.append((label, None))
+    result = [Crumb(label=label[:_MAX_LABEL], url=url) for label, url in crumbs[:_MAX_CRUMBS]]
+    return _mark_current(result)
+
+
+def _mark_current(crumbs: list[Crumb]) -> list[Crumb]:
+    if crumbs and crumbs[-1].url is None:
+        crumbs[-1] = Crumb(label=crumbs[-1].label, url=None, current=True)
+    return crumbs
+
+
+def _from_jsonld(data: dict[str, Any], base: str) -> list[Crumb]:
+    items = data.get("itemListElement")
+    if not isinstance(items, list):
+        return []
+    entries: list[tuple[float, int, str, str | None]] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            continue
+        target = item.get("item")
+        name = jsonld_text(item.get("name"))
+        url: str | None = None
+        if isinstance(target, dict):
+            name = name or jsonld_text(target.get("name"))
+            href = target.get("@id") or target.get("url")
+            url = absolute_url(href, base) if isinstance(href, str) else None
+        elif isinstance(target, str):
+            url = absolute_url(target, base)
+        if not name:
+            continue
+        try:
+            position = float(item.get("position", index))
+        except (TypeError, ValueError):
+            position = float(index)
+        entries.append((position, index, _clean(name), url))
+    entries.sort()
+    crumbs = [Crumb(label=name, url=url) for _, _, name, url in entries if name]
+    return _mark_current(crumbs[:_MAX_CRUMBS])
+
+
+def find_breadcrumbs(
+    tree: LexborHTMLParser, structured: Structured, rules: ExtractConfig, base: str
+) -> tuple[tuple[Crumb, ...], str | None]:
+    """The page's breadcrumb trail and the layer that gave it.
+
+    Returns:
+        ``(crumbs, layer)``; ``((), None)`` when the page has no trail.
+    """
+    if rules.selectors.breadcrumbs:
+        for match in select_safely(tree, rules.selectors.breadcrumbs):
+            container = match.parent if match.tag == "a" and match.parent is not None else match
+            crumbs = _from_container(container, base)
+            if len(crumbs) >= 1:
+                return tuple(crumbs), "config"
+    for selector in _TRAIL_SELECTORS:
+        for container in tree.css(selector):
+            if container.tag in {"body", "html", "head", "script", "meta", "link"}:
+                continue
+            text = container.text(deep=True)
+            if len(text) > 1000:  # a whole layout block that merely mentions crumbs
+                continue
+            crumbs = _from_container(container, base)
+            if len(crumbs) >= 2 or (crumbs and crumbs[0].url):
+                layer = "microdata" if selector.startswith("[itemtype") else "heuristic"
+                return tuple(crumbs), layer
+    if structured.breadcrumb_list is not None:
+        crumbs = _from_jsonld(structured.breadcrumb_list, base)
+        if crumbs:
+            return tuple(crumbs), "jsonld"
+    return (), None

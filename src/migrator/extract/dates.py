@@ -1,0 +1,334 @@
+"""Publication and update dates: parsing date strings and finding the visible date line.
+
+``parse_date`` reads machine dates (ISO 8601, RFC 2822) and human ones in several
+languages ("December 12, 2023", "12. März 2021", "12 de marzo de 2021", "2021年3月12日",
+numeric dates in the site's configured order). A ``date`` is returned when only the day
+is known and an aware ``datetime`` when the time and its offset are; a time without an
+offset gives the day only (guessing a zone would invent precision). ``find_dates`` looks
+only at the article's own header region: never the sidebar, comments or footer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
+
+from selectolax.lexbor import LexborNode
+
+from migrator.config import DateOrder
+
+__all__ = [
+    "DATE_RE",
+    "PUBLISHED_META",
+    "UPDATED_META",
+    "dates_from_scope",
+    "find_date_in_text",
+    "node_date",
+    "parse_date",
+]
+
+_MONTHS: dict[str, int] = {}
+for _number, _names in enumerate(
+    [
+        "january jan janvier janv januar jänner jän enero ene gennaio genn gen januari janeiro",
+        "february feb février févr fevrier fevr februar febrero febr febbraio februari "
+        "fevereiro fev",
+        "march mar mars märz maerz marzo maart março marco mrt",
+        "april apr avril avr abril aprile",
+        "may mai mayo maggio mei maio",
+        "june jun juin juni junio giugno giu junho",
+        "july jul juillet juil juli julio luglio lug julho",
+        "august aug août aout agosto ago augustus",
+        "september sep sept septembre septiembre settembre set setembro",
+        "october oct octobre oktober okt octubre ottobre ott outubro out",
+        "november nov novembre noviembre novembre novembro",
+        "december dec décembre decembre déc dezember dez diciembre dic dicembre dezembro",
+    ],
+    start=1,
+):
+    for _name in _names.split():
+        _MONTHS.setdefault(_name.rstrip("."), _number)
+
+_MONTH_ALT = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
+_ORD = r"(?:st|nd|rd|th|er|º|°)?"
+_TIME = (
+    r"(?:(?:,|\s|at|um|à|a\s+las|alle|T)*\s*(?P<hh>\d{1,2}):(?P<mi>\d{2})(?::(?P<ss>\d{2}))?"
+    r"\s*(?P<ampm>[ap]\.?m\.?)?\s*(?P<tz>Z|UTC|GMT|[+-]\d{2}:?\d{2})?)?"
+)
+_PATTERNS: list[tuple[str, str]] = [
+    (
+        "iso",
+        r"(?P<y>(?:19|20)\d{2})-(?P<m>\d{1,2})-(?P<d>\d{1,2})"
+        r"(?:[T ](?P<hh>\d{2}):(?P<mi>\d{2})(?::(?P<ss>\d{2})(?:\.\d+)?)?"
+        r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?)?",
+    ),
+    ("cjk", r"(?P<y>(?:19|20)\d{2})\s*[年년]\s*(?P<m>\d{1,2})\s*[月월]\s*(?P<d>\d{1,2})\s*[日일]?"),
+    ("ymd_slash", r"(?P<y>(?:19|20)\d{2})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})\b"),
+    (
+        "d_month_y",
+        rf"\b(?P<d>\d{{1,2}}){_ORD}\.?\s*(?:de\s+|of\s+)?(?P<mon>{_MONTH_ALT})\.?,?"
+        rf"\s*(?:de\s+|del\s+)?(?P<y>(?:19|20)\d{{2}})\b" + _TIME,
+    ),
+    (
+        "month_d_y",
+        rf"\b(?P<mon>{_MONTH_ALT})\.?\s+(?P<d>\d{{1,2}}){_ORD},?\s+(?P<y>(?:19|20)\d{{2}})\b"
+        + _TIME,
+    ),
+    ("dotted", r"\b(?P<a>\d{1,2})\.\s?(?P<b>\d{1,2})\.\s?(?P<y>(?:19|20)\d{2})\b"),
+    ("numeric", r"\b(?P<a>\d{1,2})[/-](?P<b>\d{1,2})[/-](?P<y>(?:19|20)\d{2})\b"),
+]
+DATE_RE = re.compile(
+    "|".join(
+        f"(?P<{name}>{pattern.replace('(?P<', f'(?P<{name}_')})" for name, pattern in _PATTERNS
+    ),
+    re.IGNORECASE,
+)
+
+
+def _tz(value: str | None) -> timezone | None:
+    if not value:
+        return None
+    value = value.upper()
+    if value in {"Z", "UTC", "GMT"}:
+        return UTC
+    sign = -1 if value[0] == "-" else 1
+    digits = value[1:].replace(":", "")
+    try:
+        return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+    except ValueError:
+        return None
+
+
+def _build(
+    year: int, month: int, day: int, groups: dict[str, str | None]
+) -> date | datetime | None:
+    try:
+        day_value = date(year, month, day)
+    except ValueError:
+        return None
+    tz = _tz(groups.get("tz"))
+    hh, mi = groups.get("hh"), groups.get("mi")
+    if tz is None or hh is None or mi is None:
+        return day_value
+    hour = int(hh)
+    ampm = (groups.get("ampm") or "").lower().replace(".", "")
+    if ampm == "pm" and hour < 12:
+        hour += 12
+    elif ampm == "am" and hour == 12:
+        hour = 0
+    try:
+        return datetime(year, month, day, hour, int(mi), int(groups.get("ss") or 0), tzinfo=tz)
+    except ValueError:
+        return day_value
+
+
+def _from_match(match: re.Match[str], order: DateOrder) -> date | datetime | None:
+    kind = match.lastgroup
+    if kind is None:
+        return None
+    prefix = kind + "_"
+    groups = {k[len(prefix) :]: v for k, v in match.groupdict().items() if k.startswith(prefix)}
+    year = int(groups["y"] or 0)
+    if kind in {"iso", "cjk", "ymd_slash"}:
+        return _build(year, int(groups["m"] or 0), int(groups["d"] or 0), groups)
+    if kind in {"d_month_y", "month_d_y"}:
+        month = _MONTHS.get((groups["mon"] or "").lower().rstrip("."))
+        if month is None:
+            return None
+        return _build(year, month, int(groups["d"] or 0), groups)
+    first, second = int(groups["a"] or 0), int(groups["b"] or 0)
+    if kind == "dotted":  # 12.03.2021 is day-first everywhere it is written
+        return _build(year, second, first, groups)
+    if first > 12 >= second:
+        return _build(year, second, first, groups)
+    if second > 12 >= first:
+        return _build(year, first, second, groups)
+    if order == "DMY":
+        return _build(year, second, first, groups)
+    return _build(year, first, second, groups)
+
+
+def find_date_in_text(text: str, order: DateOrder = "MDY") -> date | datetime | None:
+    """The first date written anywhere in ``text``, or ``None``."""
+    for match in DATE_RE.finditer(text):
+        found = _from_match(match, order)
+        if found is not None:
+            return found
+    return None
+
+
+def parse_date(value: str | None, order: DateOrder = "MDY") -> date | datetime | None:
+    """Parse a machine or human date string.
+
+    Args:
+        value: an attribute or text value ("2021-03-12T10:00:00+01:00", "12 March 2021").
+        order: how to read ambiguous numeric dates such as 03/04/2021.
+
+    Returns:
+        A ``date``, an aware ``datetime`` when time and offset are known, or ``None``.
+    """
+    if not value:
+        return None
+    text = value.strip()
+    if not text or len(text) > 400:
+        return None
+    if "," in text[:5] and text[:3].isalpha():  # RFC 2822: "Tue, 12 Mar 2021 10:00:00 GMT"
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            parsed = None
+        if parsed is not None and parsed.tzinfo is not None:
+            return parsed
+    return find_date_in_text(text, order)
+
+
+def node_date(node: LexborNode, order: DateOrder) -> date | datetime | None:
+    """The date a node states: its ``datetime``/``content`` attribute, else its text."""
+    for attribute in ("datetime", "content", "title"):
+        found = parse_date(node.attributes.get(attribute), order)
+        if found is not None:
+            return found
+    return parse_date(" ".join(node.text(deep=True).split())[:200], order)
+
+
+def same_day(value: date | datetime) -> date:
+    """The calendar day of a date or datetime."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+PUBLISHED_META = (
+    "article:published_time",
+    "og:article:published_time",
+    "itemprop:datepublished",
+    "datepublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publication_date",
+    "date",
+    "dc.date.issued",
+    "dcterms.issued",
+    "dc.date",
+    "dcterms.date",
+    "dcterms.created",
+    "sailthru.date",
+    "parsely-pub-date",
+    "article.published",
+    "cxenseparse:recs:publishtime",
+)
+UPDATED_META = (
+    "article:modified_time",
+    "og:updated_time",
+    "itemprop:datemodified",
+    "datemodified",
+    "last-modified",
+    "dc.date.modified",
+    "dcterms.modified",
+    "article.updated",
+)
+_PUBLISHED_SELECTORS = (
+    "time.published, time.entry-date, time[pubdate], [itemprop=datePublished], "
+    "time.post-date, time.dt-published, .published, .entry-date, .post-date, "
+    ".date-published, .publish-date, .pubdate, abbr.published"
+)
+_UPDATED_SELECTORS = (
+    "time.updated, time.modified, [itemprop=dateModified], .updated, .modified, "
+    ".last-updated, .date-modified, .dt-updated"
+)
+_DATE_LINE_SELECTORS = (
+    "time[datetime], time, [class*=date], [class*=meta], [class*=posted], [class*=byline], "
+    "[class*=time], [class*=info], .post-info, .entry-info, .dateline, small, p, span"
+)
+_UPDATED_WORD = re.compile(
+    r"(?:updated|last\s+modified|modified|aktualisiert|geändert|mis\s+à\s+jour|modifié|"
+    r"actualizado|aggiornato|bijgewerkt|更新)\W{0,4}(?:on|am|le|el|il|op|:)?\s*$",
+    re.I,
+)
+_JUNK_ANCESTOR = re.compile(
+    r"comment|sidebar|widget|related|footer|share|promo|teaser|respond|reply", re.I
+)
+
+
+def _in_junk(node: LexborNode, stop: LexborNode | None) -> bool:
+    current = node.parent
+    depth = 0
+    while current is not None and depth < 200:
+        if stop is not None and current.mem_id == stop.mem_id:
+            return False
+        if current.tag in {"aside", "footer", "nav"}:
+            return True
+        marker = (
+            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
+        )
+        if _JUNK_ANCESTOR.search(marker):
+            return True
+        current = current.parent
+        depth += 1
+    return False
+
+
+def _own_marker(node: LexborNode) -> str:
+    return ((node.attributes.get("class") or "") + " " + (node.attributes.get("id") or "")).lower()
+
+
+def _contains(ancestor: LexborNode | None, node: LexborNode) -> bool:
+    if ancestor is None:
+        return False
+    current: LexborNode | None = node
+    depth = 0
+    while current is not None and depth < 200:
+        if current.mem_id == ancestor.mem_id:
+            return True
+        current = current.parent
+        depth += 1
+    return False
+
+
+def dates_from_scope(
+    scope: LexborNode, order: DateOrder, region: LexborNode | None = None
+) -> tuple[date | datetime | None, date | datetime | None]:
+    """Published and updated dates shown in the article's own header region.
+
+    Args:
+        scope: the article container (never the whole page with its sidebar).
+        order: the site's numeric date order.
+        region: the body region; free text inside it is not a date line.
+    """
+    published: date | datetime | None = None
+    updated: date | datetime | None = None
+    for node in scope.css(_UPDATED_SELECTORS):
+        if not _in_junk(node, scope):
+            updated = node_date(node, order)
+            if updated is not None:
+                break
+    for node in scope.css(_PUBLISHED_SELECTORS):
+        marker = _own_marker(node)
+        if "updated" in marker or "modified" in marker or _in_junk(node, scope):
+            continue
+        published = node_date(node, order)
+        if published is not None:
+            break
+    if published is not None:
+        return published, updated
+    for node in scope.css(_DATE_LINE_SELECTORS):
+        marker = _own_marker(node)
+        if "updated" in marker or "modified" in marker or _in_junk(node, scope):
+            continue
+        text = " ".join(node.text(deep=True).split())
+        if node.tag != "time" and (len(text) > 300 or _contains(region, node)):
+            continue
+        if node.tag == "time" or node.attributes.get("datetime"):
+            found = node_date(node, order)
+            if found is not None:
+                return found, updated
+            continue
+        for match in DATE_RE.finditer(text):
+            if _UPDATED_WORD.search(text[: match.start()][-40:]):
+                if updated is None:
+                    updated = _from_match(match, order)
+                continue
+            found = _from_match(match, order)
+            if found is not None:
+                return found, updated
+    return None, updated

@@ -1,0 +1,173 @@
+"""Sidebar links: widgets that list other posts of the same site.
+
+Looks in sidebars and asides and in related-posts blocks under or inside the article,
+groups links under their widget heading ("You may also like", "Recent posts"), and keeps
+only links to other posts on the same host: navigation, tag/category/archive widgets,
+prev/next, share and comment links are dropped. A date shown next to a link is parsed.
+Reads the tree only.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from migrator.config import ExtractConfig
+from migrator.extract.body import select_safely
+from migrator.extract.dates import node_date, parse_date
+from migrator.models import SidebarLink
+from migrator.urls import absolute_url, host_of
+
+__all__ = ["find_sidebar_links"]
+
+_CONTAINERS = (
+    "aside, #sidebar, #secondary, .sidebar, .widget-area, [role=complementary], "
+    '[class*="related"], [id*="related"], [class*="you-may"], [class*="more-posts"], '
+    '[class*="recent-posts"], [class*="popular"], .yarpp, [class*="jp-relatedposts"]'
+)
+_HEADING_SELECTOR = "h1, h2, h3, h4, h5, h6, .widget-title, .widgettitle, .title"
+_REJECT_GROUP = re.compile(
+    r"categor|kategor|catégor|categoría|tag|schlagw|étiquette|etiqueta|archiv|meta\b|"
+    r"search|such|recherche|buscar|blogroll|links?$|follow|subscribe|abonn|newsletter|"
+    r"comment|kommentar|commentaire|comentario|about|über|contact|social|share|teilen|"
+    r"partager|login|rss|feed|calendar|kalender|translate|sponsor|advert|anzeige",
+    re.I,
+)
+_REJECT_URL = re.compile(
+    r"/(?:tag|tags|category|categories|kategorie|categorie|categoria|label|labels|topics?|"
+    r"archives?|author|authors|page|search|feed|wp-login\.php|wp-admin|comments?)(?:/|$)|"
+    r"[?&](?:cat|tag|s|p?page|paged|replytocom|share)=|/(?:19|20)\d{2}/(?:\d{2}/?)?$|#",
+    re.I,
+)
+_REJECT_CONTAINER = re.compile(r"categor|tag-?cloud|archive|share|social|comment|nav", re.I)
+_WS = re.compile(r"\s+")
+
+
+def _marker(node: LexborNode) -> str:
+    return (node.attributes.get("class") or "") + " " + (node.attributes.get("id") or "")
+
+
+def _heading_text(node: LexborNode) -> str:
+    return _WS.sub(" ", node.text(deep=True)).strip()
+
+
+def _link_date(link: LexborNode, rules: ExtractConfig) -> date | datetime | None:
+    """The date written next to a link: inside its list item (or its parent)."""
+    holder = link.parent
+    for _ in range(3):
+        if holder is None:
+            return None
+        if holder.tag in {"li", "article", "div", "p", "tr", "dd"}:
+            break
+        holder = holder.parent
+    if holder is None:
+        return None
+    time_node = holder.css_first("time, .date, .post-date, [class*=date], .published")
+    if time_node is not None:
+        found = node_date(time_node, rules.date_order)
+        if found is not None:
+            return found
+    text = _WS.sub(" ", holder.text(deep=True))
+    label = _WS.sub(" ", link.text(deep=True)).strip()
+    if label:
+        text = text.replace(label, " ")
+    return parse_date(text[:300], rules.date_order)
+
+
+def find_sidebar_links(
+    tree: LexborHTMLParser, rules: ExtractConfig, page_url: str, base: str
+) -> tuple[tuple[SidebarLink, ...], str | None]:
+    """The links to other posts listed in sidebar and related-posts widgets.
+
+    Returns:
+        ``(links, layer)``; ``((), None)`` when there are none.
+    """
+    layer = "heuristic"
+    containers: list[LexborNode] = []
+    if rules.selectors.sidebar:
+        containers = select_safely(tree, rules.selectors.sidebar)
+        layer = "config"
+    if not containers:
+        containers = [c for c in tree.css(_CONTAINERS) if c.tag not in {"html", "body"}]
+        layer = "heuristic"
+    host = host_of(page_url)
+    seen_links: set[int] = set()
+    seen_urls: set[tuple[str, str]] = set()
+    result: list[SidebarLink] = []
+    for container in containers:
+        if layer == "heuristic" and _REJECT_CONTAINER.search(_marker(container)):
+            continue
+        group = ""
+        default_group = _default_group(container)
+        group_rejected = False
+        for node in container.traverse():
+            tag = node.tag
+            if tag in {"h1", "h2", "h3", "h4", "h5", "h6"} or (
+                tag in {"div", "span", "p", "strong"}
+                and re.search(r"widget-?title|block-title|section-title", _marker(node))
+            ):
+                if node.css_first("a[href]") is not None:
+                    continue  # a post title in a related-posts card, not a group heading
+                text = _heading_text(node)
+                if text and len(text) < 120:
+                    group = text
+                    group_rejected = bool(_REJECT_GROUP.search(group))
+                continue
+            if tag != "a" or node.mem_id in seen_links:
+                continue
+            seen_links.add(node.mem_id)
+            if group_rejected or _inside_rejected(node, container):
+                continue
+            url = absolute_url(node.attributes.get("href"), base)
+            if url is None or host_of(url) != host or url == page_url:
+                continue
+            if _REJECT_URL.search(url) or _is_root(url):
+                continue
+            label = _WS.sub(" ", node.text(deep=True)).strip()
+            if not label or len(label) < 3 or label.lower() in {"more", "read more", "weiter"}:
+                continue
+            name = group or default_group
+            key = (name, url)
+            if key in seen_urls:
+                continue
+            seen_urls.add(key)
+            found = _link_date(node, rules)
+            result.append(
+                SidebarLink(
+                    group=name,
+                    label=label[:300],
+                    url=url,
+                    date=found,
+                )
+            )
+    return tuple(result), (layer if result else None)
+
+
+def _is_root(url: str) -> bool:
+    path = url.split("://", 1)[-1].partition("/")[2]
+    return path.strip("/") == ""
+
+
+def _default_group(container: LexborNode) -> str:
+    label = container.attributes.get("aria-label")
+    if label:
+        return label.strip()
+    marker = _marker(container).lower()
+    if "related" in marker:
+        return "Related posts"
+    if "popular" in marker:
+        return "Popular posts"
+    if "recent" in marker:
+        return "Recent posts"
+    return ""
+
+
+def _inside_rejected(node: LexborNode, container: LexborNode) -> bool:
+    current = node.parent
+    while current is not None and current.mem_id != container.mem_id:
+        if current.tag == "nav" or _REJECT_CONTAINER.search(_marker(current)):
+            return True
+        current = current.parent
+    return False

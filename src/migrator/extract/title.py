@@ -1,0 +1,153 @@
+"""The headline a reader sees, and the page's author.
+
+The visible ``h1`` of the article (``entry-title``, ``post-title``, ``itemprop=headline``)
+beats structured data, which beats ``og:title``, which beats ``<title>`` with the site
+name cut off. Reads the tree only.
+"""
+
+from __future__ import annotations
+
+import re
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from migrator.config import ExtractConfig
+from migrator.extract.body import select_safely
+from migrator.extract.structured import Structured, jsonld_text
+
+__all__ = ["find_author", "find_title"]
+
+_WS = re.compile(r"\s+")
+_TITLE_SELECTORS = (
+    "h1.entry-title, h1.post-title, h1.article-title, h1[itemprop=headline], "
+    "h1.title, h1.headline, h1.page-title, h1[class*=title], h1[class*=headline]"
+)
+_SITE_SUFFIX = re.compile(r"\s+(?:\||–|—|-|::|«|»|·|•)\s+")
+_JUNK_ANCESTOR = re.compile(r"sidebar|widget|footer|comment|related|logo|brand|masthead", re.I)
+_MAX_TITLE = 500
+
+
+def _text(node: LexborNode) -> str:
+    return _WS.sub(" ", node.text(deep=True)).strip()
+
+
+def _in_junk(node: LexborNode) -> bool:
+    current = node.parent
+    while current is not None:
+        if current.tag in {"aside", "footer", "nav"}:
+            return True
+        marker = (current.attributes.get("class") or "") + (current.attributes.get("id") or "")
+        if _JUNK_ANCESTOR.search(marker):
+            return True
+        current = current.parent
+    return False
+
+
+def _strip_site_name(title: str, site_name: str | None) -> str:
+    parts = _SITE_SUFFIX.split(title)
+    if len(parts) == 1:
+        return title
+    if site_name:
+        kept = [p for p in parts if p.strip().lower() != site_name.strip().lower()]
+        if kept and len(kept) < len(parts):
+            return " - ".join(kept) if len(kept) > 1 else kept[0]
+    return max(parts, key=len)
+
+
+def find_title(
+    tree: LexborHTMLParser,
+    structured: Structured,
+    rules: ExtractConfig,
+    region: LexborNode | None,
+) -> tuple[str | None, str | None]:
+    """The page's headline and the layer that gave it (``(None, None)`` if none)."""
+    if rules.selectors.title:
+        for node in select_safely(tree, rules.selectors.title):
+            text = _text(node)
+            if text:
+                return text[:_MAX_TITLE], "config"
+    for node in tree.css(_TITLE_SELECTORS):
+        text = _text(node)
+        if text and not _in_junk(node):
+            return text[:_MAX_TITLE], "heuristic"
+    h1s = [n for n in tree.css("h1") if _text(n) and not _in_junk(n)]
+    in_article = [n for n in h1s if _has_ancestor(n, {"article", "main"})]
+    if region is not None:
+        near = [n for n in h1s if _contains(region, n) or _precedes_in_parent(n, region)]
+        in_article = near or in_article
+    if in_article:
+        return _text(in_article[0])[:_MAX_TITLE], "heuristic"
+    if structured.article is not None:
+        headline = jsonld_text(structured.article.get("headline") or structured.article.get("name"))
+        if headline:
+            return headline[:_MAX_TITLE], "jsonld"
+    headline = structured.microdata.get("headline") or structured.microdata.get("name")
+    if headline:
+        return headline[:_MAX_TITLE], "microdata"
+    if len(h1s) == 1:
+        return _text(h1s[0])[:_MAX_TITLE], "heuristic"
+    site_name = structured.meta.get("og:site_name")
+    og = structured.meta_first("og:title", "twitter:title")
+    if og:
+        return _strip_site_name(og, site_name)[:_MAX_TITLE], "meta"
+    title_node = tree.css_first("title")
+    if title_node is not None:
+        text = _text(title_node)
+        if text:
+            return _strip_site_name(text, site_name)[:_MAX_TITLE], "heuristic"
+    return None, None
+
+
+def _has_ancestor(node: LexborNode, tags: set[str]) -> bool:
+    current = node.parent
+    while current is not None:
+        if current.tag in tags:
+            return True
+        current = current.parent
+    return False
+
+
+def _contains(ancestor: LexborNode, node: LexborNode) -> bool:
+    current: LexborNode | None = node
+    while current is not None:
+        if current.mem_id == ancestor.mem_id:
+            return True
+        current = current.parent
+    return False
+
+
+def _precedes_in_parent(h1: LexborNode, region: LexborNode) -> bool:
+    """True when the h1 sits in an ancestor of the region (the post's header)."""
+    container = region.parent
+    for _ in range(3):
+        if container is None or container.tag in {"body", "html"}:
+            return False
+        if _contains(container, h1):
+            return True
+        container = container.parent
+    return False
+
+
+def find_author(
+    tree: LexborHTMLParser, structured: Structured, rules: ExtractConfig
+) -> tuple[str | None, str | None]:
+    """The author's name and the layer that gave it."""
+    if rules.selectors.author:
+        for node in select_safely(tree, rules.selectors.author):
+            text = _text(node)
+            if text:
+                return text[:200], "config"
+    if structured.article is not None:
+        name = jsonld_text(structured.article.get("author"))
+        if name and not name.startswith("http"):
+            return name[:200], "jsonld"
+    if structured.microdata.get("author"):
+        return structured.microdata["author"][:200], "microdata"
+    name = structured.meta_first("author", "article:author", "dc.creator", "dcterms.creator")
+    if name and not name.startswith("http"):
+        return name[:200], "meta"
+    for node in tree.css('[rel="author"], .author .fn, .byline .author, .author-name, .vcard .fn'):
+        text = _text(node)
+        if text and len(text) < 100 and not _in_junk(node):
+            return re.sub(r"^(?:by|von|par|por)\s+", "", text, flags=re.I), "heuristic"
+    return None, None
