@@ -35,7 +35,7 @@ from migrator.errors import StoreError, StoreLocked
 from migrator.models import Discovered, Page, RawPage, iso, record_hash
 from migrator.schema import MIGRATIONS, SCHEMA_VERSION, VIEWS
 
-__all__ = ["CrawlItem", "SaveResult", "Store"]
+__all__ = ["CrawlItem", "SaveResult", "Store", "StoredAsset"]
 
 log = structlog.get_logger()
 
@@ -87,6 +87,27 @@ class CrawlItem:
     etag: str | None = None
     last_modified: str | None = None
     attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredAsset:
+    """An asset (image) the export downloaded.
+
+    Attributes:
+        url: the original URL on the legacy site.
+        content_hash: SHA-256 of the bytes (assets with equal bytes share a file).
+        file_name: the safe file name it was saved under.
+        content_type: the media type the server sent.
+        bytes: the size.
+        fetched_at: when it was downloaded (ISO 8601, UTC).
+    """
+
+    url: str
+    content_hash: str
+    file_name: str
+    content_type: str | None = None
+    bytes: int = 0
+    fetched_at: str
 
 
 def _now() -> str:
@@ -654,6 +675,44 @@ class Store:
             for (page_id,) in ids:
                 yield _read_record(self._conn, int(page_id))
             last_id = ids[-1][0]
+
+    # ------------------------------------------------------------------ assets
+
+    def save_asset(self, asset: StoredAsset) -> None:
+        """Record one downloaded asset (insert, or update the row of its URL)."""
+        with self._atomic() as conn:
+            conn.execute(
+                "INSERT INTO assets (url, content_hash, file_name, content_type, bytes,"
+                " fetched_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
+                " content_hash = excluded.content_hash, file_name = excluded.file_name,"
+                " content_type = excluded.content_type, bytes = excluded.bytes,"
+                " fetched_at = excluded.fetched_at",
+                (
+                    asset.url,
+                    asset.content_hash,
+                    asset.file_name,
+                    asset.content_type,
+                    asset.bytes,
+                    asset.fetched_at,
+                ),
+            )
+
+    def assets(self) -> dict[str, StoredAsset]:
+        """Every downloaded asset, keyed by its original URL."""
+        rows = self._conn.execute(
+            "SELECT url, content_hash, file_name, content_type, bytes, fetched_at FROM assets"
+        )
+        return {
+            str(r[0]): StoredAsset(
+                url=r[0],
+                content_hash=r[1],
+                file_name=r[2],
+                content_type=r[3],
+                bytes=r[4],
+                fetched_at=r[5],
+            )
+            for r in rows
+        }
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read-only SQL statement and return its rows as tuples (for reports)."""

@@ -229,7 +229,25 @@ _V2: tuple[str, ...] = (
     "INSERT INTO pages_fts (pages_fts) VALUES ('rebuild')",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2)
+# Version 3: assets the export downloaded. One row per original URL (kept forever, so
+# the legacy address of every image stays queryable); several URLs with the same bytes
+# share one content_hash and one file_name.
+_V3: tuple[str, ...] = (
+    """
+    CREATE TABLE assets (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        content_hash TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        content_type TEXT,
+        bytes INTEGER NOT NULL,
+        fetched_at TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX assets_content_hash ON assets (content_hash)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # A crumb is the site root when its URL has no path beyond "/": such a crumb
