@@ -13,6 +13,7 @@ the ``errors`` table and goes on. Run-level failures (``ConfigError``, ``StoreEr
     ├── ExtractError         one page could not be turned into a Page  (extract/)
     ├── StoreError           the database cannot be opened or written  (load.py)
     │   └── StoreLocked      another run or sync holds the database    (load.py)
+    ├── ExportError          the export's output cannot be written     (export/)
     └── RunAborted           a guard stopped the run on purpose        (pipeline.py)
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConfigError",
+    "ExportError",
     "ExtractError",
     "FetchError",
     "MigratorError",
@@ -80,6 +82,10 @@ class StoreError(MigratorError):
 
 class StoreLocked(StoreError):  # noqa: N818 - reads as a state, like RobotsDisallowed
     """Raised by ``load.Store`` when another run or sync already holds the database."""
+
+
+class ExportError(MigratorError):
+    """Raised by ``export`` when the output folder cannot be written or a path is unsafe."""
 
 
 class RunAborted(MigratorError):  # noqa: N818 - a state, see above
