@@ -55,6 +55,9 @@ def _handler(server_state: DemoServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "LegacyBlog/1.0"
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: with Nagle on, every keep-alive
+        # answer waits ~40 ms for the delayed ACK.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: object) -> None:
             """Silence the default stderr access log; requests go to the state log."""
