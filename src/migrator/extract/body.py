@@ -23,6 +23,7 @@ __all__ = [
     "Block",
     "clean_region",
     "find_region",
+    "junk_marker",
     "read_blocks",
     "select_safely",
     "trafilatura_html",
@@ -65,23 +66,49 @@ STRONG_SELECTORS = (
 WEAK_SELECTORS = ("article", '[role="main"]', "main", "#content", "#main", ".content")
 
 # Never part of a body, wherever they sit inside the region.
-JUNK_SELECTORS = (
+JUNK_TAGS = (
     "script, style, noscript, template, iframe, object, embed, form, button, input, select, "
     "textarea, nav, aside, footer, svg, canvas, dialog, [hidden], h1, "
     '[role="navigation"], [role="complementary"], [role="banner"], [role="contentinfo"], '
-    '[aria-hidden="true"], '
-    '[class*="share"], [class*="sharing"], [class*="social"], [class*="related"], '
-    '[class*="comment"], [id*="comment"], [id*="respond"], [class*="newsletter"], '
-    '[class*="subscribe"], [class*="signup"], [class*="advert"], [class*="sponsor"], '
-    '[class*="promo"], [class*="breadcrumb"], [id*="breadcrumb"], [class*="sidebar"], '
-    '[class*="widget"], [class*="author-bio"], [class*="post-meta"], [class*="postmeta"], '
-    '[class*="entry-meta"], [class*="entry-footer"], [class*="entry-header"], '
-    '[class*="post-header"], [class*="byline"], [class*="tags"], [class*="cat-links"], '
-    '[class*="yarpp"], [class*="you-may"], [class*="popup"], [class*="modal"], '
-    '[class*="cookie"], [class*="pagination"], [class*="nav-links"], [class*="post-nav"], '
-    '.ad, .ads, .adsbygoogle, [class^="ad-"], [id^="ad-"], [class*=" ad-"], '
-    '[class*="print-"], [class*="read-more"], [class*="readmore"], [class*="rating"]'
+    '[aria-hidden="true"], .ad, .ads, .adsbygoogle'
 )
+# Class/id words of blocks that are never body; matched per token (see ``junk_marker``).
+JUNK_WORDS = re.compile(
+    r"share|sharing|social|related|comment|respond|newsletter|subscribe|signup|advert|"
+    r"sponsor|promo|breadcrumb|sidebar|widget|author-bio|post-meta|postmeta|entry-meta|"
+    r"entry-footer|entry-header|post-header|byline|^tags|-tags|cat-links|yarpp|you-may|popup|"
+    r"modal|cookie|pagination|nav-links|post-nav|print-|read-more|readmore|rating|^ad-|-ad-|"
+    r"^ad$",
+    re.I,
+)
+_JUNK_CANDIDATES = ", ".join(
+    f'[class*="{word}"], [id*="{word}"]'
+    for word in (
+        "share", "sharing", "social", "related", "comment", "respond", "newsletter",
+        "subscribe", "signup", "advert", "sponsor", "promo", "breadcrumb", "sidebar",
+        "widget", "author-bio", "meta", "header", "footer", "byline", "tags", "cat-links",
+        "yarpp", "you-may", "popup", "modal", "cookie", "pagination", "nav-links",
+        "post-nav", "print-", "read-more", "readmore", "rating", "ad-",
+    )
+)  # fmt: skip
+# WordPress and Drupal put taxonomy terms into classes ("category-promotions",
+# "tag-social-media"): such a token says what the post is about, not what the block is.
+_TAXONOMY_TOKEN = re.compile(
+    r"^(?:category|tag|post|postid|type|format|status|has|single|page-id|term|author|"
+    r"node--type|taxonomy)-",
+    re.I,
+)
+
+
+def junk_marker(node: LexborNode) -> bool:
+    """True when the node's class or id names a block that is never article text."""
+    attrs = node.attributes
+    tokens = (attrs.get("class") or "").split()
+    node_id = attrs.get("id")
+    if node_id:
+        tokens.append(node_id)
+    return any(JUNK_WORDS.search(token) for token in tokens if not _TAXONOMY_TOKEN.match(token))
+
 
 INLINE_TAGS = frozenset(
     {
@@ -137,10 +164,11 @@ def find_region(
         matches = [m for m in tree.css(selector) if not _inside_junk(m)]
         if not matches:
             continue
-        best = max(matches, key=_text_length)
-        if _text_length(best) >= _MIN_STRONG_CHARS:
+        lengths = [_text_length(m) for m in matches]
+        best = matches[lengths.index(max(lengths))]
+        if max(lengths) >= _MIN_STRONG_CHARS or sum(lengths) >= 3 * _MIN_STRONG_CHARS:
             layer = "microdata" if selector.startswith("[itemprop") else "heuristic"
-            return best, layer, True
+            return _merge_split(matches, lengths) or best, layer, True
     scored = _density_region(tree)
     if scored is not None:
         return scored, "heuristic", False
@@ -151,7 +179,36 @@ def find_region(
     return tree.body, "heuristic", False
 
 
-_JUNK_ANCESTOR = re.compile(r"comment|sidebar|widget|related|footer|share|promo|teaser", re.I)
+def _ancestors(node: LexborNode) -> list[int]:
+    chain: list[int] = []
+    current: LexborNode | None = node
+    while current is not None and len(chain) < _MAX_OWNER_DEPTH:
+        chain.append(current.mem_id)
+        current = current.parent
+    return chain
+
+
+def _merge_split(matches: list[LexborNode], lengths: list[int]) -> LexborNode | None:
+    """The common container of a body that a theme split into several blocks.
+
+    Magazine templates cut the article text into several ``.article__body`` or
+    ``p.post-text`` pieces around ads and pictures; their nearest common ancestor is the
+    body, provided it holds little else.
+    """
+    parts = [m for m, n in zip(matches, lengths, strict=True) if n >= 80]
+    if len(parts) < 2:
+        return None
+    common = set(_ancestors(parts[0]))
+    for part in parts[1:]:
+        common &= set(_ancestors(part))
+    current: LexborNode | None = parts[0]
+    while current is not None and current.mem_id not in common:
+        current = current.parent
+    if current is None or current.tag in {"body", "html"}:
+        return None
+    if _text_length(current) > 1.5 * sum(lengths):
+        return None
+    return current
 
 
 def _inside_junk(node: LexborNode) -> bool:
@@ -160,10 +217,7 @@ def _inside_junk(node: LexborNode) -> bool:
     while current is not None and depth < _MAX_OWNER_DEPTH:
         if current.tag in {"aside", "footer", "nav"}:
             return True
-        marker = (
-            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
-        )
-        if _JUNK_ANCESTOR.search(marker):
+        if junk_marker(current):
             return True
         current = current.parent
         depth += 1
@@ -206,11 +260,13 @@ def clean_region(region: LexborNode, rules: ExtractConfig) -> LexborNode:
     The clone lives in its own tree, so the page tree stays intact for other fields.
     """
     clone = region.clone()
-    selectors = [JUNK_SELECTORS, *rules.selectors.remove]
-    for selector in selectors:
+    for selector in (JUNK_TAGS, *rules.selectors.remove):
         for node in select_safely(clone, selector):
             if node.mem_id != clone.mem_id:
                 node.decompose()
+    for node in clone.css(_JUNK_CANDIDATES):
+        if node.mem_id != clone.mem_id and junk_marker(node):
+            node.decompose()
     for img in clone.css("img"):
         attrs = img.attrs
         src = attrs.get("src") or ""
