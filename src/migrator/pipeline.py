@@ -47,7 +47,9 @@ ProgressCallback = Callable[[Counter[str]], None]
 _BATCH_PAGES = 64  # pages per write transaction: amortizes the commit, keeps latency low
 _FEED_BATCH = 64  # URLs claimed from the frontier at a time
 _REMOVED_STATUSES = frozenset({404, 410})
-_LOG_FAILURES = 20  # failures kept in the report for the summary
+_LOG_FAILURES = 20
+# Fetch outcomes recorded in `errors` but counted as skipped, not failed.
+_SKIP_REASONS = frozenset({"robots_disallowed", "unwanted_content_type"})  # failures kept in the report for the summary
 
 
 @dataclass(slots=True, kw_only=True)
@@ -319,6 +321,9 @@ class _Crawl:
             self.store.save_failure(
                 url, stage="fetch", reason=error.reason, status=status, attempts=error.attempts
             )
+            if error.reason in _SKIP_REASONS:  # the site's wish or not a page: not a failure
+                counts["skipped"] += 1
+                return
             counts["failed"] += 1
             self._remember_failure(url, error.reason)
             log.warning("page_failed", url=url, stage="fetch", reason=error.reason, status=status)

@@ -28,6 +28,16 @@ log = structlog.get_logger()
 _DIGITS = re.compile(r"\d+")
 
 
+# Links to files that are never pages: not worth a request (the content-type filter
+# would refuse them anyway, after a download). Sitemaps and feeds come via discovery.
+_NON_PAGE = re.compile(
+    r"\.(?:jpe?g|png|gif|webp|svg|ico|bmp|tiff?|css|js|mjs|json|xml|xml\.gz|rss|atom|pdf|"
+    r"zip|gz|tgz|rar|7z|exe|dmg|mp3|mp4|m4a|wav|ogg|webm|avi|mov|docx?|xlsx?|pptx?|"
+    r"woff2?|ttf|eot|txt)$",
+    re.IGNORECASE,
+)
+
+
 def url_pattern(url: str) -> str:
     """The *shape* of a URL: host and path with every run of digits replaced by ``N``.
 
@@ -122,6 +132,8 @@ class Scope:
         if len(parse_qsl(parts.query, keep_blank_values=True)) > self.max_query_params:
             return False
         path = parts.path or "/"
+        if _NON_PAGE.search(path):
+            return False
         if self.path_prefixes and not any(path.startswith(p) for p in self.path_prefixes):
             return False
         if any(p.search(url) for p in self.exclude):
