@@ -78,14 +78,39 @@ def test_cli_sync_without_database_exits_2(runner, tmp_path):
 
 
 def test_cli_parse_prints_contract_record(runner):
-    post = next((ROOT / "tests/fixtures/pages").glob("*.html"))
-    result = runner.invoke(cli, ["parse", str(post), "--url", "https://blog.example.com/x/"])
+    manifest = json.loads((ROOT / "tests/fixtures/site_expected/manifest.json").read_text())
+    case = next(p for p in manifest["pages"] if p["type"] == "post")
+    expected = json.loads((ROOT / "tests/fixtures/site_expected" / case["expected"]).read_text())
+    file = ROOT / "tests/fixtures/site" / case["path"].strip("/") / "index.html"
+    base = "https://blog.example.com"
+    result = runner.invoke(cli, ["parse", str(file), "--url", base + case["path"]])
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
     for key in ("url", "canonical_url", "title", "published", "updated", "author",
                 "breadcrumbs", "sections", "sidebar_links", "body_markdown", "body_html"):
         assert key in record
-    assert record["url"] == "https://blog.example.com/x/"
+    assert record["url"] == base + case["path"]
+    assert record["title"] == expected["title"]
+    assert record["published"][:10] == expected["published"]
+    assert [(c["label"], c["url"]) for c in record["breadcrumbs"]] == [
+        (c["label"], base + c["url"] if c["url"] else None) for c in expected["breadcrumbs"]
+    ]
+    assert [(s["level"], s["heading"]) for s in record["sections"]] == [
+        (s["level"], s["heading"]) for s in expected["sections"]
+    ]
+    assert [(s["label"], s["url"], s["date"]) for s in record["sidebar_links"]] == [
+        (s["label"], base + s["url"], s["date"]) for s in expected["sidebar_links"]
+    ]
+
+
+def test_cli_parse_explain_names_sources(runner):
+    manifest = json.loads((ROOT / "tests/fixtures/site_expected/manifest.json").read_text())
+    case = next(p for p in manifest["pages"] if p["type"] == "post")
+    file = ROOT / "tests/fixtures/site" / case["path"].strip("/") / "index.html"
+    result = runner.invoke(cli, ["parse", str(file), "--explain"])
+    assert result.exit_code == 0, result.stderr
+    sources = json.loads(result.stdout)["sources"]
+    assert sources["title"] in {"config", "jsonld", "microdata", "rdfa", "meta", "heuristic"}
 
 
 def test_cli_parse_missing_file_exits_2(runner, tmp_path):
