@@ -48,7 +48,7 @@ def test_cli_run_unreachable_host_exits_2(runner, tmp_path):
 
 def test_cli_run_unknown_config_key_exits_2(runner, tmp_path):
     config = tmp_path / "site.toml"
-    config.write_text('[fetch]\nconcurency = 3\n')
+    config.write_text("[fetch]\nconcurency = 3\n")
     result = runner.invoke(cli, ["run", "http://127.0.0.1/", "--config", str(config)])
     assert "unknown config key 'fetch.concurency'" in _assert_one_line_error(result)
 
@@ -86,8 +86,19 @@ def test_cli_parse_prints_contract_record(runner):
     result = runner.invoke(cli, ["parse", str(file), "--url", base + case["path"]])
     assert result.exit_code == 0, result.stderr
     record = json.loads(result.stdout)
-    for key in ("url", "canonical_url", "title", "published", "updated", "author",
-                "breadcrumbs", "sections", "sidebar_links", "body_markdown", "body_html"):
+    for key in (
+        "url",
+        "canonical_url",
+        "title",
+        "published",
+        "updated",
+        "author",
+        "breadcrumbs",
+        "sections",
+        "sidebar_links",
+        "body_markdown",
+        "body_html",
+    ):
         assert key in record
     assert record["url"] == base + case["path"]
     assert record["title"] == expected["title"]

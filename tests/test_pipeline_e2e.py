@@ -92,18 +92,17 @@ def test_pipeline_record_matches_ground_truth(migrated, case):
     assert (page["published_at"] or "")[:10] == (expected["published"] or "")
     assert page["page_type"] == expected["page_type"]
 
-    crumbs = _query(db, "SELECT * FROM breadcrumbs WHERE page_id = ? ORDER BY position",
-                    page["id"])
+    crumbs = _query(db, "SELECT * FROM breadcrumbs WHERE page_id = ? ORDER BY position", page["id"])
     assert [(c["label"], c["url"]) for c in crumbs] == [
         (c["label"], base + c["url"] if c["url"] else None) for c in expected["breadcrumbs"]
     ]
-    sections = _query(db, "SELECT * FROM sections WHERE page_id = ? ORDER BY position",
-                      page["id"])
+    sections = _query(db, "SELECT * FROM sections WHERE page_id = ? ORDER BY position", page["id"])
     assert [(s["level"], s["heading"], _ws(s["text"])) for s in sections] == [
         (s["level"], s["heading"], _ws(s["text"])) for s in expected["sections"]
     ]
-    links = _query(db, "SELECT * FROM sidebar_links WHERE page_id = ? ORDER BY position",
-                   page["id"])
+    links = _query(
+        db, "SELECT * FROM sidebar_links WHERE page_id = ? ORDER BY position", page["id"]
+    )
     assert [(s["group_name"], s["label"], s["url"], s["published_at"]) for s in links] == [
         (s["group"], s["label"], base + s["url"], s["date"]) for s in expected["sidebar_links"]
     ]

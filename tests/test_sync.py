@@ -26,8 +26,9 @@ pytestmark = pytest.mark.slow
 
 
 def _config(**sync: object) -> Config:
-    config = Config().with_fetch(delay=0.0, concurrency=8, timeout=5.0, deadline=10.0,
-                                 max_attempts=2, backoff=0.01)
+    config = Config().with_fetch(
+        delay=0.0, concurrency=8, timeout=5.0, deadline=10.0, max_attempts=2, backoff=0.01
+    )
     return config.replace(
         extract=config.extract.__class__(workers=1),
         sync=SyncConfig(**sync) if sync else config.sync,
@@ -96,27 +97,46 @@ def test_sync_reports_changed_removed_new(migrated):
     shutil.copytree(site / POSTS[10].strip("/"), site / new_path.strip("/"))
     _edit_post(site, new_path, "This post did not exist at the first run.")
     sitemap = site / "sitemap.xml"
-    sitemap.write_text(sitemap.read_text().replace(
-        "</urlset>",
-        f"<url><loc>http://127.0.0.1:8000{new_path}</loc></url></urlset>"))
+    sitemap.write_text(
+        sitemap.read_text().replace(
+            "</urlset>", f"<url><loc>http://127.0.0.1:8000{new_path}</loc></url></urlset>"
+        )
+    )
     with Store.open(db) as store:
         report = run(_config(), store, mode="sync")
     assert (report.counts["changed"], report.counts["removed"], report.counts["new"]) == (3, 2, 1)
     base = server.base_url
     for path in changed:
-        assert _count(db, "SELECT count(*) FROM page_versions v JOIN pages p ON p.id = v.page_id"
-                          " WHERE p.url = ?", base + path) >= 1
+        assert (
+            _count(
+                db,
+                "SELECT count(*) FROM page_versions v JOIN pages p ON p.id = v.page_id"
+                " WHERE p.url = ?",
+                base + path,
+            )
+            >= 1
+        )
     for path in removed:
-        assert _count(db, "SELECT count(*) FROM pages WHERE url = ? AND removed_at IS NOT NULL",
-                      base + path) == 1
+        assert (
+            _count(
+                db,
+                "SELECT count(*) FROM pages WHERE url = ? AND removed_at IS NOT NULL",
+                base + path,
+            )
+            == 1
+        )
     assert _count(db, "SELECT count(*) FROM pages WHERE url = ?", base + new_path) == 1
 
     # A removed page that comes back is alive again.
     shutil.copytree(site / POSTS[10].strip("/"), site / removed[0].strip("/"))
     with Store.open(db) as store:
         run(_config(), store, mode="sync")
-    assert _count(db, "SELECT count(*) FROM pages WHERE url = ? AND removed_at IS NULL",
-                  base + removed[0]) == 1
+    assert (
+        _count(
+            db, "SELECT count(*) FROM pages WHERE url = ? AND removed_at IS NULL", base + removed[0]
+        )
+        == 1
+    )
 
 
 def test_sync_server_error_is_not_a_removal(migrated):

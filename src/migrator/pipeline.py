@@ -47,9 +47,9 @@ ProgressCallback = Callable[[Counter[str]], None]
 _BATCH_PAGES = 64  # pages per write transaction: amortizes the commit, keeps latency low
 _FEED_BATCH = 64  # URLs claimed from the frontier at a time
 _REMOVED_STATUSES = frozenset({404, 410})
-_LOG_FAILURES = 20
+_LOG_FAILURES = 20  # failures kept in the report for the summary
 # Fetch outcomes recorded in `errors` but counted as skipped, not failed.
-_SKIP_REASONS = frozenset({"robots_disallowed", "unwanted_content_type"})  # failures kept in the report for the summary
+_SKIP_REASONS = frozenset({"robots_disallowed", "unwanted_content_type"})
 
 
 @dataclass(slots=True, kw_only=True)
