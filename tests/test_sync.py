@@ -158,3 +158,25 @@ def test_sync_mass_removal_guard_marks_nothing(migrated):
         run(_config(), store, mode="sync")
     assert _count(db, "SELECT count(*) FROM pages WHERE removed_at IS NOT NULL") == 0
     assert _count(db, "SELECT count(*) FROM runs WHERE status = 'aborted'") == 1
+
+
+def test_sync_trust_lastmod_skips_unmoved_pages(migrated):
+    """With trust_lastmod, only URLs whose sitemap lastmod moved (or that left the
+    sitemap) are requested at all."""
+    db, server, site = migrated
+    moved, dropped = POSTS[0], POSTS[1]
+    sitemap = site / "sitemap.xml"
+    xml = sitemap.read_text()
+    entry = re.search(
+        rf"<url>\s*<loc>[^<]*{re.escape(moved)}</loc>\s*<lastmod>([^<]+)</lastmod>", xml
+    )
+    assert entry is not None
+    xml = xml.replace(entry.group(0), entry.group(0).replace(entry.group(1), "2030-01-01"))
+    xml = re.sub(rf"<url>\s*<loc>[^<]*{re.escape(dropped)}</loc>.*?</url>", "", xml, flags=re.S)
+    sitemap.write_text(xml)
+    with Store.open(db) as store:
+        report = run(_config(trust_lastmod=True), store, mode="sync")
+    requested = {r.path for r in server.requests if r.method == "GET"}
+    post_requests = requested & set(POSTS)
+    assert post_requests == {moved, dropped}
+    assert report.counts["changed"] == 0

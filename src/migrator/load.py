@@ -343,6 +343,9 @@ class Store:
                     " AND (lastmod IS NULL OR lastmod < ?1)",
                     dated,
                 )
+            listed = [(now, url) for url, via, _, _, _ in rows if via == "sitemap"]
+            if listed:
+                conn.executemany("UPDATE crawl_state SET listed_at = ? WHERE url = ?", listed)
         return added
 
     def claim(self, limit: int) -> list[CrawlItem]:
@@ -381,18 +384,32 @@ class Store:
             )
         return cur.rowcount
 
-    def queue_for_sync(self) -> int:
+    def queue_for_sync(
+        self, *, trust_lastmod: bool = False, listed_since: str | None = None
+    ) -> int:
         """Queue every known URL again (fetched, failed, listings) for a re-sync.
 
         The stored ``etag``/``last_modified`` stay, so the re-fetch is conditional.
 
+        Args:
+            trust_lastmod: skip URLs whose sitemap ``lastmod`` is the one their stored
+                copy was fetched under and that the sitemap still lists (listed at or
+                after ``listed_since``, the start of this sync's discovery).
+            listed_since: ISO 8601 time; required with ``trust_lastmod``.
+
         Returns:
             How many URLs were queued again.
         """
-        with self._atomic() as conn:
-            cur = conn.execute(
-                "UPDATE crawl_state SET state = 'queued' WHERE state IN ('fetched', 'failed')"
+        sql = "UPDATE crawl_state SET state = 'queued' WHERE state IN ('fetched', 'failed')"
+        params: tuple[str, ...] = ()
+        if trust_lastmod and listed_since is not None:
+            sql += (
+                " AND NOT (state = 'fetched' AND lastmod IS NOT NULL"
+                " AND lastmod IS fetched_lastmod AND listed_at >= ?)"
             )
+            params = (listed_since,)
+        with self._atomic() as conn:
+            cur = conn.execute(sql, params)
         return cur.rowcount
 
     def crawl_counts(self) -> dict[str, int]:
@@ -449,7 +466,8 @@ class Store:
             )
             fetched = (
                 "state = 'fetched', last_fetched_at = ?, last_status = ?, etag = ?,"
-                " last_modified = ?, final_url = ?, page_type = coalesce(?, page_type)"
+                " last_modified = ?, final_url = ?, page_type = coalesce(?, page_type),"
+                " fetched_lastmod = lastmod"
             )
             values = (fetched_at, raw.status, etag, last_modified, raw.url, page_type)
             for url in dict.fromkeys((item_url, raw.url)):
@@ -480,7 +498,8 @@ class Store:
         with self._atomic() as conn:
             row = conn.execute(
                 "UPDATE crawl_state SET state = 'fetched', last_fetched_at = ?,"
-                " last_status = 304 WHERE url = ? RETURNING coalesce(final_url, url)",
+                " last_status = 304, fetched_lastmod = lastmod"
+                " WHERE url = ? RETURNING coalesce(final_url, url)",
                 (at, url),
             ).fetchone()
             final = url if row is None else str(row[0])

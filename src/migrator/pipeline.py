@@ -179,8 +179,14 @@ class _Crawl:
 
     async def crawl(self, starts: Sequence[str], scope: Scope, fetcher: Fetcher) -> None:
         self.scope = scope
+        discovery_started = datetime.now(UTC).isoformat(timespec="seconds")
         for start in starts:
             await self._seed(start, fetcher)
+        if self.mode == "sync":
+            requeued = self.store.queue_for_sync(
+                trust_lastmod=self.config.sync.trust_lastmod, listed_since=discovery_started
+            )
+            log.info("sync_queued", urls=requeued, trust_lastmod=self.config.sync.trust_lastmod)
         tasks = [asyncio.create_task(self._feed(), name="feed")]
         tasks += [
             asyncio.create_task(self._fetch_worker(fetcher), name=f"fetch-{i}")
@@ -413,8 +419,6 @@ def run(
     requeued = store.requeue_in_progress()
     if requeued:
         log.info("run_resumed", requeued=requeued)
-    if mode == "sync":
-        store.queue_for_sync()
     pool = _make_pool(config.extract) if mode != "fetch" else None
     try:
         removals = asyncio.run(

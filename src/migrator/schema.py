@@ -247,7 +247,15 @@ _V3: tuple[str, ...] = (
     "CREATE INDEX assets_content_hash ON assets (content_hash)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3)
+# Version 4: sitemap bookkeeping for `sync.trust_lastmod`. `fetched_lastmod` is the
+# sitemap lastmod the stored copy was fetched under; `listed_at` is when a sitemap
+# last listed the URL (a URL that drops out of the sitemap is re-checked).
+_V4: tuple[str, ...] = (
+    "ALTER TABLE crawl_state ADD COLUMN fetched_lastmod TEXT",
+    "ALTER TABLE crawl_state ADD COLUMN listed_at TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # A crumb is the site root when its URL has no path beyond "/": such a crumb
