@@ -293,6 +293,79 @@ def parse_command(file: str, url: str | None, explain: bool, config_path: str | 
     click.echo(json.dumps(page.to_record(explain=explain), ensure_ascii=False, indent=2))
 
 
+@cli.command("export")
+@click.argument(
+    "fmt", metavar="FORMAT", type=click.Choice(["hugo", "jekyll", "jsonl", "redirects"])
+)
+@click.option(
+    "--out", "out", required=True, type=click.Path(file_okay=False), help="Output folder."
+)
+@click.option(
+    "--flavor",
+    type=click.Choice(["hugo", "jekyll"]),
+    help="Static site generator for a site export (FORMAT hugo or jekyll).",
+)
+@click.option(
+    "--format",
+    "redirect_format",
+    type=click.Choice(["csv", "nginx", "apache", "netlify"]),
+    default="csv",
+    show_default=True,
+    help="Redirects file format (FORMAT redirects).",
+)
+@click.option("--download-assets", is_flag=True, help="Fetch every image posts use.")
+@click.option("--keep-removed", is_flag=True, help="List files of removed pages, keep them.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@common_options
+@db_option
+@handle_errors
+def export_command(
+    fmt: str,
+    out: str,
+    flavor: str | None,
+    redirect_format: str,
+    download_assets: bool,
+    keep_removed: bool,
+    as_json: bool,
+    config_path: str | None,
+    db_path: str | None,
+) -> None:
+    """Write FORMAT (hugo, jekyll, jsonl, redirects) from the database into --out."""
+    from migrator.export import export
+    from migrator.load import Store
+
+    config = _config(config_path)
+    path = _db_path(db_path, config)
+    if not Path(path).exists():
+        raise ConfigError(f"no migration database at {path}")
+    if flavor is not None and fmt in {"hugo", "jekyll"}:
+        fmt = flavor
+    with Store.open(path, lock=False) as store:
+        report = export(
+            store,
+            config,
+            fmt=fmt,  # type: ignore[arg-type]
+            out=out,
+            redirect_format=redirect_format,  # type: ignore[arg-type]
+            download_assets=download_assets,
+            keep_removed=keep_removed,
+        )
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        return
+    if click.get_current_context().meta["verbosity"] >= 0:
+        removed = "listed" if keep_removed else "removed"
+        click.echo(
+            f"{report.format}: {report.pages} pages, {len(report.written)} files written,"
+            f" {report.unchanged} unchanged, {len(report.removed)} {removed},"
+            f" {len(report.broken_links)} links to pages not migrated -> {report.out}"
+        )
+        for link in report.broken_links:
+            click.echo(f"  not migrated: {link.url} (linked from {link.page})")
+        for relative in report.removed if keep_removed else ():
+            click.echo(f"  removed page, file kept: {relative}")
+
+
 @cli.command("demo")
 @click.option(
     "--db",
