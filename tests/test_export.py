@@ -12,6 +12,7 @@ import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 import yaml
@@ -121,7 +122,7 @@ def test_export_hugo_builds_with_real_hugo(demo_db, tmp_path):
     posts = _posts(demo_db)
     built = list((public / "posts").glob("*/*/index.html"))
     assert len(built) == len(posts) == 48
-    url, title, published = next(p for p in posts if "a-beginners-guide-to-rest" in p[0])
+    published = next(p for p in posts if "a-beginners-guide-to-rest" in p[0])[2]
     page = (public / "posts/self-care/a-beginners-guide-to-rest/index.html").read_text()
     assert "A Beginner&rsquo;s Guide to Rest" in page or "A Beginner&#39;s Guide to Rest" in page
     assert published == "2012-11-14"
@@ -246,7 +247,8 @@ def test_export_incremental_writes_only_changes_and_removes(tmp_path):
     first = _export(db, out, "hugo")
     assert "content/posts/p1.md" in first.written
     again = _export(db, out, "hugo")
-    assert again.written == () and again.removed == ()
+    assert again.written == ()
+    assert again.removed == ()
     with Store.open(db) as store:
         u = urls[0]
         store.save_page(
@@ -393,7 +395,7 @@ PNG = bytes.fromhex(
 
 
 class _ImageHandler(BaseHTTPRequestHandler):
-    hits: list[str] = []
+    hits: ClassVar[list[str]] = []
 
     def log_message(self, format, *args):
         pass
@@ -458,20 +460,23 @@ def test_export_downloads_assets_once_dedupes_and_rewrites(tmp_path, image_serve
     with Store.open(db, lock=False) as store:
         report = export(store, config, fmt="hugo", out=out, download_assets=True)
         rows = store.query("SELECT url, content_hash, file_name FROM assets ORDER BY url")
-    assert report.assets_fetched == 3 and report.assets_failed == {}
+    assert report.assets_fetched == 3
+    assert report.assets_failed == {}
     files = sorted(p.name for p in (out / "static/media").iterdir())
     assert len(files) == 2  # odd and copy share bytes
     assert all(re.fullmatch(r"[A-Za-z0-9_-]+-[0-9a-f]{12}\.png", f) for f in files)
     assert {r[0] for r in rows} == {odd, same, other}
     assert len({r[2] for r in rows}) == 2
     p1 = (out / "content/posts/p1.md").read_text()
-    assert base not in p1 and "](/media/" in p1
+    assert base not in p1
+    assert "](/media/" in p1
     assert '<img src="/media/other-' in (out / "content/posts/p2.md").read_text()
     assert not any(p for p in tmp_path.rglob("escape*") if out / "static/media" not in p.parents)
     assert sum(1 for h in _ImageHandler.hits if h.startswith("/img/")) == 3
     with Store.open(db, lock=False) as store:
         again = export(store, config, fmt="hugo", out=out, download_assets=True)
-    assert again.assets_fetched == 0 and again.assets_reused == 3
+    assert again.assets_fetched == 0
+    assert again.assets_reused == 3
     assert sum(1 for h in _ImageHandler.hits if h.startswith("/img/")) == 3
 
 

@@ -48,7 +48,9 @@ _LAYOUTS = {
     "layouts/_default/single.html": _HEAD
     + """<article>
 <h1>{{ .Title }}</h1>
-{{ if not .Date.IsZero }}<time datetime="{{ .Date.Format "2006-01-02" }}">{{ .Date.Format "2006-01-02" }}</time>{{ end }}
+{{ if not .Date.IsZero -}}
+<time datetime="{{ .Date.Format "2006-01-02" }}">{{ .Date.Format "2006-01-02" }}</time>
+{{- end }}
 {{ with .Params.author }}<p class="author">{{ . }}</p>{{ end }}
 {{ .Content }}
 </article>

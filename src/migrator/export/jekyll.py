@@ -26,7 +26,9 @@ _LAYOUT = """<!DOCTYPE html>
 <nav><a href="{{ "/" | relative_url }}">{{ site.title | escape }}</a></nav>
 <article>
 <h1>{{ page.title | escape }}</h1>
-{% if page.date %}<time datetime="{{ page.date | date: "%Y-%m-%d" }}">{{ page.date | date: "%Y-%m-%d" }}</time>{% endif %}
+{% if page.date -%}
+<time datetime="{{ page.date | date: "%Y-%m-%d" }}">{{ page.date | date: "%Y-%m-%d" }}</time>
+{%- endif %}
 {{ content }}
 </article>
 </body>
@@ -37,7 +39,8 @@ layout: default
 title: Home
 ---
 <ul>
-{% for post in site.posts %}<li><a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a></li>
+{% for post in site.posts -%}
+<li><a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a></li>
 {% endfor %}</ul>
 """
 
@@ -110,6 +113,7 @@ def write_jekyll(ctx: SiteContext, out: OutputDir) -> None:
 
 
 _LIST = """<ul>
-{% for post in site.posts %}{% if post.url contains page.permalink %}<li><a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a></li>
+{% for post in site.posts %}{% if post.url contains page.permalink -%}
+<li><a href="{{ post.url | relative_url }}">{{ post.title | escape }}</a></li>
 {% endif %}{% endfor %}</ul>
 """

@@ -233,7 +233,7 @@ def build_plan(store: Store, config: ExportConfig) -> SitePlan:
             sections.setdefault(folder, SectionPlan(path=folder, title=title))
             if crumb_url:
                 section_olds.setdefault(folder, []).append(canonical_url(str(crumb_url)))
-        if base != "/" and base != folder:
+        if base not in {"/", folder}:
             sections.setdefault(
                 base, SectionPlan(path=base, title=base.strip("/").split("/")[-1].title())
             )
