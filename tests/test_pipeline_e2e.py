@@ -123,3 +123,62 @@ def test_pipeline_second_run_changes_nothing(migrated):
     after = {t: _query(db, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in tables}
     assert after == before
     assert report.counts["new"] == 0
+
+
+def test_pipeline_records_the_run(migrated):
+    db, _, _, report, _ = migrated
+    from migrator import __version__
+
+    (row,) = _query(db, "SELECT * FROM runs WHERE id = ?", report.run_id)
+    posts_and_pages = sum(1 for p in MANIFEST["pages"] if p["type"] in {"post", "page"})
+    assert (row["mode"], row["status"]) == ("run", "ok")
+    assert row["new"] == posts_and_pages
+    assert row["failed"] == 0
+    assert row["migrator_version"] == __version__
+    assert len(row["config_hash"]) == 16
+    assert row["finished_at"] >= row["started_at"]
+
+
+def test_pipeline_full_text_search_finds_a_post(migrated):
+    db, base, _, _, _ = migrated
+    case = next(p for p in MANIFEST["pages"] if p["type"] == "post")
+    expected = json.loads((EXPECTED / case["expected"]).read_text())
+    word = max(re.findall(r"[A-Za-z]{6,}", expected["title"]), key=len)
+    rows = _query(
+        db,
+        "SELECT p.url FROM pages_fts JOIN pages p ON p.id = pages_fts.rowid"
+        " WHERE pages_fts MATCH ?",
+        word,
+    )
+    assert base + expected["url"] in {r["url"] for r in rows}
+
+
+def test_extract_command_rewrites_only_changed_records(migrated, tmp_path):
+    """`migrator extract` re-runs offline; a config change rewrites what it changes."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from migrator.cli import cli
+
+    db, _, _, _, _ = migrated
+    copy = tmp_path / "copy.db"
+    shutil.copy(db, copy)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["extract", "--db", str(copy), "--json", "-q"])
+    assert result.exit_code == 0, result.stderr
+    counts = json.loads(result.stdout)["counts"]
+    posts_and_pages = sum(1 for p in MANIFEST["pages"] if p["type"] in {"post", "page"})
+    assert counts.get("changed", 0) == 0
+    assert counts["unchanged"] == posts_and_pages
+
+    config = tmp_path / "site.toml"
+    config.write_text('[extract.selectors]\ntitle = "title"\n')
+    result = runner.invoke(
+        cli, ["extract", "--db", str(copy), "--config", str(config), "--json", "-q"]
+    )
+    assert result.exit_code == 0, result.stderr
+    counts = json.loads(result.stdout)["counts"]
+    assert counts["changed"] == posts_and_pages
+    versions = _query(copy, "SELECT count(*) AS n FROM page_versions")[0]["n"]
+    assert versions == posts_and_pages

@@ -230,7 +230,9 @@ def sync_command(
     path = _db_path(db_path, config)
     if not Path(path).exists():
         raise ConfigError(f"no migration database at {path}: run 'migrator run' first")
-    _run_crawl("sync", None, config, path, max_failures=max_failures, as_json=as_json)
+    # A scheduler must see a partly failed sync: by default any failed page exits 3.
+    limit = 0 if max_failures is None else max_failures
+    _run_crawl("sync", None, config, path, max_failures=limit, as_json=as_json)
 
 
 @cli.command("extract")

@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 import structlog
 
+from migrator import __version__
 from migrator.errors import StoreError, StoreLocked
 from migrator.models import Discovered, Page, RawPage, iso, record_hash
 from migrator.schema import MIGRATIONS, SCHEMA_VERSION, VIEWS
@@ -289,9 +290,9 @@ class Store:
                 (now,),
             )
             cur = conn.execute(
-                "INSERT INTO runs (mode, status, config_hash, start_url, started_at)"
-                " VALUES (?, 'running', ?, ?, ?)",
-                (mode, config_hash, start_url, now),
+                "INSERT INTO runs (mode, status, config_hash, start_url, started_at,"
+                " migrator_version) VALUES (?, 'running', ?, ?, ?, ?)",
+                (mode, config_hash, start_url, now, __version__),
             )
         run_id = int(cur.lastrowid or 0)
         self._run_id = run_id

@@ -249,10 +249,12 @@ _V3: tuple[str, ...] = (
 
 # Version 4: sitemap bookkeeping for `sync.trust_lastmod`. `fetched_lastmod` is the
 # sitemap lastmod the stored copy was fetched under; `listed_at` is when a sitemap
-# last listed the URL (a URL that drops out of the sitemap is re-checked).
+# last listed the URL (a URL that drops out of the sitemap is re-checked). Runs record
+# the migrator version that made them.
 _V4: tuple[str, ...] = (
     "ALTER TABLE crawl_state ADD COLUMN fetched_lastmod TEXT",
     "ALTER TABLE crawl_state ADD COLUMN listed_at TEXT",
+    "ALTER TABLE runs ADD COLUMN migrator_version TEXT",
 )
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
