@@ -143,3 +143,12 @@ def test_readme_documents_every_command():
         assert re.search(rf"`migrator {name}\b", readme), f"README lacks `migrator {name}`"
     assert "make demo" in readme
     assert "make test" in readme
+
+
+def test_cli_sync_while_another_run_holds_the_database_exits_5(runner, tmp_path):
+    from migrator.load import Store
+
+    db = tmp_path / "m.db"
+    with Store.open(db):
+        result = runner.invoke(cli, ["sync", "--db", str(db)])
+    assert "another migrator run" in _assert_one_line_error(result, code=5)
