@@ -527,3 +527,29 @@ def test_cli_export_missing_db_exits_2(tmp_path):
     )
     assert result.exit_code == 2
     assert "no migration database" in result.stderr
+
+
+def test_export_hugo_of_real_pipeline_builds(tmp_path):
+    """The demo blog crawled by the real pipeline exports and builds, images included."""
+    hugo = _needs("hugo")
+    from migrator.demo import demo_site_dir, serve_site
+    from migrator.pipeline import run
+
+    config = Config().with_fetch(delay=0.0, concurrency=8)
+    with serve_site(demo_site_dir(), port=0) as server, Store.open(tmp_path / "m.db") as store:
+        run(config, store, start=server.base_url + "/")
+        report = export(store, config, fmt="hugo", out=tmp_path / "site", download_assets=True)
+        posts = store.page_count()
+    assert report.broken_links == ()
+    assert report.unmapped_urls == ()
+    assert report.assets_fetched > 0
+    assert report.assets_failed == {}
+    public = tmp_path / "public"
+    built = subprocess.run(
+        [hugo, "--source", str(tmp_path / "site"), "--destination", str(public), "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    assert len(list((public / "posts").glob("*/*/index.html"))) == posts - 2 == 48

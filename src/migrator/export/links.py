@@ -277,9 +277,9 @@ def build_plan(store: Store, config: ExportConfig) -> SitePlan:
             plan.targets[u] = path
         if path in sections:
             sections[path] = SectionPlan(path=path, title=sections[path].title, old_urls=unique)
-    for host in sorted(plan.hosts):
-        for scheme in ("http", "https"):
-            plan.targets.setdefault(f"{scheme}://{host}/", "/")
+    for record in records:
+        parts = urlsplit(str(record["url"]))
+        plan.targets.setdefault(canonical_url(f"{parts.scheme}://{parts.netloc}/"), "/")
     _map_listings(store, plan, sections)
     plan.sections = sorted(sections.values(), key=lambda s: s.path)
     return plan
