@@ -83,7 +83,7 @@ def normalize_encoding(label: str | None) -> str | None:
         return None
     if codec in {"latin-1", "iso8859-1", "ascii"}:
         return "windows-1252"
-    if codec == "shift_jis":
+    if codec in {"shift_jis", "shift_jis_2004", "shift_jisx0213"}:
         # cp932 is the superset every Japanese site actually writes (①, ～, NEC specials).
         return "cp932"
     return "utf-8" if codec == "utf-8" else name

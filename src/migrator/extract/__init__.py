@@ -193,13 +193,16 @@ def _scope(tree: LexborHTMLParser, region: LexborNode | None) -> LexborNode | No
         if current is not region and (current.tag == "article" or _ARTICLE_SCOPE.search(marker)):
             return current
         current = current.parent
-    # No article wrapper: the region's surroundings up to two levels (header + body).
+    # No article wrapper: the region's surroundings up to two levels (header + body);
+    # the date helpers skip sidebars, comments and footers inside it.
     current = region
     for _ in range(2):
         parent = current.parent
-        if parent is None or parent.tag in {"body", "html"}:
+        if parent is None or parent.tag == "html":
             break
         current = parent
+        if current.tag == "body":
+            break
     return current
 
 
@@ -257,6 +260,10 @@ def _dates(
             draft.sources["updated"] = "meta"
     if (published is None or updated is None) and scope is not None:
         seen_published, seen_updated = dates_from_scope(scope, order, region)
+        parent = scope.parent
+        if seen_published is None and parent is not None and parent.tag != "html":
+            # Blogger-style themes put the date header just outside the post wrapper.
+            seen_published, seen_updated = dates_from_scope(parent, order, region)
         if published is None and seen_published is not None:
             published = seen_published
             draft.sources["published"] = "heuristic"
@@ -411,7 +418,7 @@ def _page_type(
         return "listing"
     if published is not None and (is_article or strong_region or tree.css_first("article")):
         return "post"
-    if published is not None and len(body_text) > 500:
+    if published is not None and body_text.strip():
         return "post"
     if body_text.strip():
         return "page"

@@ -75,7 +75,7 @@ JUNK_TAGS = (
 # Class/id words of blocks that are never body; matched per token (see ``junk_marker``).
 JUNK_WORDS = re.compile(
     r"share|sharing|social|related|comment|respond|newsletter|subscribe|signup|advert|"
-    r"sponsor|promo|breadcrumb|sidebar|widget|author-bio|post-meta|postmeta|entry-meta|"
+    r"sponsor|(?:^|[-_])promo(?:s|box|tion|tions)?(?:$|[-_])|breadcrumb|sidebar|widget|author-bio|post-meta|postmeta|entry-meta|"
     r"entry-footer|entry-header|post-header|byline|^tags|-tags|cat-links|yarpp|you-may|popup|"
     r"modal|cookie|pagination|nav-links|post-nav|print-|read-more|readmore|rating|^ad-|-ad-|"
     r"^ad$",
@@ -121,7 +121,8 @@ INLINE_TAGS = frozenset(
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SKIP_TEXT_IN = frozenset({"script", "style", "noscript", "template", "head", "title"})
 _WS = re.compile(r"\s+")
-_MIN_STRONG_CHARS = 120
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
+_MIN_STRONG_CHARS = 50
 _MAX_OWNER_DEPTH = 200
 
 
@@ -171,7 +172,7 @@ def find_region(
             return _merge_split(matches, lengths) or best, layer, True
     scored = _density_region(tree)
     if scored is not None:
-        return scored, "heuristic", False
+        return scored, "heuristic", _holds_most_text(tree, scored)
     for selector in WEAK_SELECTORS:
         node = tree.css_first(selector)
         if node is not None and _text_length(node) >= _MIN_STRONG_CHARS:
@@ -230,6 +231,8 @@ def _density_region(tree: LexborHTMLParser) -> LexborNode | None:
     nodes: dict[int, LexborNode] = {}
     for para in tree.css("p, pre, blockquote, li"):
         length = _text_length(para)
+        if _CJK.search(para.text(deep=True)[:50]):
+            length *= 3  # one CJK character carries about a word
         if length < 25:
             continue
         if para.tag == "li":
@@ -249,9 +252,20 @@ def _density_region(tree: LexborHTMLParser) -> LexborNode | None:
     if not scores:
         return None
     best = max(scores, key=lambda k: scores[k])
-    if scores[best] < 8:
+    if scores[best] < 3:
         return None
     return nodes[best]
+
+
+def _holds_most_text(tree: LexborHTMLParser, region: LexborNode) -> bool:
+    """True on a simple page whose paragraphs nearly all sit inside ``region``.
+
+    Then the density guess is unambiguous and trafilatura is not needed; on magazine
+    layouts with text spread over many blocks it is not, and trafilatura does better.
+    """
+    total = sum(_text_length(p) for p in tree.css("p"))
+    inside = sum(_text_length(p) for p in region.css("p"))
+    return total > 0 and inside >= 0.9 * total and total < 5000
 
 
 def clean_region(region: LexborNode, rules: ExtractConfig) -> LexborNode:

@@ -34,6 +34,15 @@ _TRAIL_SELECTORS = (
     ".crumbs",
     "#crumbs",
     ".trail",
+    "#topicpath",
+    ".topicpath",
+    "#pankuzu",
+    ".pankuzu",
+    "#rootline",
+    ".rootline",
+    ".you-are-here",
+    "#navpath",
+    ".navpath",
 )
 _SEPARATORS = re.compile(r"\s*(?:»|«|›|‹|>|<|→|/|\||::|·|•|\\)\s*")
 _LEAD = re.compile(
@@ -150,4 +159,51 @@ def find_breadcrumbs(
         crumbs = _from_jsonld(structured.breadcrumb_list, base)
         if crumbs:
             return tuple(crumbs), "jsonld"
+    crumbs = _text_trail(tree, base)
+    if crumbs:
+        return tuple(crumbs), "heuristic"
     return (), None
+
+
+_TRAIL_HOLDERS = "font, div, p, span, td, small, li"
+_MAX_HOLDERS = 3000
+_ONLY_SEPARATORS = re.compile(r"^[\s»«›‹>→/|:·•\\]*$")
+
+
+def _text_trail(tree: LexborHTMLParser, base: str) -> list[Crumb]:
+    """An unmarked trail such as ``Home > Food > Café Notes`` in an old table layout.
+
+    Accepted only when it is short, starts with a link to the site root, has at least two
+    links, and every text between the links is a separator.
+    """
+    for count, holder in enumerate(tree.css(_TRAIL_HOLDERS)):
+        if count >= _MAX_HOLDERS:
+            break
+        links = [c for c in _children(holder) if c.tag == "a"]
+        if len(links) < 2:
+            continue
+        text = holder.text(deep=True)
+        if len(text) > 250 or not any(sep in text for sep in ("»", ">", "›", "/", "|")):
+            continue
+        first = absolute_url(links[0].attributes.get("href"), base)
+        if first is None or first.split("://", 1)[-1].partition("/")[2].strip("/"):
+            continue
+        texts = [c for c in _children(holder) if c.tag == "-text"]
+        inner = [c for c in _children(holder) if c.tag not in {"a", "-text"}]
+        if inner or not texts:
+            continue
+        if not all(_ONLY_SEPARATORS.match(t.text_content or "") for t in texts[:-1]):
+            continue
+        if not any(_ONLY_SEPARATORS.match(t.text_content or "") for t in texts):
+            continue
+        return _from_container(holder, base)
+    return []
+
+
+def _children(node: LexborNode) -> list[LexborNode]:
+    children: list[LexborNode] = []
+    child = node.child
+    while child is not None and len(children) < 50:
+        children.append(child)
+        child = child.next
+    return children

@@ -236,17 +236,16 @@ _UPDATED_SELECTORS = (
     "time.updated, time.modified, [itemprop=dateModified], .updated, .modified, "
     ".last-updated, .date-modified, .dt-updated"
 )
-_DATE_LINE_SELECTORS = (
-    "time[datetime], time, [class*=date], [class*=meta], [class*=posted], [class*=byline], "
-    "[class*=time], [class*=info], .post-info, .entry-info, .dateline, small, p, span"
-)
+# Every element: the date line is wherever the theme put it (font, td, div.submitted);
+# only short texts outside the body are read, in document order.
+_DATE_LINE_SELECTORS = "*"
 _UPDATED_WORD = re.compile(
     r"(?:updated|last\s+modified|modified|aktualisiert|geändert|mis\s+à\s+jour|modifié|"
     r"actualizado|aggiornato|bijgewerkt|更新)\W{0,4}(?:on|am|le|el|il|op|:)?\s*$",
     re.I,
 )
 _JUNK_ANCESTOR = re.compile(
-    r"comment|sidebar|widget|related|footer|share|promo|teaser|respond|reply", re.I
+    r"comment|sidebar|widget|related|footer|share|teaser|respond|reply", re.I
 )
 
 
@@ -266,6 +265,12 @@ def _in_junk(node: LexborNode, stop: LexborNode | None) -> bool:
         current = current.parent
         depth += 1
     return False
+
+
+_MAX_LINE_NODES = 1500  # a date line sits near the top; bounds the cost on huge pages
+_NOT_DATE_LINES = frozenset(
+    {"script", "style", "noscript", "template", "head", "title", "meta", "link", "option", "a"}
+)
 
 
 def _own_marker(node: LexborNode) -> str:
@@ -311,12 +316,18 @@ def dates_from_scope(
             break
     if published is not None:
         return published, updated
-    for node in scope.css(_DATE_LINE_SELECTORS):
+    for count, node in enumerate(scope.css(_DATE_LINE_SELECTORS)):
+        if count >= _MAX_LINE_NODES:
+            break
         marker = _own_marker(node)
         if "updated" in marker or "modified" in marker or _in_junk(node, scope):
             continue
+        if node.tag in _NOT_DATE_LINES:
+            continue
         text = " ".join(node.text(deep=True).split())
-        if node.tag != "time" and (len(text) > 300 or _contains(region, node)):
+        if node.tag != "time" and (
+            len(text) > 300 or (len(text) > 100 and _contains(region, node)) or not text
+        ):
             continue
         if node.tag == "time" or node.attributes.get("datetime"):
             found = node_date(node, order)

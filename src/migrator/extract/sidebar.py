@@ -24,6 +24,7 @@ __all__ = ["find_sidebar_links"]
 
 _CONTAINERS = (
     "aside, #sidebar, #secondary, .sidebar, .widget-area, [role=complementary], "
+    "#side, .side, [id^=sidebar], [class^=sidebar], #beta, .col-side, #rightcol, .rightcol, "
     '[class*="related"], [id*="related"], [class*="you-may"], [class*="more-posts"], '
     '[class*="recent-posts"], [class*="popular"], .yarpp, [class*="jp-relatedposts"]'
 )
@@ -104,9 +105,13 @@ def find_sidebar_links(
         group_rejected = False
         for node in container.traverse():
             tag = node.tag
-            if tag in {"h1", "h2", "h3", "h4", "h5", "h6"} or (
-                tag in {"div", "span", "p", "strong"}
-                and re.search(r"widget-?title|block-title|section-title", _marker(node))
+            if (
+                tag in {"h1", "h2", "h3", "h4", "h5", "h6"}
+                or (
+                    tag in {"div", "span", "p", "strong"}
+                    and re.search(r"widget-?title|block-title|section-title", _marker(node))
+                )
+                or (tag in {"b", "strong", "dt"} and len(_heading_text(node)) < 60)
             ):
                 if node.css_first("a[href]") is not None:
                     continue  # a post title in a related-posts card, not a group heading

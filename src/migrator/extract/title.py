@@ -20,10 +20,15 @@ __all__ = ["find_author", "find_title"]
 _WS = re.compile(r"\s+")
 _TITLE_SELECTORS = (
     "h1.entry-title, h1.post-title, h1.article-title, h1[itemprop=headline], "
-    "h1.title, h1.headline, h1.page-title, h1[class*=title], h1[class*=headline]"
+    "h1.title, h1.headline, h1.page-title, h1[class*=title], h1[class*=headline], "
+    ".entry-title, .post-title, .asset-name, .article-title"
 )
 _SITE_SUFFIX = re.compile(r"\s+(?:\||–|—|-|::|«|»|·|•)\s+")
-_JUNK_ANCESTOR = re.compile(r"sidebar|widget|footer|comment|related|logo|brand|masthead", re.I)
+_JUNK_ANCESTOR = re.compile(
+    r"sidebar|widget|footer|comment|related|logo|brand|masthead|^header$|site-header|"
+    r"header-name|site-title|site-name|blog-title|^top$",
+    re.I,
+)
 _MAX_TITLE = 500
 
 
@@ -32,12 +37,14 @@ def _text(node: LexborNode) -> str:
 
 
 def _in_junk(node: LexborNode) -> bool:
-    current = node.parent
+    """True for a heading in a sidebar, footer or the site header (the blog's name)."""
+    current: LexborNode | None = node
     while current is not None:
         if current.tag in {"aside", "footer", "nav"}:
             return True
-        marker = (current.attributes.get("class") or "") + (current.attributes.get("id") or "")
-        if _JUNK_ANCESTOR.search(marker):
+        tokens = (current.attributes.get("class") or "").split()
+        tokens.append(current.attributes.get("id") or "")
+        if any(_JUNK_ANCESTOR.search(token) for token in tokens if token):
             return True
         current = current.parent
     return False
@@ -146,7 +153,9 @@ def find_author(
     name = structured.meta_first("author", "article:author", "dc.creator", "dcterms.creator")
     if name and not name.startswith("http"):
         return name[:200], "meta"
-    for node in tree.css('[rel="author"], .author .fn, .byline .author, .author-name, .vcard .fn'):
+    for node in tree.css(
+        '[rel="author"], .author .fn, .byline .author, .author-name, .vcard .fn, .vcard.author'
+    ):
         text = _text(node)
         if text and len(text) < 100 and not _in_junk(node):
             return re.sub(r"^(?:by|von|par|por)\s+", "", text, flags=re.I), "heuristic"
