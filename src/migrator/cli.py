@@ -16,13 +16,16 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
 
 from migrator import __version__
 from migrator.config import Config, load_config
 from migrator.errors import ConfigError, MigratorError, RunAborted, StoreError, StoreLocked
+
+if TYPE_CHECKING:
+    from migrator.pipeline import Mode, RunReport
 
 __all__ = ["main"]
 
@@ -119,7 +122,7 @@ def cli() -> None:
 
 
 def _run_crawl(
-    mode: str,
+    mode: Mode,
     start: str | None,
     config: Config,
     db_path: str,
@@ -129,17 +132,23 @@ def _run_crawl(
 ) -> None:
     from migrator.load import Store
     from migrator.pipeline import run
-    from migrator.progress import live_progress, render_summary
+    from migrator.progress import live_progress
 
     ctx = click.get_current_context()
     with Store.open(db_path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
-        report = run(config, store, mode=mode, start=start, progress=cb)  # type: ignore[arg-type]
+        report = run(config, store, mode=mode, start=start, progress=cb)
+    _finish(report, as_json=as_json, max_failures=max_failures)
+
+
+def _finish(report: RunReport, *, as_json: bool, max_failures: int | None) -> None:
+    """Render a run report (JSON on stdout, or the summary on stderr) and set the exit."""
+    from migrator.progress import render_summary
+
     if as_json:
         click.echo(json.dumps(report.as_dict(), default=str))
-    elif ctx.meta["verbosity"] >= 0:
+    elif click.get_current_context().meta["verbosity"] >= 0:
         render_summary(report)
-    limit = max_failures if max_failures is not None else -1
-    if limit >= 0 and report.counts.get("failed", 0) > limit:
+    if max_failures is not None and report.counts.get("failed", 0) > max_failures:
         sys.exit(EXIT_FAILURES)
 
 
@@ -160,55 +169,36 @@ def report_options(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")(func)
 
 
-@cli.command("run")
-@click.argument("start", required=False)
-@common_options
-@db_option
-@crawl_options
-@report_options
-@handle_errors
-def run_command(
-    start: str | None,
-    config_path: str | None,
-    db_path: str | None,
-    concurrency: int | None,
-    delay: float | None,
-    max_failures: int | None,
-    as_json: bool,
-) -> None:
-    """Fetch, extract and load a site. START is a site root or sitemap URL."""
-    config = _config(config_path, concurrency=concurrency, delay=delay)
-    _run_crawl(
-        "run", start, config, _db_path(db_path, config), max_failures=max_failures, as_json=as_json
-    )
+def _crawl_command(mode: Literal["run", "fetch"], doc: str) -> None:
+    """Define ``migrator run`` / ``migrator fetch``: same options, different stage set."""
+
+    @cli.command(mode, help=doc)
+    @click.argument("start", required=False)
+    @common_options
+    @db_option
+    @crawl_options
+    @report_options
+    @handle_errors
+    def command(
+        start: str | None,
+        config_path: str | None,
+        db_path: str | None,
+        concurrency: int | None,
+        delay: float | None,
+        max_failures: int | None,
+        as_json: bool,
+    ) -> None:
+        config = _config(config_path, concurrency=concurrency, delay=delay)
+        path = _db_path(db_path, config)
+        _run_crawl(mode, start, config, path, max_failures=max_failures, as_json=as_json)
 
 
-@cli.command("fetch")
-@click.argument("start", required=False)
-@common_options
-@db_option
-@crawl_options
-@report_options
-@handle_errors
-def fetch_command(
-    start: str | None,
-    config_path: str | None,
-    db_path: str | None,
-    concurrency: int | None,
-    delay: float | None,
-    max_failures: int | None,
-    as_json: bool,
-) -> None:
-    """Download a site's pages into the database without extracting them."""
-    config = _config(config_path, concurrency=concurrency, delay=delay)
-    _run_crawl(
-        "fetch",
-        start,
-        config,
-        _db_path(db_path, config),
-        max_failures=max_failures,
-        as_json=as_json,
-    )
+_crawl_command("run", "Fetch, extract and load a site. START is a site root or sitemap URL.")
+_crawl_command(
+    "fetch",
+    "Download a site's pages into the database without extracting them. "
+    "START is a site root or sitemap URL.",
+)
 
 
 @cli.command("sync")
@@ -246,7 +236,7 @@ def extract_command(
     """Re-extract every stored raw page offline, rewriting only what changed."""
     from migrator.load import Store
     from migrator.pipeline import extract
-    from migrator.progress import live_progress, render_summary
+    from migrator.progress import live_progress
 
     config = _config(config_path)
     path = _db_path(db_path, config)
@@ -255,12 +245,7 @@ def extract_command(
     ctx = click.get_current_context()
     with Store.open(path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
         report = extract(config, store, progress=cb)
-    if as_json:
-        click.echo(json.dumps(report.as_dict(), default=str))
-    elif ctx.meta["verbosity"] >= 0:
-        render_summary(report)
-    if max_failures is not None and report.counts.get("failed", 0) > max_failures:
-        sys.exit(EXIT_FAILURES)
+    _finish(report, as_json=as_json, max_failures=max_failures)
 
 
 @cli.command("parse")
