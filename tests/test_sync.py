@@ -95,6 +95,8 @@ def test_sync_reports_changed_removed_new(migrated):
     # A new post: a copy of an existing one under a new URL, listed in the sitemap.
     new_path = "/blog/sleep/a-brand-new-post/"
     shutil.copytree(site / POSTS[10].strip("/"), site / new_path.strip("/"))
+    copy = site / new_path.strip("/") / "index.html"  # its own rel=canonical: not a duplicate
+    copy.write_text(copy.read_text(encoding="utf-8").replace(POSTS[10], new_path), "utf-8")
     _edit_post(site, new_path, "This post did not exist at the first run.")
     sitemap = site / "sitemap.xml"
     sitemap.write_text(

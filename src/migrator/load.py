@@ -40,7 +40,7 @@ __all__ = ["CrawlItem", "SaveResult", "Store", "StoredAsset"]
 
 log = structlog.get_logger()
 
-SaveResult = Literal["new", "changed", "unchanged"]
+SaveResult = Literal["new", "changed", "unchanged", "aliased"]
 RunMode = Literal["run", "sync", "extract", "fetch"]
 RunStatus = Literal["ok", "failed", "aborted"]
 
@@ -556,6 +556,58 @@ class Store:
                 (page_type, url, url),
             )
 
+    def save_canonical_alias(self, url: str, target: str, *, depth: int = 0) -> bool:
+        """Keep ``url`` as a ``canonical`` alias of ``target`` instead of storing it twice.
+
+        A page fetched at ``url`` whose ``rel=canonical`` names ``target`` is the same
+        page: it is stored once, under ``target``. When ``target`` is not known yet it
+        is queued (``via="canonical"``) and the alias waits for it. The alias is
+        refused, so the caller stores the page under its own URL, when ``target`` is
+        itself an alias (a loop, or a chain), when ``target`` already failed, or when
+        ``url`` already holds a stored page.
+
+        Args:
+            url: the fetched (final) URL.
+            target: its in-scope canonical URL, different from ``url``.
+            depth: the crawl depth of ``url`` (the target is queued one hop deeper).
+
+        Returns:
+            ``True`` when the alias was recorded and the page must not be stored.
+        """
+        if url == target:
+            return False
+        now = _now()
+        with self._atomic() as conn:
+            refused = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM aliases WHERE url = ?1)"
+                " OR EXISTS (SELECT 1 FROM crawl_state WHERE url = ?1 AND state = 'failed')"
+                " OR EXISTS (SELECT 1 FROM pages WHERE url = ?2)",
+                (target, url),
+            ).fetchone()[0]
+            if refused:
+                return False
+            conn.execute(
+                "INSERT INTO aliases (url, target_url, page_id, kind, first_seen_at,"
+                " last_seen_at) VALUES (?1, ?2, (SELECT id FROM pages WHERE url = ?2),"
+                " 'canonical', ?3, ?3) ON CONFLICT (url) DO UPDATE SET"
+                " target_url = excluded.target_url, page_id = excluded.page_id,"
+                " kind = excluded.kind, last_seen_at = excluded.last_seen_at",
+                (url, target, now),
+            )
+            conn.execute(
+                "INSERT OR IGNORE INTO crawl_state (url, state, via, referrer, depth,"
+                " first_seen_at) VALUES (?, 'queued', 'canonical', ?, ?, ?)",
+                (target, url, depth + 1, now),
+            )
+        return True
+
+    def is_canonical_alias(self, url: str) -> bool:
+        """True when ``url`` is kept as a ``canonical`` alias of another page."""
+        row = self._conn.execute(
+            "SELECT 1 FROM aliases WHERE url = ? AND kind = 'canonical'", (url,)
+        ).fetchone()
+        return row is not None
+
     # ------------------------------------------------------------------ pages
 
     def save_page(self, page: Page, *, raw_url: str | None = None) -> SaveResult:
@@ -571,13 +623,17 @@ class Store:
             raw_url: the ``raw_pages`` URL it was extracted from.
 
         Returns:
-            ``new``, ``changed`` or ``unchanged``.
+            ``new``, ``changed`` or ``unchanged``; ``aliased`` (nothing written) when
+            ``page.url`` is kept as a canonical alias of another page (see
+            :meth:`save_canonical_alias`), so a re-extraction never stores it twice.
 
         Raises:
             StoreError: the write failed (the page's rows are rolled back).
         """
         content_hash = page.content_hash or record_hash(page.to_record())
         now = _now()
+        if self.is_canonical_alias(page.url):
+            return "aliased"
         with self._atomic() as conn:
             old = conn.execute(
                 "SELECT id, content_hash, changed_at, version, removed_at FROM pages WHERE url = ?",

@@ -353,6 +353,15 @@ class _Crawl:
             self.store.save_listing(page.url, page.page_type)
             counts["listings"] += 1
             return
+        canonical = page.canonical_url  # rel=canonical names another page: store it once
+        if (
+            canonical != page.url
+            and self.scope is not None
+            and self.scope.allows(canonical)
+            and self.store.save_canonical_alias(page.url, canonical, depth=outcome.item.depth)
+        ):
+            counts["aliased"] += 1
+            return
         counts[self.store.save_page(page, raw_url=url)] += 1
 
     def _follow(self, page: Page, item: CrawlItem) -> None:
