@@ -61,6 +61,11 @@ _COUNT_COLUMNS = (
 _ZLIB_LEVEL = 1
 _COMPRESS_MIN_BYTES = 512
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Fetch failures after which a canonical target is given up (save_failure).
+_GONE_STATUSES = frozenset({401, 403, 404, 410})
+_BLOCKED_REASONS = frozenset(
+    {"robots_disallowed", "unwanted_content_type", "redirect_out_of_scope"}
+)
 _RAW_CHUNK = 64  # raw pages read per query by iter_raw_pages (bounded memory)
 
 
@@ -541,6 +546,15 @@ class Store:
                 " state = 'failed', last_status = coalesce(excluded.last_status, last_status)",
                 (url, now, status),
             )
+            if stage == "fetch" and (status in _GONE_STATUSES or reason in _BLOCKED_REASONS):
+                # A canonical target that will not come: the pages that named it are
+                # fetched again and stored under their own URLs (save_canonical_alias
+                # refuses a failed target), so their content is not lost.
+                sources = conn.execute(
+                    "DELETE FROM aliases WHERE target_url = ? AND kind = 'canonical' RETURNING url",
+                    (url,),
+                ).fetchall()
+                conn.executemany("UPDATE crawl_state SET state = 'queued' WHERE url = ?", sources)
 
     def save_listing(self, url: str, page_type: str) -> None:
         """Remember that ``url`` is a listing (index, archive, pagination), not content."""
