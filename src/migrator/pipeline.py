@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import functools
 import hashlib
 import json
 import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 import structlog
@@ -42,11 +44,14 @@ __all__ = ["Mode", "ProgressCallback", "RunReport", "config_hash", "extract", "r
 log = structlog.get_logger()
 
 Mode = Literal["run", "fetch", "sync"]
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 ProgressCallback = Callable[[Counter[str]], None]
 
 _BATCH_PAGES = 64  # pages per write transaction: amortizes the commit, keeps latency low
 _FEED_BATCH = 64  # URLs claimed from the frontier at a time
 _REMOVED_STATUSES = frozenset({404, 410})
+_LINKED_MEMORY = 20_000  # links remembered as already queued (bounds memory)
 _LOG_FAILURES = 20  # failures kept in the report for the summary
 # Fetch outcomes recorded in `errors` but counted as skipped, not failed.
 _SKIP_REASONS = frozenset({"robots_disallowed", "unwanted_content_type"})
@@ -176,6 +181,18 @@ class _Crawl:
         self.wake = asyncio.Event()
         self.removal_candidates: list[str] = []
         self.scope: Scope | None = None
+        self.linked: set[str] = set()  # links recently queued: skip re-checking them
+        # Every database call of the crawl runs on this one thread, so a commit (or FTS
+        # indexing, zlib) never stalls the event loop, and the connection is never used
+        # by two threads at once: sqlite3 and zlib release the GIL while they work.
+        self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+
+    async def _db(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """Run one store call on the database thread."""
+        loop = asyncio.get_running_loop()
+        call = functools.partial(func, *args, **kwargs)
+        # copy_context: log lines from the thread keep the run's bound run_id.
+        return await loop.run_in_executor(self.db_thread, contextvars.copy_context().run, call)
 
     async def crawl(self, starts: Sequence[str], scope: Scope, fetcher: Fetcher) -> None:
         self.scope = scope
@@ -183,8 +200,10 @@ class _Crawl:
         for start in starts:
             await self._seed(start, fetcher)
         if self.mode == "sync":
-            requeued = self.store.queue_for_sync(
-                trust_lastmod=self.config.sync.trust_lastmod, listed_since=discovery_started
+            requeued = await self._db(
+                self.store.queue_for_sync,
+                trust_lastmod=self.config.sync.trust_lastmod,
+                listed_since=discovery_started,
             )
             log.info("sync_queued", urls=requeued, trust_lastmod=self.config.sync.trust_lastmod)
         tasks = [asyncio.create_task(self._feed(), name="feed")]
@@ -202,6 +221,7 @@ class _Crawl:
                 await writer
             for task in tasks:
                 task.cancel()
+            self.db_thread.shutdown(wait=True)
 
     async def _seed(self, start: str, fetcher: Fetcher) -> None:
         batch: list[Discovered] = []
@@ -210,15 +230,15 @@ class _Crawl:
             if self.scope.allows(found.url):
                 batch.append(found)
             if len(batch) >= 500:
-                self.counts["discovered"] += self.store.add_urls(batch)
+                self.counts["discovered"] += await self._db(self.store.add_urls, list(batch))
                 batch.clear()
-        self.counts["discovered"] += self.store.add_urls(batch)
+        self.counts["discovered"] += await self._db(self.store.add_urls, batch)
 
     async def _feed(self) -> None:
         """Move URLs from the on-disk frontier to the fetchers; end when all is done."""
         while True:
             room = self.fetch_q.maxsize - self.fetch_q.qsize()
-            items = self.store.claim(min(room, _FEED_BATCH)) if room > 0 else []
+            items = await self._db(self.store.claim, min(room, _FEED_BATCH)) if room > 0 else []
             if items:
                 self.outstanding += len(items)
                 for item in items:
@@ -289,9 +309,7 @@ class _Crawl:
                 except asyncio.QueueEmpty:
                     break
             try:
-                with self.store.transaction():
-                    for outcome in batch:
-                        self._write_guarded(outcome)
+                await self._db(self._write_batch, batch)
             finally:
                 for _ in batch:
                     self.write_q.task_done()
@@ -299,6 +317,12 @@ class _Crawl:
                 self.wake.set()
                 if self.progress is not None:
                     self.progress(self.counts)
+
+    def _write_batch(self, batch: list[_Outcome]) -> None:
+        """One transaction for many pages (on the database thread)."""
+        with self.store.transaction():
+            for outcome in batch:
+                self._write_guarded(outcome)
 
     def _write_guarded(self, outcome: _Outcome) -> None:
         """Write one outcome; a store failure costs that page only (its savepoint)."""
@@ -369,11 +393,16 @@ class _Crawl:
             return
         assert self.scope is not None
         depth = item.depth + 1
-        found = [
-            Discovered(url=link, via="link", referrer=page.url, depth=depth)
-            for link in page.links
-            if self.scope.allows(link) and self.scope.admit(link, depth)
-        ]
+        linked = self.linked
+        found = []
+        for link in page.links:
+            if link in linked:  # nav, category and related links repeat on every page
+                continue
+            if self.scope.allows(link) and self.scope.admit(link, depth):
+                found.append(Discovered(url=link, via="link", referrer=page.url, depth=depth))
+                linked.add(link)
+        if len(linked) > _LINKED_MEMORY:  # bounded: forgetting costs a no-op insert
+            linked.clear()
         if found:
             self.counts["discovered"] += self.store.add_urls(found)
 
