@@ -50,6 +50,7 @@ ProgressCallback = Callable[[Counter[str]], None]
 
 _BATCH_PAGES = 64  # pages per write transaction: amortizes the commit, keeps latency low
 _FEED_BATCH = 64  # URLs claimed from the frontier at a time
+_WRITE_GATHER_S = 0.05  # the writer waits this long after a first outcome to fill a batch
 _REMOVED_STATUSES = frozenset({404, 410})
 _LINKED_MEMORY = 20_000  # links remembered as already queued (bounds memory)
 _LOG_FAILURES = 20  # failures kept in the report for the summary
@@ -238,7 +239,9 @@ class _Crawl:
         """Move URLs from the on-disk frontier to the fetchers; end when all is done."""
         while True:
             room = self.fetch_q.maxsize - self.fetch_q.qsize()
-            items = await self._db(self.store.claim, min(room, _FEED_BATCH)) if room > 0 else []
+            # Claim in sizeable batches: each claim is a hand-off to the database thread.
+            worth = room >= min(_FEED_BATCH, self.fetch_q.maxsize) // 2 or self.fetch_q.empty()
+            items = await self._db(self.store.claim, min(room, _FEED_BATCH)) if worth else []
             if items:
                 self.outstanding += len(items)
                 for item in items:
@@ -303,6 +306,8 @@ class _Crawl:
     async def _writer(self) -> None:
         while True:
             batch = [await self.write_q.get()]
+            # Let a batch gather: one thread hand-off and one commit for many pages.
+            await asyncio.sleep(_WRITE_GATHER_S)
             while len(batch) < _BATCH_PAGES:
                 try:
                     batch.append(self.write_q.get_nowait())
