@@ -21,7 +21,7 @@ import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, ParamSpec, TypeVar
@@ -121,6 +121,27 @@ def _make_pool(rules: ExtractConfig) -> Executor:
     return ProcessPoolExecutor(
         max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(rules,)
     )
+
+
+class _LazyPool(Executor):
+    """The worker pool, started on the first page that needs extracting.
+
+    A sync where every page answers 304 never extracts anything: starting the
+    forkserver and importing the extractors in each worker would cost it about a second.
+    """
+
+    def __init__(self, rules: ExtractConfig) -> None:
+        self._rules = rules
+        self._pool: Executor | None = None
+
+    def submit(self, fn: Callable[..., _T], /, *args: object, **kwargs: object) -> Future[_T]:
+        if self._pool is None:
+            self._pool = _make_pool(self._rules)
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 # --------------------------------------------------------------------------- messages
@@ -462,7 +483,7 @@ def run(
     requeued = store.requeue_in_progress()
     if requeued:
         log.info("run_resumed", requeued=requeued)
-    pool = _make_pool(config.extract) if mode != "fetch" else None
+    pool = _LazyPool(config.extract) if mode != "fetch" else None
     try:
         removals = asyncio.run(
             _crawl(config, store, report, mode=mode, starts=starts, pool=pool, progress=progress)
