@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import structlog
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from migrator.clean import html_to_markdown, sanitize_html
+from migrator.clean import sanitize_html, tree_to_markdown
 from migrator.config import ExtractConfig
 from migrator.decode import decode_body
 from migrator.errors import ExtractError
@@ -59,9 +59,15 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xm
 _BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
 _LOOKS_HTML = re.compile(r"<(?:!doctype|html|head|body|div|p|title|meta|table)\b", re.I)
-_PAGE_N = re.compile(r"/page/\d+/?$|[?&](?:page|paged|p)=\d+|/seite/\d+/?$", re.I)
+# Pagination in the URL. A query's page number counts from 2 on: "?idx=8576&page=1" is an
+# article that carries its list position along, and "?p=123" is a WordPress post id.
+_PAGE_N = re.compile(
+    r"/page/\d+/?$|/seite/\d+/?$|[?&](?:page|paged)=(?:[2-9]|[1-9]\d+)(?:&|$)", re.I
+)
 _ARTICLE_SCOPE = re.compile(r"\b(?:post|hentry|entry|article|blog-post|type-post|story)\b", re.I)
 _TRAFILATURA_MAX_CHARS = 5_000_000
+_MAX_SUMMARIES = 60
+_MIN_DOMINANT_CHARS = 2000
 _WS = re.compile(r"\s+")
 _HEADING_SPLIT = re.compile(r"<h([234])\b[^>]*>(.*?)</h\1>", re.I | re.S)
 _MD_HEADING = re.compile(r"^(#{2,4}) .*$", re.M)
@@ -318,10 +324,12 @@ def _taxonomy(
     return _dedupe(tags), _dedupe(categories)
 
 
-def _sections(blocks: list[Block], body_html: str, body_markdown: str) -> tuple[Section, ...]:
+def _sections(
+    blocks: list[Block], body_html: str, body_markdown: str, flat: bool
+) -> tuple[Section, ...]:
     """Sections from the block list; html/markdown sliced from the rendered body."""
     heads = [b for b in blocks if b.level]
-    html_parts = _split_html(body_html, len(heads))
+    html_parts = _split_html(body_html, len(heads), flat)
     md_parts = _split_markdown(body_markdown, len(heads))
     sections: list[Section] = []
     texts: list[str] = []
@@ -354,7 +362,13 @@ def _sections(blocks: list[Block], body_html: str, body_markdown: str) -> tuple[
     return tuple(sections)
 
 
-def _split_html(body_html: str, count: int) -> list[str]:
+def _split_html(body_html: str, count: int, flat: bool) -> list[str]:
+    """Each section's HTML: the sanitized body sliced between its h2–h4 headings.
+
+    When every heading is a top-level element of the body (``flat``), each slice is a run
+    of whole elements of already-sanitized HTML and is kept as it is; otherwise a slice
+    may open or close a wrapper, and is re-sanitized to balance it.
+    """
     matches = list(_HEADING_SPLIT.finditer(body_html))
     if len(matches) != count or not count:
         return []
@@ -362,7 +376,12 @@ def _split_html(body_html: str, count: int) -> list[str]:
     for index, match in enumerate(matches):
         end = matches[index + 1].start() if index + 1 < len(matches) else len(body_html)
         chunk = body_html[match.end() : end]
-        parts.append(sanitize_html(chunk, "http://invalid/") if chunk.strip() else "")
+        if not chunk.strip():
+            parts.append("")
+        elif flat:
+            parts.append(chunk.strip())
+        else:
+            parts.append(sanitize_html(chunk, "http://invalid/"))
     return parts
 
 
@@ -377,10 +396,7 @@ def _split_markdown(markdown: str, count: int) -> list[str]:
     return parts
 
 
-def _images(body_html: str) -> tuple[Image, ...]:
-    if "<img" not in body_html:
-        return ()
-    fragment = LexborHTMLParser(body_html)
+def _images(fragment: LexborNode) -> tuple[Image, ...]:
     seen: dict[str, Image] = {}
     for img in fragment.css("img[src]"):
         src = img.attributes.get("src") or ""
@@ -389,34 +405,58 @@ def _images(body_html: str) -> tuple[Image, ...]:
     return tuple(seen.values())
 
 
-def _page_type(
+def _is_listing(
     tree: LexborHTMLParser,
     rules: ExtractConfig,
     url: str,
     published: date | datetime | None,
     structured: Structured,
     strong_region: bool,
-    body_text: str,
-) -> PageType:
+) -> bool:
+    """True for an index, archive or pagination page (decided before the body is read)."""
     for pattern in rules.listing_patterns:
         try:
             if re.search(pattern, url):
-                return "listing"
+                return True
         except re.error:
             continue
     if _PAGE_N.search(url):
-        return "listing"
-    summaries = 0
+        return True
+    sizes: dict[str, int] = {}
     for node in tree.css("article, .post, .hentry, .blog-post, .post-summary, .entry"):
-        if node.css_first("h1 a[href], h2 a[href], h3 a[href], .entry-title a[href]") is None:
+        link = node.css_first("h1 a[href], h2 a[href], h3 a[href], .entry-title a[href]")
+        if link is None:
             continue
-        if _in_sidebar(node):
+        # Nested wrappers of one summary (article > .post > .entry) count once.
+        href = link.attributes.get("href") or ""
+        if href in sizes or _in_sidebar(node):
             continue
-        summaries += 1
-    is_article = structured.article is not None or (structured.og_type or "") == "article"
-    if summaries >= 3 and not (is_article and strong_region and published is not None):
-        return "listing"
-    if published is not None and (is_article or strong_region or tree.css_first("article")):
+        sizes[href] = len(node.text(deep=True))
+        if len(sizes) >= _MAX_SUMMARIES:
+            break
+    if len(sizes) < 3:
+        return False
+    if _is_article(structured) and strong_region and published is not None:
+        return False
+    # One article holding far more text than any teaser around it is the page itself.
+    first, second = sorted(sizes.values(), reverse=True)[:2]
+    return not (first >= _MIN_DOMINANT_CHARS and first >= 4 * second)
+
+
+def _is_article(structured: Structured) -> bool:
+    return structured.article is not None or (structured.og_type or "") == "article"
+
+
+def _page_type(
+    tree: LexborHTMLParser,
+    published: date | datetime | None,
+    structured: Structured,
+    strong_region: bool,
+    body_text: str,
+) -> PageType:
+    if published is not None and (
+        _is_article(structured) or strong_region or tree.css_first("article")
+    ):
         return "post"
     if published is not None and body_text.strip():
         return "post"
@@ -506,18 +546,45 @@ def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str
     )
     language = _guard(draft, "language", lambda: _language(tree, structured)) or None
     description = structured.meta_first("description", "og:description", "twitter:description")
-    body_html, blocks = _guard(
-        draft, "body", lambda: _body(tree, text, rules, region, strong, draft)
-    ) or ("", [])
-    body_markdown = _guard(draft, "body_markdown", lambda: html_to_markdown(body_html)) or ""
+    listing = _guard(
+        draft,
+        "page_type",
+        lambda: _is_listing(tree, rules, url, published, structured, strong),
+    )
+    body_html, blocks = (
+        ("", [])
+        if listing
+        else _guard(draft, "body", lambda: _body(tree, text, rules, region, strong, draft))
+        or ("", [])
+    )
+    # The sanitized body is parsed once more (a small fragment) and that tree gives the
+    # Markdown, the images and the section boundaries.
+    fragment = LexborHTMLParser(body_html).body if body_html else None
+    body_markdown = (
+        _guard(draft, "body_markdown", lambda: tree_to_markdown(fragment)) or ""
+        if fragment is not None
+        else ""
+    )
     body_text = "\n\n".join(b.text for b in blocks)
-    sections = _guard(draft, "sections", lambda: _sections(blocks, body_html, body_markdown)) or ()
-    images = _guard(draft, "images", lambda: _images(body_html)) or ()
+    flat = fragment is not None and all(
+        h.parent is not None and h.parent.mem_id == fragment.mem_id
+        for h in fragment.css("h2, h3, h4")
+    )
+    sections = (
+        _guard(draft, "sections", lambda: _sections(blocks, body_html, body_markdown, flat)) or ()
+    )
+    images = (
+        _guard(draft, "images", lambda: _images(fragment)) or ()
+        if fragment is not None and "<img" in body_html
+        else ()
+    )
     page_type: PageType = (
-        _guard(
+        "listing"
+        if listing
+        else _guard(
             draft,
             "page_type",
-            lambda: _page_type(tree, rules, url, published, structured, strong, body_text),
+            lambda: _page_type(tree, published, structured, strong, body_text),
         )
         or "other"
     )
