@@ -16,9 +16,11 @@ import contextlib
 import contextvars
 import functools
 import hashlib
+import importlib.util
 import json
 import multiprocessing
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -42,6 +44,13 @@ from migrator.urls import canonical_url, is_http_url
 __all__ = ["Mode", "ProgressCallback", "RunReport", "config_hash", "extract", "run"]
 
 log = structlog.get_logger()
+
+# httpcore runs ``import sniffio`` inside every lock, event and shield it creates (several
+# per request). Without sniffio installed, each of those failed imports searches sys.path:
+# 20% of the CPU of a conditional GET here (BENCHMARKS.md). Marking the module absent makes
+# the import fail at once; httpcore then assumes asyncio, which is what we run.
+if importlib.util.find_spec("sniffio") is None:
+    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 Mode = Literal["run", "fetch", "sync"]
 _P = ParamSpec("_P")
@@ -105,7 +114,7 @@ def _init_worker(rules: ExtractConfig) -> None:
     _worker_rules = rules
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(40),  # errors only in workers
-        logger_factory=structlog.PrintLoggerFactory(file=__import__("sys").stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
     )
 
 
