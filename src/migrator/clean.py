@@ -345,8 +345,11 @@ def _text(
     text: str, prev: LexborNode | None, nxt: LexborNode | None, parent: str, parents: frozenset[str]
 ) -> str:
     if "pre" not in parents:
-        text = _RE_WS.sub(" ", _RE_NEWLINE_WS.sub("\n", text))
-    if "_noformat" not in parents:
+        if "\n" in text or "\r" in text:
+            text = _RE_NEWLINE_WS.sub("\n", text)
+        if "\t" in text or "  " in text:
+            text = _RE_WS.sub(" ", text)
+    if "_noformat" not in parents and ("*" in text or "_" in text):
         text = text.replace("*", r"\*").replace("_", r"\_")
     inside = parent in _INSIDE_BLOCK
     if (prev is not None and prev.tag in _OUTSIDE_BLOCK) or (inside and prev is None):

@@ -41,11 +41,12 @@ from migrator.extract.dates import (
     node_date,
     parse_date,
 )
+from migrator.extract.links import absolute_url, host_of
 from migrator.extract.sidebar import find_sidebar_links
 from migrator.extract.structured import Structured, jsonld_text, read_structured
 from migrator.extract.title import find_author, find_title
 from migrator.models import Crumb, Image, Page, PageType, RawPage, Section, SidebarLink, record_hash
-from migrator.urls import absolute_url, host_of, is_http_url
+from migrator.urls import is_http_url
 
 __all__ = ["EXTRACTOR_VERSION", "extract_page"]
 

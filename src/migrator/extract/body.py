@@ -144,7 +144,7 @@ def select_safely(root: LexborNode | LexborHTMLParser, selector: str) -> list[Le
 
 
 def _text_length(node: LexborNode) -> int:
-    return len(_WS.sub(" ", node.text(deep=True)).strip())
+    return len(" ".join(node.text(deep=True).split()))
 
 
 def find_region(
@@ -334,7 +334,7 @@ def read_blocks(region: LexborNode) -> list[Block]:
     def flush() -> None:
         if owner_node is None:
             return
-        text = _WS.sub(" ", "".join(parts)).strip()
+        text = " ".join("".join(parts).split())  # = _WS.sub(" ", ...).strip(), faster
         parts.clear()
         if not text:
             return

@@ -15,9 +15,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
+from migrator.extract.links import absolute_url
 from migrator.extract.structured import Structured, jsonld_text
 from migrator.models import Crumb
-from migrator.urls import absolute_url
 
 __all__ = ["find_breadcrumbs"]
 

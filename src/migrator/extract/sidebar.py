@@ -17,8 +17,8 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
 from migrator.extract.dates import node_date, parse_date
+from migrator.extract.links import absolute_url, host_of
 from migrator.models import SidebarLink
-from migrator.urls import absolute_url, host_of
 
 __all__ = ["find_sidebar_links"]
 
