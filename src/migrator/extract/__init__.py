@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 import structlog
@@ -35,23 +35,25 @@ from migrator.extract.body import (
 )
 from migrator.extract.breadcrumbs import find_breadcrumbs
 from migrator.extract.dates import (
+    EARLIEST,
     PUBLISHED_META,
     UPDATED_META,
     dates_from_scope,
     node_date,
     parse_date,
+    plausible,
 )
 from migrator.extract.links import absolute_url, host_of
 from migrator.extract.sidebar import find_sidebar_links
 from migrator.extract.structured import Structured, jsonld_text, read_structured
-from migrator.extract.title import find_author, find_title
+from migrator.extract.title import find_author, find_title, listing_title
 from migrator.models import Crumb, Image, Page, PageType, RawPage, Section, SidebarLink, record_hash
 from migrator.urls import is_http_url
 
 __all__ = ["EXTRACTOR_VERSION", "extract_page"]
 
 # Bump whenever the output for the same input changes: stored pages are re-extracted.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -92,6 +94,7 @@ class _Draft:
 
     url: str
     base: str
+    fetched_at: datetime
     sources: dict[str, str] = field(default_factory=dict)
 
 
@@ -259,63 +262,86 @@ def _dates(
     region: LexborNode | None,
     draft: _Draft,
 ) -> tuple[date | datetime | None, date | datetime | None]:
+    """Published and updated dates, each from the first layer with a plausible value.
+
+    A value outside 1990 … fetch time + 1 day (``plausible``) is passed over: the next
+    layer gets its chance, as if the first had said nothing.
+    """
     order = rules.date_order
-    published: date | datetime | None = None
-    updated: date | datetime | None = None
+    fetched_at = draft.fetched_at
+
+    def accept(value: date | datetime | None) -> bool:
+        return value is not None and plausible(value, fetched_at)
+
+    found: dict[str, date | datetime | None] = {"published": None, "updated": None}
+
+    def offer(name: str, value: date | datetime | None, layer: str) -> None:
+        if found[name] is None and accept(value):
+            found[name] = value
+            draft.sources[name] = layer
+
     for name, selector in (
         ("published", rules.selectors.published),
         ("updated", rules.selectors.updated),
     ):
-        if not selector:
-            continue
-        for node in select_safely(tree, selector):
-            found = node_date(node, order)
-            if found is not None:
-                if name == "published":
-                    published = found
-                else:
-                    updated = found
-                draft.sources[name] = "config"
+        for node in select_safely(tree, selector) if selector else ():
+            offer(name, node_date(node, order), "config")
+            if found[name] is not None:
                 break
-    if published is None and structured.article is not None:
+    article = structured.article
+    if article is not None:
         for key in ("datePublished", "dateCreated", "uploadDate"):
-            published = parse_date(jsonld_text(structured.article.get(key)), "YMD")
-            if published is not None:
-                draft.sources["published"] = "jsonld"
-                break
-    if updated is None and structured.article is not None:
-        updated = parse_date(jsonld_text(structured.article.get("dateModified")), "YMD")
-        if updated is not None:
-            draft.sources["updated"] = "jsonld"
-    if published is None and structured.microdata.get("datePublished"):
-        published = parse_date(structured.microdata["datePublished"], order)
-        if published is not None:
-            draft.sources["published"] = "microdata"
-    if updated is None and structured.microdata.get("dateModified"):
-        updated = parse_date(structured.microdata["dateModified"], order)
-        if updated is not None:
-            draft.sources["updated"] = "microdata"
-    if published is None:
-        published = parse_date(structured.meta_first(*PUBLISHED_META), "YMD")
-        if published is not None:
-            draft.sources["published"] = "meta"
-    if updated is None:
-        updated = parse_date(structured.meta_first(*UPDATED_META), "YMD")
-        if updated is not None:
-            draft.sources["updated"] = "meta"
-    if (published is None or updated is None) and scope is not None:
-        seen_published, seen_updated = dates_from_scope(scope, order, region)
+            offer("published", parse_date(jsonld_text(article.get(key)), "YMD"), "jsonld")
+        offer("updated", parse_date(jsonld_text(article.get("dateModified")), "YMD"), "jsonld")
+    for name, key in (("published", "datePublished"), ("updated", "dateModified")):
+        if structured.microdata.get(key):
+            offer(name, parse_date(structured.microdata[key], order), "microdata")
+    for name, key in (("published", "datePublished"), ("updated", "dateModified")):
+        if structured.rdfa.get(key):
+            offer(name, parse_date(structured.rdfa[key], order), "rdfa")
+    for name, keys in (("published", PUBLISHED_META), ("updated", UPDATED_META)):
+        if found[name] is None:
+            for key in keys:
+                offer(name, parse_date(structured.meta.get(key), "YMD"), "meta")
+    if (found["published"] is None or found["updated"] is None) and scope is not None:
+        seen_published, seen_updated = dates_from_scope(scope, order, region, accept)
         parent = scope.parent
         if seen_published is None and parent is not None and parent.tag != "html":
             # Blogger-style themes put the date header just outside the post wrapper.
-            seen_published, seen_updated = dates_from_scope(parent, order, region)
-        if published is None and seen_published is not None:
-            published = seen_published
-            draft.sources["published"] = "heuristic"
-        if updated is None and seen_updated is not None:
-            updated = seen_updated
-            draft.sources["updated"] = "heuristic"
-    return published, updated
+            seen_published, seen_updated = dates_from_scope(parent, order, region, accept)
+        offer("published", seen_published, "heuristic")
+        offer("updated", seen_updated, "heuristic")
+    return found["published"], found["updated"]
+
+
+def _htmldate(text: str, url: str, fetched_at: datetime) -> date | None:
+    """htmldate's original publication date: the last resort for a post without one.
+
+    ``extensive_search`` stays off: on the demo's About and Contact pages it turns the
+    footer's copyright year into a date. Costs 1–3 ms (htmldate parses again with lxml),
+    so it only runs where every cheaper layer found nothing.
+    """
+    try:
+        from htmldate import find_date
+
+        found = find_date(
+            text,
+            url=url,
+            original_date=True,
+            extensive_search=False,
+            outputformat="%Y-%m-%d",
+            min_date=EARLIEST.isoformat(),
+            max_date=(fetched_at.date() + timedelta(days=1)).isoformat(),
+        )
+    except Exception:  # noqa: BLE001 - a third-party parser on hostile input
+        return None
+    if not isinstance(found, str):
+        return None
+    try:
+        value = date.fromisoformat(found)
+    except ValueError:
+        return None
+    return value if plausible(value, fetched_at) else None
 
 
 def _split_keywords(value: Any) -> list[str]:
@@ -548,17 +574,17 @@ def _body(
 
 def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str) -> Page:
     url = raw.url
-    draft = _Draft(url=url, base=url)
+    draft = _Draft(url=url, base=url, fetched_at=raw.fetched_at)
     draft.base = _guard(draft, "base", lambda: _base_url(tree, url)) or url
     base = draft.base
     links = _guard(draft, "links", lambda: _links(tree, base)) or ()
     canonical = _guard(draft, "canonical_url", lambda: _canonical(tree, url, base)) or url
-    structured = _guard(draft, "structured", lambda: read_structured(tree)) or Structured()
     region, region_layer, strong = _guard(draft, "region", lambda: find_region(tree, rules)) or (
         None,
         "heuristic",
         False,
     )
+    structured = _guard(draft, "structured", lambda: read_structured(tree, region)) or Structured()
     if region is not None and rules.selectors.content:
         draft.sources["body"] = region_layer
     scope = _guard(draft, "scope", lambda: _scope(tree, region))
@@ -590,6 +616,15 @@ def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str
         "page_type",
         lambda: _is_listing(tree, rules, url, published, structured, strong),
     )
+    if listing:
+        own = _guard(draft, "title", lambda: listing_title(tree, structured))
+        if own:
+            title, title_layer = own, "heuristic"
+    elif published is None:
+        # Last resort, never where a cheaper layer found a date; not for listings.
+        published = _guard(draft, "published", lambda: _htmldate(text, url, raw.fetched_at))
+        if published is not None:
+            draft.sources["published"] = "htmldate"
     body_html, blocks = (
         ("", [])
         if listing

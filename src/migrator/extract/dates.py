@@ -11,6 +11,7 @@ only at the article's own header region: never the sidebar, comments or footer.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
@@ -20,12 +21,14 @@ from migrator.config import DateOrder
 
 __all__ = [
     "DATE_RE",
+    "EARLIEST",
     "PUBLISHED_META",
     "UPDATED_META",
     "dates_from_scope",
     "find_date_in_text",
     "node_date",
     "parse_date",
+    "plausible",
 ]
 
 _MONTHS: dict[str, int] = {}
@@ -192,6 +195,19 @@ def node_date(node: LexborNode, order: DateOrder) -> date | datetime | None:
     return parse_date(" ".join(node.text(deep=True).split())[:200], order)
 
 
+EARLIEST = date(1990, 1, 1)  # before the web had blogs: a CMS default or an epoch bug
+
+
+def plausible(value: date | datetime, fetched_at: datetime) -> bool:
+    """True when a publication date can be real: from 1990 to one day after the fetch.
+
+    A day of slack allows for time zones; anything later is a template's "today", a
+    countdown or an event date, not when the page was written.
+    """
+    day = same_day(value)
+    return EARLIEST <= day <= fetched_at.date() + timedelta(days=1)
+
+
 def same_day(value: date | datetime) -> date:
     """The calendar day of a date or datetime."""
     return value.date() if isinstance(value, datetime) else value
@@ -291,7 +307,10 @@ def _contains(ancestor: LexborNode | None, node: LexborNode) -> bool:
 
 
 def dates_from_scope(
-    scope: LexborNode, order: DateOrder, region: LexborNode | None = None
+    scope: LexborNode,
+    order: DateOrder,
+    region: LexborNode | None = None,
+    accept: Callable[[date | datetime], bool] | None = None,
 ) -> tuple[date | datetime | None, date | datetime | None]:
     """Published and updated dates shown in the article's own header region.
 
@@ -299,20 +318,27 @@ def dates_from_scope(
         scope: the article container (never the whole page with its sidebar).
         order: the site's numeric date order.
         region: the body region; free text inside it is not a date line.
+        accept: a sanity check; a date it rejects is passed over for the next one.
     """
+
+    def ok(found: date | datetime | None) -> bool:
+        return found is not None and (accept is None or accept(found))
+
     published: date | datetime | None = None
     updated: date | datetime | None = None
     for node in scope.css(_UPDATED_SELECTORS):
         if not _in_junk(node, scope):
-            updated = node_date(node, order)
-            if updated is not None:
+            found = node_date(node, order)
+            if ok(found):
+                updated = found
                 break
     for node in scope.css(_PUBLISHED_SELECTORS):
         marker = _own_marker(node)
         if "updated" in marker or "modified" in marker or _in_junk(node, scope):
             continue
-        published = node_date(node, order)
-        if published is not None:
+        found = node_date(node, order)
+        if ok(found):
+            published = found
             break
     if published is not None:
         return published, updated
@@ -331,15 +357,16 @@ def dates_from_scope(
             continue
         if node.tag == "time" or node.attributes.get("datetime"):
             found = node_date(node, order)
-            if found is not None:
+            if ok(found):
                 return found, updated
             continue
         for match in DATE_RE.finditer(text):
             if _UPDATED_WORD.search(text[: match.start()][-40:]):
-                if updated is None:
-                    updated = _from_match(match, order)
+                found = _from_match(match, order)
+                if updated is None and ok(found):
+                    updated = found
                 continue
             found = _from_match(match, order)
-            if found is not None:
+            if ok(found):
                 return found, updated
     return None, updated

@@ -1,9 +1,11 @@
 """Structured data read once per page and shared by the field extractors.
 
 Collects JSON-LD objects (tolerant of invalid blocks, ``@graph``, top-level lists and
-nesting), schema.org microdata of the article item, and ``<meta>`` values (OpenGraph,
-``article:*``, Dublin Core, plain ``name=``). It only reads the tree: it never mutates it
-and never decides which layer wins a field (that is ``extract.__init__``'s job).
+nesting), schema.org microdata of the article item, RDFa of the article item
+(``typeof``/``property``: schema.org, Dublin Core, SIOC as Drupal writes it), and
+``<meta>`` values (OpenGraph, ``article:*``, Dublin Core, plain ``name=``). It only reads
+the tree: it never mutates it and never decides which layer wins a field (that is
+``extract.__init__``'s job).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class Structured:
     breadcrumb_list: dict[str, Any] | None = None  # the first JSON-LD BreadcrumbList
     microdata: dict[str, str] = field(default_factory=dict)  # article item's itemprops
     microdata_found: bool = False
+    rdfa: dict[str, str] = field(default_factory=dict)  # headline, datePublished, … (RDFa)
     meta: dict[str, str] = field(default_factory=dict)  # lower-cased name/property → content
     meta_all: dict[str, list[str]] = field(default_factory=dict)  # repeated (article:tag)
     og_type: str | None = None
@@ -109,11 +112,12 @@ def _walk(data: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
                 yield from _walk(value, depth + 1)
 
 
-def read_structured(tree: LexborHTMLParser) -> Structured:
-    """Read JSON-LD, microdata and ``<meta>`` from a parsed page.
+def read_structured(tree: LexborHTMLParser, region: LexborNode | None = None) -> Structured:
+    """Read JSON-LD, microdata, RDFa and ``<meta>`` from a parsed page.
 
     Args:
         tree: the parsed page (not modified).
+        region: the article body, when known: it picks the RDFa item among several.
 
     Returns:
         The collected data; empty parts where the page has none or they are invalid.
@@ -145,6 +149,8 @@ def read_structured(tree: LexborHTMLParser) -> Structured:
         data.meta_all.setdefault(key, []).append(value)
     data.og_type = data.meta.get("og:type")
     _read_microdata(tree, data)
+    if tree.css_first("[typeof]") is not None:
+        _read_rdfa(tree, data, region)
     return data
 
 
@@ -184,3 +190,95 @@ def _read_microdata(tree: LexborHTMLParser, data: Structured) -> None:
                 )
             elif name.lower() != "articlebody":
                 data.microdata[name] = _microdata_value(prop)
+
+
+# RDFa property local names (after the prefix: "dc:title", "schema:datePublished",
+# "http://purl.org/dc/terms/created") mapped to the microdata-style key they stand for.
+_RDFA_KEYS = {
+    "headline": "headline",
+    "title": "headline",
+    "name": "name",
+    "datepublished": "datePublished",
+    "date": "datePublished",
+    "created": "datePublished",
+    "issued": "datePublished",
+    "datecreated": "datePublished",
+    "datemodified": "dateModified",
+    "modified": "dateModified",
+    "author": "author",
+    "creator": "author",
+    "has_creator": "author",
+}
+_RDFA_ARTICLE_TYPES = ARTICLE_TYPES | {"post", "blogpost", "item", "document"}
+_AUTHOR_TERMS = frozenset({"author", "creator", "has_creator"})
+_RDFA_SKIP_PREFIXES = ("og:", "article:", "fb:", "twitter:", "al:", "music:", "video:")
+
+
+def _local_name(term: str) -> str:
+    return term.rsplit("/", 1)[-1].rsplit("#", 1)[-1].rsplit(":", 1)[-1].lower()
+
+
+def _typed(node: LexborNode) -> set[str]:
+    return {_local_name(t) for t in (node.attributes.get("typeof") or "").split()}
+
+
+def _contains(ancestor: LexborNode, node: LexborNode) -> bool:
+    current: LexborNode | None = node
+    while current is not None:
+        if current.mem_id == ancestor.mem_id:
+            return True
+        current = current.parent
+    return False
+
+
+def _read_rdfa(tree: LexborHTMLParser, data: Structured, region: LexborNode | None) -> None:
+    """RDFa of the article item: the ``typeof`` article around the body region, else the
+    first one. Page-wide terms outside an item are not read: on the corpus they were a
+    licence block's ``dct:title`` and a breadcrumb's ``v:title``.
+
+    A property inside a nested item (``property="author" typeof="Person"``) belongs to
+    that item: only its ``name`` is read, as the author's.
+    """
+    items = [n for n in tree.css("[typeof]") if _typed(n) & _RDFA_ARTICLE_TYPES][:50]
+    if not items:
+        return
+    root: LexborNode | None = items[0]
+    if region is not None:
+        # Drupal marks every teaser as a sioc:Item too: the article is the item holding
+        # the body, or the only item inside the body region; several items and none
+        # around the body (a listing, or an article among teasers) give no answer.
+        holding = [c for c in items if _contains(c, region)]
+        inside = [c for c in items if _contains(region, c)]
+        root = holding[-1] if holding else (inside[0] if len(inside) == 1 else None)
+    if root is None:
+        return
+    item_id = root.mem_id
+    for node in root.css("[property]"):
+        chain: list[LexborNode] = []  # node and its ancestors below the item
+        current: LexborNode | None = node
+        while current is not None and current.mem_id != item_id and len(chain) < 50:
+            chain.append(current)
+            current = current.parent
+        typed_above = any(n.attributes.get("typeof") is not None for n in chain[1:])
+        about_author = any(
+            _local_name(t) in _AUTHOR_TERMS
+            for n in chain
+            for t in (
+                (n.attributes.get("property") or "") + " " + (n.attributes.get("rel") or "")
+            ).split()
+        )
+        for term in (node.attributes.get("property") or "").split():
+            if term.lower().startswith(_RDFA_SKIP_PREFIXES):
+                continue
+            key = _RDFA_KEYS.get(_local_name(term))
+            if key == "name" and about_author:
+                key = "author"
+            elif (
+                key is None
+                or typed_above
+                or (key == "author" and node.attributes.get("typeof") is not None)
+            ):
+                continue  # a nested item's property, or the author item itself
+            value = _microdata_value(node)
+            if value:
+                data.rdfa.setdefault(key, value)

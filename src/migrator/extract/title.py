@@ -1,8 +1,9 @@
 """The headline a reader sees, and the page's author.
 
 The visible ``h1`` of the article (``entry-title``, ``post-title``, ``itemprop=headline``)
-beats structured data, which beats ``og:title``, which beats ``<title>`` with the site
-name cut off. Reads the tree only.
+beats structured data (JSON-LD, microdata, RDFa), which beats ``og:title``, which beats
+``<title>`` with the site name cut off. A listing's title is its own heading, never its
+first post's. Reads the tree only.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
 from migrator.extract.structured import Structured, jsonld_text
 
-__all__ = ["find_author", "find_title"]
+__all__ = ["find_author", "find_title", "listing_title"]
 
 _WS = re.compile(r"\s+")
 _TITLE_SELECTORS = (
@@ -91,6 +92,9 @@ def find_title(
     headline = structured.microdata.get("headline") or structured.microdata.get("name")
     if headline:
         return headline[:_MAX_TITLE], "microdata"
+    headline = structured.rdfa.get("headline") or structured.rdfa.get("name")
+    if headline:
+        return " ".join(headline.split())[:_MAX_TITLE], "rdfa"
     if len(h1s) == 1:
         return _text(h1s[0])[:_MAX_TITLE], "heuristic"
     site_name = structured.meta.get("og:site_name")
@@ -150,6 +154,8 @@ def find_author(
             return name[:200], "jsonld"
     if structured.microdata.get("author"):
         return structured.microdata["author"][:200], "microdata"
+    if structured.rdfa.get("author"):
+        return structured.rdfa["author"][:200], "rdfa"
     name = structured.meta_first("author", "article:author", "dc.creator", "dcterms.creator")
     if name and not name.startswith("http"):
         return name[:200], "meta"
@@ -160,3 +166,37 @@ def find_author(
         if text and len(text) < 100 and not _in_junk(node):
             return re.sub(r"^(?:by|von|par|por)\s+", "", text, flags=re.I), "heuristic"
     return None, None
+
+
+_SUMMARY_WRAPPERS = frozenset({"article"})
+_SUMMARY_MARKER = re.compile(r"\b(?:post|hentry|entry|blog-post|post-summary)\b", re.I)
+
+
+def _in_summary(node: LexborNode) -> bool:
+    current = node.parent
+    while current is not None:
+        if current.tag in _SUMMARY_WRAPPERS or _SUMMARY_MARKER.search(
+            current.attributes.get("class") or ""
+        ):
+            return True
+        current = current.parent
+    return False
+
+
+def listing_title(tree: LexborHTMLParser, structured: Structured) -> str | None:
+    """A listing's own heading: its first ``h1`` outside the post summaries, else
+    ``<title>`` without the site name; ``None`` when it has neither.
+
+    The site header's ``h1`` counts here (on a blog's home page the blog's name is the
+    page's heading); sidebars and footers do not.
+    """
+    for node in tree.css("h1"):
+        text = _text(node)
+        if text and not _in_summary(node) and not _has_ancestor(node, {"aside", "footer"}):
+            return text[:_MAX_TITLE]
+    title_node = tree.css_first("title")
+    if title_node is not None:
+        text = _text(title_node)
+        if text:
+            return _strip_site_name(text, structured.meta.get("og:site_name"))[:_MAX_TITLE]
+    return None
