@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 import threading
-from datetime import date
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -26,7 +26,7 @@ from migrator.export.assets import safe_asset_name
 from migrator.export.files import safe_join
 from migrator.export.frontmatter import front_matter
 from migrator.load import Store
-from migrator.models import Crumb, Image, Page, SidebarLink
+from migrator.models import Crumb, Image, Page, RawPage, SidebarLink
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = ROOT / "tests" / "fixtures" / "site_expected"
@@ -308,11 +308,20 @@ def aliased_db(tmp_path) -> Path:
                 ),
             )
         )
-        store._conn.execute(  # a redirect the legacy site answered, as save_fetch records it
-            "INSERT INTO aliases (url, target_url, kind, first_seen_at, last_seen_at)"
-            " VALUES (?, ?, 'redirect', 'x', 'x'), (?, ?, 'redirect', 'x', 'x')",
-            (BASE + "/?p=12", u, BASE + "/2020/01/hello.html", u),
-        )
+        for old in (BASE + "/?p=12", BASE + "/2020/01/hello.html"):
+            # A redirect the legacy site answered: the real fetch path records it.
+            store.save_fetch(
+                old,
+                RawPage(
+                    url=u,
+                    requested_url=old,
+                    status=200,
+                    headers=(("content-type", "text/html"),),
+                    body=b"<h1>Hello</h1>",
+                    fetched_at=datetime(2024, 1, 1, tzinfo=UTC),
+                    redirects=(old,),
+                ),
+            )
     return db
 
 
