@@ -1,6 +1,7 @@
 """Breadcrumb trails: visible markup first, then JSON-LD ``BreadcrumbList``.
 
-A trail is found by the configured selector, schema.org microdata, ``aria-label``, or a
+A trail is found by the configured selector, schema.org microdata or RDFa
+(``typeof="BreadcrumbList"``, data-vocabulary's ``v:Breadcrumb``), ``aria-label``, or a
 ``breadcrumb``/``crumbs`` class or id; its crumbs are the links and the text between
 them, split on the usual separators (``/ » > › |``). Labels are cleaned, URLs made
 absolute, and an unlinked last crumb is the current page. Reads the tree only.
@@ -23,6 +24,7 @@ __all__ = ["find_breadcrumbs"]
 
 _TRAIL_SELECTORS = (
     '[itemtype*="BreadcrumbList"]',
+    '[typeof*="BreadcrumbList"]',
     'nav[aria-label*="breadcrumb" i]',
     '[aria-label*="breadcrumb" i]',
     "#breadcrumbs",
@@ -144,6 +146,12 @@ def find_breadcrumbs(
             crumbs = _from_container(container, base)
             if len(crumbs) >= 1:
                 return tuple(crumbs), "config"
+    rdfa_crumb = tree.css_first('[typeof~="v:Breadcrumb"]')
+    if rdfa_crumb is not None and rdfa_crumb.parent is not None:
+        # data-vocabulary RDFa: each crumb is its own item; the trail is their parent.
+        crumbs = _from_container(rdfa_crumb.parent, base)
+        if crumbs:
+            return tuple(crumbs), "rdfa"
     for selector in _TRAIL_SELECTORS:
         for container in tree.css(selector):
             if container.tag in {"body", "html", "head", "script", "meta", "link"}:
@@ -153,7 +161,9 @@ def find_breadcrumbs(
                 continue
             crumbs = _from_container(container, base)
             if len(crumbs) >= 2 or (crumbs and crumbs[0].url):
-                layer = "microdata" if selector.startswith("[itemtype") else "heuristic"
+                layer = {"[itemtype": "microdata", "[typeof*=": "rdfa"}.get(
+                    selector[:9], "heuristic"
+                )
                 return tuple(crumbs), layer
     if structured.breadcrumb_list is not None:
         crumbs = _from_jsonld(structured.breadcrumb_list, base)

@@ -279,6 +279,10 @@ def _read_rdfa(tree: LexborHTMLParser, data: Structured, region: LexborNode | No
                 or (key == "author" and node.attributes.get("typeof") is not None)
             ):
                 continue  # a nested item's property, or the author item itself
-            value = _microdata_value(node)
+            # Every key read here is a literal: an <a property="foaf:name" href=…>
+            # names the author by its text, not its link.
+            attrs = node.attributes
+            value = (attrs.get("content") or attrs.get("datetime") or "").strip()
+            value = value or " ".join(node.text(deep=True).split())
             if value:
                 data.rdfa.setdefault(key, value)
