@@ -39,7 +39,7 @@ def _raw(url: str, body: bytes) -> RawPage:
         status=200,
         headers=(("content-type", "text/html; charset=utf-8"),),
         body=body,
-        fetched_at=datetime(2024, 6, 1, tzinfo=UTC),
+        fetched_at=datetime(2030, 1, 1, tzinfo=UTC),
     )
 
 
