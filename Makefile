@@ -34,8 +34,9 @@ lint: env
 typecheck: env
 	$(RUN) mypy
 
+# make bench BENCH_ARGS="--posts 2000 --runs 1" for a quick look; see BENCHMARKS.md
 bench: env
-	$(RUN) python benchmarks/compare.py
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(RUN) --group bench python benchmarks/compare.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-wal data/*.db-shm .pytest_cache .mypy_cache .ruff_cache

@@ -7,8 +7,9 @@ body and uses generic selectors for the five structured fields (not tuned to the
 site's markup beyond the usual WordPress/Bootstrap class names):
 
 * title: the first ``<h1>``, else ``og:title``, else ``<title>``.
-* published: the first ``time[datetime]`` / ``article:published_time`` / JSON-LD
-  ``datePublished``, else the first date written in the page's first 3 kB of visible text.
+* published: JSON-LD ``datePublished``, ``article:published_time``, the first
+  ``time[datetime]`` outside sidebars and comments, else the first date written in the
+  page's first 3 kB of visible text.
 * breadcrumbs: common breadcrumb containers (``nav[aria-label=breadcrumb]``, ``.breadcrumb``,
   ``#breadcrumbs``, ``[class*=breadcrumb]``) or a JSON-LD ``BreadcrumbList``.
 * sections: the headings of trafilatura's Markdown with the text after each (Markdown
@@ -87,9 +88,13 @@ def find_title(response: scrapy.http.Response) -> str | None:
 
 def find_published(response: scrapy.http.Response, ld: list[dict[str, Any]]) -> str | None:
     for value in (
-        response.css("time[datetime]::attr(datetime)").get(),
-        response.css('meta[property="article:published_time"]::attr(content)').get(),
         *(i.get("datePublished") for i in ld),
+        response.css('meta[property="article:published_time"]::attr(content)').get(),
+        response.xpath(
+            "//time[@datetime][not(ancestor::aside)][not(ancestor::*[@id='sidebar'])]"
+            "[not(ancestor::*[contains(@class,'sidebar')])][not(ancestor::*[@id='comments'])]"
+            "/@datetime"
+        ).get(),
     ):
         if value and (day := iso_date(value)):
             return day
@@ -162,7 +167,7 @@ def find_sections(markdown: str) -> list[dict[str, Any]]:
 
 def find_sidebar_links(response: scrapy.http.Response) -> list[dict[str, str | None]]:
     links: list[dict[str, str | None]] = []
-    seen: set[int] = set()
+    seen: set[tuple[str | None, str]] = set()
     for css in SIDEBAR_CONTAINERS:
         for box in response.css(css):
             group = None
@@ -170,12 +175,13 @@ def find_sidebar_links(response: scrapy.http.Response) -> list[dict[str, str | N
                 if node.root.tag in {"h2", "h3", "h4"}:
                     group = ws(" ".join(node.css("::text").getall()))
                     continue
-                if id(node.root) in seen:
-                    continue
-                seen.add(id(node.root))
                 anchor = node.css("a")
                 if not anchor:
                     continue
+                key = (group, anchor[0].attrib.get("href", ""))
+                if key in seen:  # nested containers (aside#secondary) match twice
+                    continue
+                seen.add(key)
                 stamp = node.css("time::attr(datetime)").get()
                 if not stamp:
                     text = ws(" ".join(node.xpath("./text() | ./*[not(self::a)]//text()").getall()))
