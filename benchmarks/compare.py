@@ -30,6 +30,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import sqlite3
 import statistics
 import subprocess
@@ -344,7 +345,12 @@ def report(m: Measure) -> None:
     print(
         f"  round {m.round} {m.name:34s} {m.wall_s:7.2f} s  {m.pages:7d} pages "
         f"{m.pages_per_s:7.1f} pages/s  cpu {m.cpu_s:7.2f} s  peak {m.peak_rss_mb:6.0f} MB"
-        + (f"  exit {m.exit_code}" if m.exit_code else ""),
+        + (f"  exit {m.exit_code}" if m.exit_code else "")
+        + "".join(
+            f"  {k}={m.extra[k]}"
+            for k in ("files_changed", "changed", "new", "not_modified", "failed")
+            if m.extra.get(k)
+        ),
         flush=True,
     )
 
@@ -457,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sync", action="store_true", help="skip the sync measurements")
     parser.add_argument("--python-server", action="store_true", help="do not use nginx")
     args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C: the edited posts are restored and nginx is stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     base = f"http://127.0.0.1:{args.port}"
     site, expected = ensure_site(args.out, args.posts, args.seed, base)

@@ -113,6 +113,10 @@ def serve_nginx(root: Path, port: int, nginx: str) -> Iterator[Served]:
         )
         try:
             _wait_listening(port)
+            time.sleep(0.2)
+            if proc.poll() is not None:  # e.g. the port was taken by another server
+                log = Path(tmp, "error.log").read_text(errors="replace")
+                raise RuntimeError(f"nginx exited with {proc.returncode}: {log.strip()}")
             yield Served(base_url=f"http://127.0.0.1:{port}", kind="nginx", pid=proc.pid)
         finally:
             proc.terminate()
@@ -153,6 +157,8 @@ def serve_threaded(root: Path, port: int) -> Iterator[Served]:
 def serve(root: Path, port: int | None = None, *, force_python: bool = False) -> Iterator[Served]:
     """Serve ``root`` on 127.0.0.1: nginx when available, else the threaded server."""
     port = port or free_port()
+    with socket.socket() as sock:  # fail loudly rather than benchmark a stale server
+        sock.bind(("127.0.0.1", port))
     nginx = None if force_python else find_nginx()
     if nginx:
         with serve_nginx(root, port, nginx) as served:

@@ -286,7 +286,10 @@ class _Crawl:
                 await asyncio.wait_for(self.wake.wait(), timeout=0.5)
 
     async def _fetch_worker(self, fetcher: Fetcher) -> None:
+        low = self.fetch_q.maxsize // 2
         while (item := await self.fetch_q.get()) is not None:
+            if self.fetch_q.qsize() < low:  # running dry: don't wait for the writer's wake-up
+                self.wake.set()
             outcome = await self._fetch_one(item, fetcher)
             if isinstance(outcome, _Fetched) and outcome.page is None and outcome.error is None:
                 await self.extract_slots.acquire()
@@ -336,13 +339,11 @@ class _Crawl:
     async def _writer(self) -> None:
         while True:
             batch = [await self.write_q.get()]
-            # Let a batch gather: one thread hand-off and one commit for many pages.
-            await asyncio.sleep(_WRITE_GATHER_S)
-            while len(batch) < _BATCH_PAGES:
-                try:
-                    batch.append(self.write_q.get_nowait())
-                except asyncio.QueueEmpty:
-                    break
+            self._drain_into(batch)
+            if len(batch) < _BATCH_PAGES // 4:
+                # A trickle: let a batch gather (one thread hand-off, one commit).
+                await asyncio.sleep(_WRITE_GATHER_S)
+                self._drain_into(batch)
             try:
                 await self._db(self._write_batch, batch)
             finally:
@@ -352,6 +353,13 @@ class _Crawl:
                 self.wake.set()
                 if self.progress is not None:
                     self.progress(self.counts)
+
+    def _drain_into(self, batch: list[_Outcome]) -> None:
+        while len(batch) < _BATCH_PAGES:
+            try:
+                batch.append(self.write_q.get_nowait())
+            except asyncio.QueueEmpty:
+                return
 
     def _write_batch(self, batch: list[_Outcome]) -> None:
         """One transaction for many pages (on the database thread)."""
