@@ -177,7 +177,8 @@ def main() -> None:
     with serve(args.root, args.port, force_python=args.python) as served:
         print(f"serving {args.root} at {served.base_url} with {served.kind}", flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+            while True:
+                time.sleep(3600)
 
 
 if __name__ == "__main__":
