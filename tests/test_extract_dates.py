@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
 from migrator.config import ExtractConfig
 from migrator.extract import extract_page
+from migrator.extract.dates import date_line_nodes
 from migrator.models import Page, RawPage
 
 PARA = "<p>" + "Some words about a walk in the hills, with a long description. " * 5 + "</p>"
@@ -73,3 +76,36 @@ def test_extract_date_htmldate_ignores_copyright_footer():
     page = _extract("", f"<main><h1>About us</h1>{PARA}</main><footer>© 2011 Example</footer>")
     assert page.published is None
     assert page.page_type == "page"
+
+
+def _region(html: str) -> LexborNode:
+    node = LexborHTMLParser(html).css_first("div.txt")
+    assert node is not None
+    return node
+
+
+_LONG = "A paragraph long enough to count as article text rather than page furniture, " * 2
+
+
+def test_date_line_nodes_finds_the_line_above_the_text():
+    region = _region(
+        f'<div class="txt"><p>Posted 03/04/2004 by Bob</p><p>{_LONG}</p>'
+        f"<p>{_LONG} On 03/04/2004 we went out.</p></div>"
+    )
+    nodes = date_line_nodes(region, (date(2004, 3, 4), None), "MDY")
+    assert [" ".join(n.text().split()) for n in nodes] == ["Posted 03/04/2004 by Bob"]
+
+
+def test_date_line_nodes_keeps_dates_inside_the_text():
+    region = _region(
+        f'<div class="txt"><p>{_LONG}</p><p>The shop opened on March 4, 2004.</p>'
+        f"<p>{_LONG}</p></div>"
+    )
+    assert date_line_nodes(region, (date(2004, 3, 4), None), "MDY") == []
+
+
+def test_date_line_nodes_ignores_other_days_and_long_lines():
+    region = _region(
+        f'<div class="txt"><p>Posted 05/06/2010</p><p>Written on 03/04/2004 {_LONG}</p></div>'
+    )
+    assert date_line_nodes(region, (date(2004, 3, 4), None), "MDY") == []

@@ -38,6 +38,7 @@ from migrator.extract.dates import (
     EARLIEST,
     PUBLISHED_META,
     UPDATED_META,
+    date_line_nodes,
     dates_from_scope,
     node_date,
     parse_date,
@@ -551,8 +552,15 @@ def _body(
     region: LexborNode | None,
     strong: bool,
     draft: _Draft,
+    taken: tuple[LexborNode, ...] = (),
+    dates: tuple[date | datetime | None, ...] = (),
 ) -> tuple[str, list[Block]]:
-    """Sanitized body HTML and its blocks (own region detection, else trafilatura)."""
+    """Sanitized body HTML and its blocks (own region detection, else trafilatura).
+
+    From our own region, the nodes other fields took (``taken``: the breadcrumb trail)
+    and the date lines showing ``dates`` are left out: they are the page's furniture,
+    already stored as fields.
+    """
     mode = rules.use_trafilatura
     use_own = region is not None and (mode == "never" or (mode == "auto" and strong))
     if not use_own and mode != "never" and len(text) <= _TRAFILATURA_MAX_CHARS:
@@ -567,7 +575,9 @@ def _body(
                 return sanitize_html(node.inner_html or "", draft.base), read_blocks(node)
     if region is None:
         return "", []
-    cleaned = clean_region(region, rules)
+    if dates and not rules.selectors.content:
+        taken = (*taken, *date_line_nodes(region, dates, rules.date_order))
+    cleaned = clean_region(region, rules, taken)
     draft.sources.setdefault("body", "heuristic")
     return sanitize_html(cleaned.inner_html or "", draft.base), read_blocks(cleaned)
 
@@ -598,9 +608,9 @@ def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str
         draft, "dates", lambda: _dates(tree, structured, rules, scope, region, draft)
     ) or (None, None)
     crumbs: tuple[Crumb, ...]
-    crumbs, crumbs_layer = _guard(
+    crumbs, crumbs_layer, crumbs_node = _guard(
         draft, "breadcrumbs", lambda: find_breadcrumbs(tree, structured, rules, base)
-    ) or ((), None)
+    ) or ((), None, None)
     sidebar: tuple[SidebarLink, ...]
     sidebar, sidebar_layer = _guard(
         draft, "sidebar_links", lambda: find_sidebar_links(tree, rules, url, base)
@@ -628,7 +638,20 @@ def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str
     body_html, blocks = (
         ("", [])
         if listing
-        else _guard(draft, "body", lambda: _body(tree, text, rules, region, strong, draft))
+        else _guard(
+            draft,
+            "body",
+            lambda: _body(
+                tree,
+                text,
+                rules,
+                region,
+                strong,
+                draft,
+                (crumbs_node,) if crumbs_node is not None else (),
+                (published, updated),
+            ),
+        )
         or ("", [])
     )
     # The sanitized body is parsed once more (a small fragment) and that tree gives the

@@ -123,6 +123,8 @@ _SKIP_TEXT_IN = frozenset({"script", "style", "noscript", "template", "head", "t
 _WS = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _MIN_STRONG_CHARS = 50
+_DROP_MARK = "data-migrator-taken"
+_POST_WRAPPER = re.compile(r"\b(?:hentry|type-post|post-\d+)\b")
 _MAX_OWNER_DEPTH = 200
 
 
@@ -262,18 +264,50 @@ def _holds_most_text(tree: LexborHTMLParser, region: LexborNode) -> bool:
 
     Then the density guess is unambiguous and trafilatura is not needed; on magazine
     layouts with text spread over many blocks it is not, and trafilatura does better.
+    A long text counts only inside a marked post wrapper (``article``, ``.hentry``,
+    ``.type-post``): long unmarked pages are usually magazine layouts.
     """
     total = sum(_text_length(p) for p in tree.css("p"))
     inside = sum(_text_length(p) for p in region.css("p"))
-    return total > 0 and inside >= 0.9 * total and total < 5000
+    if not total or inside < 0.9 * total:
+        return False
+    return total < 5000 or _in_post_wrapper(region)
 
 
-def clean_region(region: LexborNode, rules: ExtractConfig) -> LexborNode:
+def _in_post_wrapper(node: LexborNode) -> bool:
+    current: LexborNode | None = node
+    for _ in range(4):
+        if current is None or current.tag in {"body", "html"}:
+            return False
+        if current.tag == "article" or _POST_WRAPPER.search(current.attributes.get("class") or ""):
+            return True
+        current = current.parent
+    return False
+
+
+def clean_region(
+    region: LexborNode, rules: ExtractConfig, drop: tuple[LexborNode, ...] = ()
+) -> LexborNode:
     """A cleaned clone of the region: junk removed, lazy images resolved.
 
     The clone lives in its own tree, so the page tree stays intact for other fields.
+
+    Args:
+        region: the body region in the page tree.
+        rules: the site's extraction rules (``selectors.remove``).
+        drop: nodes of the page tree that other fields already took (the breadcrumb
+            trail, the date line); those inside the region are left out of the clone.
     """
-    clone = region.clone()
+    marked = [node for node in drop if _strictly_inside(node, region)]
+    for node in marked:
+        node.attrs[_DROP_MARK] = ""
+    try:
+        clone = region.clone()
+    finally:
+        for node in marked:
+            del node.attrs[_DROP_MARK]
+    for node in clone.css(f"[{_DROP_MARK}]"):
+        node.decompose()
     for selector in (JUNK_TAGS, *rules.selectors.remove):
         for node in select_safely(clone, selector):
             if node.mem_id != clone.mem_id:
@@ -291,6 +325,17 @@ def clean_region(region: LexborNode, rules: ExtractConfig) -> LexborNode:
                     attrs["src"] = value
                     break
     return clone
+
+
+def _strictly_inside(node: LexborNode, region: LexborNode) -> bool:
+    current = node.parent
+    depth = 0
+    while current is not None and depth < _MAX_OWNER_DEPTH:
+        if current.mem_id == region.mem_id:
+            return True
+        current = current.parent
+        depth += 1
+    return False
 
 
 def _owner(node: LexborNode, cache: dict[int, LexborNode | None]) -> LexborNode | None:

@@ -134,24 +134,25 @@ def _from_jsonld(data: dict[str, Any], base: str) -> list[Crumb]:
 
 def find_breadcrumbs(
     tree: LexborHTMLParser, structured: Structured, rules: ExtractConfig, base: str
-) -> tuple[tuple[Crumb, ...], str | None]:
-    """The page's breadcrumb trail and the layer that gave it.
+) -> tuple[tuple[Crumb, ...], str | None, LexborNode | None]:
+    """The page's breadcrumb trail, the layer that gave it and the element showing it.
 
     Returns:
-        ``(crumbs, layer)``; ``((), None)`` when the page has no trail.
+        ``(crumbs, layer, node)``; ``node`` is the visible trail (``None`` for JSON-LD),
+        which the body leaves out. ``((), None, None)`` when the page has no trail.
     """
     if rules.selectors.breadcrumbs:
         for match in select_safely(tree, rules.selectors.breadcrumbs):
             container = match.parent if match.tag == "a" and match.parent is not None else match
             crumbs = _from_container(container, base)
             if len(crumbs) >= 1:
-                return tuple(crumbs), "config"
+                return tuple(crumbs), "config", container
     rdfa_crumb = tree.css_first('[typeof~="v:Breadcrumb"]')
     if rdfa_crumb is not None and rdfa_crumb.parent is not None:
         # data-vocabulary RDFa: each crumb is its own item; the trail is their parent.
         crumbs = _from_container(rdfa_crumb.parent, base)
         if crumbs:
-            return tuple(crumbs), "rdfa"
+            return tuple(crumbs), "rdfa", rdfa_crumb.parent
     for selector in _TRAIL_SELECTORS:
         for container in tree.css(selector):
             if container.tag in {"body", "html", "head", "script", "meta", "link"}:
@@ -164,15 +165,15 @@ def find_breadcrumbs(
                 layer = {"[itemtype": "microdata", "[typeof*=": "rdfa"}.get(
                     selector[:9], "heuristic"
                 )
-                return tuple(crumbs), layer
+                return tuple(crumbs), layer, container
     if structured.breadcrumb_list is not None:
         crumbs = _from_jsonld(structured.breadcrumb_list, base)
         if crumbs:
-            return tuple(crumbs), "jsonld"
-    crumbs = _text_trail(tree, base)
-    if crumbs:
-        return tuple(crumbs), "heuristic"
-    return (), None
+            return tuple(crumbs), "jsonld", None
+    trail = _text_trail(tree, base)
+    if trail is not None:
+        return tuple(trail[0]), "heuristic", trail[1]
+    return (), None, None
 
 
 _TRAIL_HOLDERS = "font, div, p, span, td, small, li"
@@ -180,7 +181,7 @@ _MAX_HOLDERS = 3000
 _ONLY_SEPARATORS = re.compile(r"^[\s»«›‹>→/|:·•\\]*$")
 
 
-def _text_trail(tree: LexborHTMLParser, base: str) -> list[Crumb]:
+def _text_trail(tree: LexborHTMLParser, base: str) -> tuple[list[Crumb], LexborNode] | None:
     """An unmarked trail such as ``Home > Food > Café Notes`` in an old table layout.
 
     Accepted only when it is short, starts with a link to the site root, has at least two
@@ -206,8 +207,9 @@ def _text_trail(tree: LexborHTMLParser, base: str) -> list[Crumb]:
             continue
         if not any(_ONLY_SEPARATORS.match(t.text_content or "") for t in texts):
             continue
-        return _from_container(holder, base)
-    return []
+        crumbs = _from_container(holder, base)
+        return (crumbs, holder) if crumbs else None
+    return None
 
 
 def _children(node: LexborNode) -> list[LexborNode]:
