@@ -33,16 +33,42 @@ _REJECT_GROUP = re.compile(
     r"categor|kategor|catégor|categoría|tag|schlagw|étiquette|etiqueta|archiv|meta\b|"
     r"search|such|recherche|buscar|blogroll|links?$|follow|subscribe|abonn|newsletter|"
     r"comment|kommentar|commentaire|comentario|about|über|contact|social|share|teilen|"
-    r"partager|login|rss|feed|calendar|kalender|translate|sponsor|advert|anzeige",
+    r"partager|login|log in|anmeld|rss|feed|calendar|kalender|translate|sponsor|advert|"
+    r"anzeige|^pages?$|^seiten$|^páginas$|^service$|subjects?|themen|ログイン|"
+    r"バックナンバー|カテゴリ|アーカイブ|タグ",
     re.I,
 )
 _REJECT_URL = re.compile(
     r"/(?:tag|tags|category|categories|kategorie|categorie|categoria|label|labels|topics?|"
-    r"archives?|author|authors|page|search|feed|wp-login\.php|wp-admin|comments?)(?:/|$)|"
-    r"[?&](?:cat|tag|s|p?page|paged|replytocom|share)=|/(?:19|20)\d{2}/(?:\d{2}/?)?$|#",
+    r"archives?|author|authors|auteurs?|autor|autore|autoren|page|search|feed|subjects?|"
+    r"wp-login\.php|wp-admin|comments?)(?:/|$)|"
+    r"[?&](?:cat|tag|s|p?page|paged|replytocom|share|author)=|/(?:19|20)\d{2}/(?:\d{2}/?)?$|#|"
+    # Static pages: about, contact, legal notices.
+    r"/(?:about|about-us|about-me|contact|contact-us|kontakt|impressum|imprint|datenschutz|"
+    r"privacy|privacy-policy|disclaimer|medical-disclaimer|affiliate-disclosure|terms|"
+    r"terms-of-use|terms-of-service|cookie-policy|mentions-legales|aviso-legal|"
+    r"ueber-uns|uber-uns|a-propos|sobre-nosotros|chi-siamo)(?:\.html?|\.php)?/?$",
     re.I,
 )
-_REJECT_CONTAINER = re.compile(r"categor|tag-?cloud|archive|share|social|comment|nav", re.I)
+_REJECT_CONTAINER = re.compile(
+    r"categor|tag-?cloud|archive|share|social|comment|nav|author|masthead|site-header|"
+    r"branding",
+    re.I,
+)
+_MORE = re.compile(
+    r"^(?:>>\s*)?(?:more|read more|continue reading|see all|view all|show all|weiter|"
+    r"weiterlesen|mehr|mehr lesen|lire la suite|suite|leer más|ver más|leggi tutto|"
+    r"lees meer|もっと見る|続きを読む)\W*$",
+    re.I,
+)
+_NAV_LABEL = re.compile(
+    r"^(?:home|start|startseite|accueil|inicio|categories|kategorien|catégories|categorías|"
+    r"archives?|archiv|tags|topics|themen)$",
+    re.I,
+)
+# A WordPress post id: the ``?p=123`` shortlink and the ``postid-123`` body class.
+_POST_ID = re.compile(r"[?&]p=(\d+)(?:&|$)")
+_BODY_POST_ID = re.compile(r"\bpostid-(\d+)\b")
 _WS = re.compile(r"\s+")
 
 
@@ -94,6 +120,7 @@ def find_sidebar_links(
         containers = [c for c in tree.css(_CONTAINERS) if c.tag not in {"html", "body"}]
         layer = "heuristic"
     host = host_of(page_url)
+    own = _own_urls(tree, page_url, base)
     seen_links: set[int] = set()
     seen_urls: set[tuple[str, str]] = set()
     result: list[SidebarLink] = []
@@ -113,7 +140,7 @@ def find_sidebar_links(
                 )
                 or (tag in {"b", "strong", "dt"} and len(_heading_text(node)) < 60)
             ):
-                if node.css_first("a[href]") is not None:
+                if node.css_first("a[href]") is not None or _inside_link(node, container):
                     continue  # a post title in a related-posts card, not a group heading
                 text = _heading_text(node)
                 if text and len(text) < 120:
@@ -126,12 +153,15 @@ def find_sidebar_links(
             if group_rejected or _inside_rejected(node, container):
                 continue
             url = absolute_url(node.attributes.get("href"), base)
-            if url is None or host_of(url) != host or url == page_url:
+            if url is None or host_of(url) != host or url in own:
                 continue
-            if _REJECT_URL.search(url) or _is_root(url):
+            post_id = _POST_ID.search(url)
+            if post_id is not None and post_id.group(1) in own:
                 continue
-            label = _WS.sub(" ", node.text(deep=True)).strip()
-            if not label or len(label) < 3 or label.lower() in {"more", "read more", "weiter"}:
+            if _REJECT_URL.search(url) or _is_ancestor(url, page_url):
+                continue
+            label = _label(node)
+            if not label or len(label) < 3 or _MORE.match(label) or _NAV_LABEL.match(label):
                 continue
             name = group or default_group
             key = (name, url)
@@ -150,9 +180,63 @@ def find_sidebar_links(
     return tuple(result), (layer if result else None)
 
 
-def _is_root(url: str) -> bool:
-    path = url.split("://", 1)[-1].partition("/")[2]
-    return path.strip("/") == ""
+def _own_urls(tree: LexborHTMLParser, page_url: str, base: str) -> set[str]:
+    """The page's own addresses and post ids: URL, canonical, shortlink, ``postid-123``."""
+    own = {page_url}
+    for node in tree.css('link[rel~="canonical" i][href], link[rel~="shortlink" i][href]'):
+        url = absolute_url(node.attributes.get("href"), base)
+        if url:
+            own.add(url)
+            post_id = _POST_ID.search(url)
+            if post_id is not None:
+                own.add(post_id.group(1))
+    body = tree.body
+    if body is not None:
+        own.update(_BODY_POST_ID.findall(body.attributes.get("class") or ""))
+    return own
+
+
+def _label(link: LexborNode) -> str:
+    """A link's text; for a card that wraps a heading, the heading or the text beside it.
+
+    Cards put a kicker next to the title, either one as the heading: ``<h4>Photo
+    law</h4>The title`` or ``1 <span>Opinion</span> <h3>The title</h3>``. The longer
+    part is the post's title.
+    """
+    text = _WS.sub(" ", link.text(deep=True)).strip()
+    heading = link.css_first("h1, h2, h3, h4, h5, h6")
+    if heading is None:
+        return text
+    title = _WS.sub(" ", heading.text(deep=True)).strip()
+    rest = _WS.sub(" ", text.replace(title, " ", 1)).strip() if title else text
+    return title if len(title) >= len(rest) else rest
+
+
+def _path(url: str) -> str:
+    return url.split("://", 1)[-1].partition("/")[2].split("?", 1)[0].split("#", 1)[0]
+
+
+def _is_ancestor(url: str, page_url: str) -> bool:
+    """True for the site root and the page's parent paths (blog home, category index).
+
+    Those are navigation, never another post: ``/blog/`` above ``/blog/2019/08/post/``.
+    """
+    path = _path(url).strip("/")
+    if not path:
+        return "?" not in url
+    if "?" in url:
+        return False
+    page_path = _path(page_url).strip("/")
+    return page_path != path and page_path.startswith(path + "/")
+
+
+def _inside_link(node: LexborNode, container: LexborNode) -> bool:
+    current = node.parent
+    while current is not None and current.mem_id != container.mem_id:
+        if current.tag == "a":
+            return True
+        current = current.parent
+    return False
 
 
 def _default_group(container: LexborNode) -> str:
