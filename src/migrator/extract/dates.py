@@ -266,18 +266,24 @@ _JUNK_ANCESTOR = re.compile(
 )
 
 
-def _in_junk(node: LexborNode, stop: LexborNode | None) -> bool:
+def _in_junk(node: LexborNode, stop: LexborNode | None, footer_ok: bool = False) -> bool:
+    """True inside a sidebar, comment, related or footer block below ``stop``.
+
+    ``footer_ok``: an article's own ``<footer>`` holds its marked-up date
+    (``time.published`` in WordPress themes); only free-text date lines skip it.
+    """
     current = node.parent
     depth = 0
     while current is not None and depth < 200:
         if stop is not None and current.mem_id == stop.mem_id:
             return False
-        if current.tag in {"aside", "footer", "nav"}:
+        if current.tag in {"aside", "nav"} or (current.tag == "footer" and not footer_ok):
             return True
         marker = (
             (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
         )
-        if _JUNK_ANCESTOR.search(marker):
+        junk = _JUNK_ANCESTOR.search(marker)
+        if junk is not None and not (footer_ok and junk.group(0).lower() == "footer"):
             return True
         current = current.parent
         depth += 1
@@ -327,15 +333,16 @@ def dates_from_scope(
 
     published: date | datetime | None = None
     updated: date | datetime | None = None
+    own_footer = scope.tag != "body"
     for node in scope.css(_UPDATED_SELECTORS):
-        if not _in_junk(node, scope):
+        if not _in_junk(node, scope, own_footer):
             found = node_date(node, order)
             if ok(found):
                 updated = found
                 break
     for node in scope.css(_PUBLISHED_SELECTORS):
         marker = _own_marker(node)
-        if "updated" in marker or "modified" in marker or _in_junk(node, scope):
+        if "updated" in marker or "modified" in marker or _in_junk(node, scope, own_footer):
             continue
         found = node_date(node, order)
         if ok(found):

@@ -10,6 +10,7 @@ the tree: it never mutates it and never decides which layer wins a field (that i
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Iterator
@@ -64,7 +65,11 @@ def type_names(obj: dict[str, Any]) -> set[str]:
 
 
 def jsonld_text(value: Any) -> str | None:
-    """A JSON-LD value as one string: ``name`` of an object, first of a list, stripped."""
+    """A JSON-LD value as one string: ``name`` of an object, first of a list, stripped.
+
+    JSON-LD strings are plain text, yet CMSs often write them HTML-escaped
+    (``Olive &#038; Herb``, ``Glasgow&#8217;s``): character references are decoded.
+    """
     if isinstance(value, list):
         for item in value:
             text = jsonld_text(item)
@@ -75,6 +80,8 @@ def jsonld_text(value: Any) -> str | None:
         return jsonld_text(value.get("name") or value.get("@value"))
     if isinstance(value, str | int | float) and not isinstance(value, bool):
         text = str(value).strip()
+        if "&" in text and ";" in text:
+            text = html.unescape(text).strip()
         return text or None
     return None
 

@@ -37,15 +37,32 @@ def _text(node: LexborNode) -> str:
     return _WS.sub(" ", node.text(deep=True)).strip()
 
 
-def _in_junk(node: LexborNode) -> bool:
-    """True for a heading in a sidebar, footer or the site header (the blog's name)."""
+def _in_junk(node: LexborNode, article_footer_ok: bool = False) -> bool:
+    """True for a heading in a sidebar, footer or the site header (the blog's name).
+
+    ``article_footer_ok``: a footer inside the post's own ``<article>``/``.hentry`` is
+    its byline area (WordPress themes put the author there), not the page footer.
+    """
     current: LexborNode | None = node
     while current is not None:
+        tokens = (current.attributes.get("class") or "").split()
+        footer = current.tag == "footer" or any("footer" in t.lower() for t in tokens)
+        if footer and article_footer_ok and _in_article(current):
+            current = current.parent
+            continue
         if current.tag in {"aside", "footer", "nav"}:
             return True
-        tokens = (current.attributes.get("class") or "").split()
         tokens.append(current.attributes.get("id") or "")
         if any(_JUNK_ANCESTOR.search(token) for token in tokens if token):
+            return True
+        current = current.parent
+    return False
+
+
+def _in_article(node: LexborNode) -> bool:
+    current = node.parent
+    while current is not None:
+        if current.tag == "article" or "hentry" in (current.attributes.get("class") or ""):
             return True
         current = current.parent
     return False
@@ -163,9 +180,17 @@ def find_author(
         '[rel="author"], .author .fn, .byline .author, .author-name, .vcard .fn, .vcard.author'
     ):
         text = _text(node)
-        if text and len(text) < 100 and not _in_junk(node):
-            return re.sub(r"^(?:by|von|par|por)\s+", "", text, flags=re.I), "heuristic"
+        if text and len(text) < 100 and not _in_junk(node, article_footer_ok=True):
+            return _AUTHOR_LEAD.sub("", text), "heuristic"
     return None, None
+
+
+# What themes write before the name: "By", "View all posts by", "Posted by", "Autor:".
+_AUTHOR_LEAD = re.compile(
+    r"^(?:(?:view|see) (?:all )?(?:posts|articles) by|(?:all )?posts by|written by|"
+    r"posted by|by|von|par|por|di|door|autor|author|auteur)\s*:?\s+",
+    re.I,
+)
 
 
 _SUMMARY_WRAPPERS = frozenset({"article"})
