@@ -58,7 +58,7 @@ _MAX_LABEL = 200
 
 def _clean(label: str) -> str:
     label = " ".join(label.split())
-    return label.strip(" :»›>|/·•-–—").strip()
+    return label.strip(" :»›>|/·•-–—[]").strip()
 
 
 def _inside(node: LexborNode, ancestor_id: int, tag: str) -> LexborNode | None:
@@ -70,10 +70,25 @@ def _inside(node: LexborNode, ancestor_id: int, tag: str) -> LexborNode | None:
     return None
 
 
+def _in_dropdown(node: LexborNode, root_id: int) -> bool:
+    """True inside a list nested in the trail's list (a crumb's menu of siblings)."""
+    lists = 0
+    current = node.parent
+    while current is not None and current.mem_id != root_id:
+        if current.tag in {"ul", "ol"}:
+            lists += 1
+            if lists >= 2:
+                return True
+        current = current.parent
+    return False
+
+
 def _from_container(container: LexborNode, base: str) -> list[Crumb]:
     crumbs: list[tuple[str, str | None]] = []
     root_id = container.mem_id
     for node in container.traverse(include_text=True):
+        if _in_dropdown(node, root_id):
+            continue  # a crumb's flyout of sibling pages: not part of the trail
         if node.tag == "a":
             label = _clean(node.text(deep=True))
             if not label:
@@ -194,7 +209,8 @@ def _text_trail(tree: LexborHTMLParser, base: str) -> tuple[list[Crumb], LexborN
         if len(links) < 2:
             continue
         text = holder.text(deep=True)
-        if len(text) > 250 or not any(sep in text for sep in ("»", ">", "›", "/", "|")):
+        # "|" is left out: "Home | Blog | Register | Login" is a menu bar, not a trail.
+        if len(text) > 250 or not any(sep in text for sep in ("»", ">", "›", "/")):
             continue
         first = absolute_url(links[0].attributes.get("href"), base)
         if first is None or first.split("://", 1)[-1].partition("/")[2].strip("/"):

@@ -122,8 +122,40 @@ def find_title(
     if title_node is not None:
         text = _text(title_node)
         if text:
+            shown = _shown_part(tree, text)
+            if shown:
+                return shown[:_MAX_TITLE], "heuristic"
             return _strip_site_name(text, site_name)[:_MAX_TITLE], "heuristic"
     return None, None
+
+
+_MAX_SHOWN_SCAN = 3000
+
+
+def _shown_part(tree: LexborHTMLParser, title: str) -> str | None:
+    """The one part of a split ``<title>`` that the page shows as an element's own text.
+
+    ``Briefe schreiben - Mein Tagebuch``: the post title stands alone in some element of
+    the content (an old CMS's ``div.eTitle``), the site name at most in the header.
+    """
+    parts = [p.strip() for p in _SITE_SUFFIX.split(title) if p.strip()]
+    if len(parts) < 2 or tree.body is None:
+        return None
+    # The headline leads or ends a title; middle parts are sections ("Post - Blog - Site").
+    wanted = {p.lower(): p for p in (parts[0], parts[-1]) if len(p) >= 4}
+    found: dict[str, str] = {}
+    for count, node in enumerate(tree.body.traverse()):
+        if count >= _MAX_SHOWN_SCAN:
+            break
+        if node.tag in {"a", "title", "script", "style", "option", "-text"}:
+            continue
+        child = node.child
+        if child is None or child.tag != "-text" or child.next is not None:
+            continue  # only elements holding one run of text
+        text = _WS.sub(" ", child.text_content or "").strip().lower()
+        if text in wanted and not _in_junk(node):
+            found[text] = wanted[text]
+    return next(iter(found.values())) if len(found) == 1 else None
 
 
 def _has_ancestor(node: LexborNode, tags: set[str]) -> bool:
