@@ -349,7 +349,10 @@ class Store:
                     " AND (lastmod IS NULL OR lastmod < ?1)",
                     dated,
                 )
-            listed = [(now, url) for url, via, _, _, _ in rows if via == "sitemap"]
+            # Microseconds: a sync starting in the same second as the last listing
+            # must not count that listing as its own (queue_for_sync's listed_since).
+            seen = datetime.now(UTC).isoformat(timespec="microseconds")
+            listed = [(seen, url) for url, via, _, _, _ in rows if via == "sitemap"]
             if listed:
                 conn.executemany("UPDATE crawl_state SET listed_at = ? WHERE url = ?", listed)
         return added

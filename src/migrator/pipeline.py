@@ -227,7 +227,8 @@ class _Crawl:
 
     async def crawl(self, starts: Sequence[str], scope: Scope, fetcher: Fetcher) -> None:
         self.scope = scope
-        discovery_started = datetime.now(UTC).isoformat(timespec="seconds")
+        # Same precision as Store.add_urls' listed_at (see queue_for_sync).
+        discovery_started = datetime.now(UTC).isoformat(timespec="microseconds")
         for start in starts:
             await self._seed(start, fetcher)
         if self.mode == "sync":
