@@ -306,8 +306,9 @@ def clean_region(
     finally:
         for node in marked:
             del node.attrs[_DROP_MARK]
-    for node in clone.css(f"[{_DROP_MARK}]"):
-        node.decompose()
+    if marked:
+        for node in clone.css(f"[{_DROP_MARK}]"):
+            node.decompose()
     for selector in (JUNK_TAGS, *rules.selectors.remove):
         for node in select_safely(clone, selector):
             if node.mem_id != clone.mem_id:

@@ -121,6 +121,7 @@ def find_sidebar_links(
         layer = "heuristic"
     host = host_of(page_url)
     own = _own_urls(tree, page_url, base)
+    page_path = _path(page_url).strip("/")
     seen_links: set[int] = set()
     seen_urls: set[tuple[str, str]] = set()
     result: list[SidebarLink] = []
@@ -158,7 +159,7 @@ def find_sidebar_links(
             post_id = _POST_ID.search(url)
             if post_id is not None and post_id.group(1) in own:
                 continue
-            if _REJECT_URL.search(url) or _is_ancestor(url, page_url):
+            if _REJECT_URL.search(url) or _is_ancestor(url, page_path):
                 continue
             label = _label(node)
             if not label or len(label) < 3 or _MORE.match(label) or _NAV_LABEL.match(label):
@@ -204,6 +205,9 @@ def _label(link: LexborNode) -> str:
     part is the post's title.
     """
     text = _WS.sub(" ", link.text(deep=True)).strip()
+    child = link.child
+    if child is not None and child.tag == "-text" and child.next is None:
+        return text  # the usual plain-text link
     heading = link.css_first("h1, h2, h3, h4, h5, h6")
     if heading is None:
         return text
@@ -216,17 +220,17 @@ def _path(url: str) -> str:
     return url.split("://", 1)[-1].partition("/")[2].split("?", 1)[0].split("#", 1)[0]
 
 
-def _is_ancestor(url: str, page_url: str) -> bool:
+def _is_ancestor(url: str, page_path: str) -> bool:
     """True for the site root and the page's parent paths (blog home, category index).
 
     Those are navigation, never another post: ``/blog/`` above ``/blog/2019/08/post/``.
+    ``page_path`` is the page's own path without its outer slashes.
     """
     path = _path(url).strip("/")
     if not path:
         return "?" not in url
     if "?" in url:
         return False
-    page_path = _path(page_url).strip("/")
     return page_path != path and page_path.startswith(path + "/")
 
 

@@ -46,8 +46,11 @@ def _in_junk(node: LexborNode, article_footer_ok: bool = False) -> bool:
     current: LexborNode | None = node
     while current is not None:
         tokens = (current.attributes.get("class") or "").split()
-        footer = current.tag == "footer" or any("footer" in t.lower() for t in tokens)
-        if footer and article_footer_ok and _in_article(current):
+        if (
+            article_footer_ok
+            and (current.tag == "footer" or any("footer" in t.lower() for t in tokens))
+            and _in_article(current)
+        ):
             current = current.parent
             continue
         if current.tag in {"aside", "footer", "nav"}:
