@@ -16,7 +16,6 @@ import contextlib
 import contextvars
 import functools
 import hashlib
-import importlib.util
 import json
 import multiprocessing
 import os
@@ -44,13 +43,6 @@ from migrator.urls import canonical_url, is_http_url
 __all__ = ["Mode", "ProgressCallback", "RunReport", "config_hash", "extract", "run"]
 
 log = structlog.get_logger()
-
-# httpcore runs ``import sniffio`` inside every lock, event and shield it creates (several
-# per request). Without sniffio installed, each of those failed imports searches sys.path:
-# 20% of the CPU of a conditional GET here (BENCHMARKS.md). Marking the module absent makes
-# the import fail at once; httpcore then assumes asyncio, which is what we run.
-if importlib.util.find_spec("sniffio") is None:
-    sys.modules.setdefault("sniffio", None)  # type: ignore[arg-type]
 
 Mode = Literal["run", "fetch", "sync"]
 _P = ParamSpec("_P")
