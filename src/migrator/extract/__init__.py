@@ -54,7 +54,7 @@ from migrator.urls import is_http_url
 __all__ = ["EXTRACTOR_VERSION", "extract_page"]
 
 # Bump whenever the output for the same input changes: stored pages are re-extracted.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 
 log = structlog.get_logger()
 T = TypeVar("T")

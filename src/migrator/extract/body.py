@@ -105,7 +105,9 @@ def junk_marker(node: LexborNode) -> bool:
     attrs = node.attributes
     tokens = (attrs.get("class") or "").split()
     node_id = attrs.get("id")
-    if node_id:
+    # A heading's id is an anchor slugged from its own words ("how-social-anxiety-works"):
+    # it names the topic, not the block, so only its classes count.
+    if node_id and node.tag not in HEADING_TAGS:
         tokens.append(node_id)
     return any(JUNK_WORDS.search(token) for token in tokens if not _TAXONOMY_TOKEN.match(token))
 
