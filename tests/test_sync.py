@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from migrator.config import Config, SyncConfig
+from migrator.config import Config, ScopeConfig, SyncConfig
 from migrator.demo import demo_site_dir
 from migrator.errors import RunAborted
 from migrator.load import Store
 from migrator.pipeline import run
-from servers import Reply, TestServer
+from servers import Reply, TestServer, calendar_trap
 
 EXPECTED = Path(__file__).resolve().parent / "fixtures" / "site_expected"
 MANIFEST = json.loads((EXPECTED / "manifest.json").read_text())
@@ -182,3 +182,19 @@ def test_sync_trust_lastmod_skips_unmoved_pages(migrated):
     post_requests = requested & set(POSTS)
     assert post_requests == {moved, dropped}
     assert report.counts["changed"] == 0
+
+
+def test_sync_keeps_trap_budgets_across_runs(tmp_path):
+    """A crawler trap's per-pattern budget spans runs: a sync admits no new trap URLs."""
+    db = tmp_path / "trap.db"
+    config = _config().replace(scope=ScopeConfig(max_urls_per_pattern=8))
+    with TestServer() as server:
+        server.route("/calendar/", calendar_trap)
+        with Store.open(db) as store:
+            run(config, store, start=server.url("/calendar/2024/01/"))
+        first = _count(db, "SELECT count(*) FROM crawl_state WHERE url LIKE '%/calendar/%'")
+        with Store.open(db) as store:
+            run(config, store, mode="sync")
+        second = _count(db, "SELECT count(*) FROM crawl_state WHERE url LIKE '%/calendar/%'")
+    assert first <= 9  # the start page plus 8 admitted by pattern
+    assert second == first

@@ -748,6 +748,13 @@ class Store:
         where = "" if include_removed else " WHERE removed_at IS NULL"
         return int(self._conn.execute(f"SELECT count(*) FROM pages{where}").fetchone()[0])
 
+    def iter_linked_urls(self) -> Iterator[str]:
+        """Stream every URL the crawl took from a page's links (for the scope's budgets)."""
+        cursor = self._conn.execute("SELECT url FROM crawl_state WHERE via = 'link'")
+        while rows := cursor.fetchmany(1000):
+            for (url,) in rows:
+                yield str(url)
+
     def known_page_urls(self, *, include_removed: bool = False) -> set[str]:
         """The URLs of the stored pages (live ones only, by default)."""
         where = "" if include_removed else " WHERE removed_at IS NULL"

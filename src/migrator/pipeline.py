@@ -529,6 +529,9 @@ async def _crawl(
     """Run the crawl; return the URLs that now answer 404/410 (sync removal candidates)."""
     await _check_reachable(starts[0], timeout=config.fetch.timeout)
     scope = Scope.from_config(config, starts)
+    # Trap budgets (max_pages, URLs per path pattern) span runs: a resumed run or a
+    # nightly sync must not admit another max_urls_per_pattern calendar pages each time.
+    scope.seed(store.iter_linked_urls())
     crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
     async with Fetcher(config, scope) as fetcher:
         await crawl.crawl(starts, scope, fetcher)
