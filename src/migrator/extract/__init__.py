@@ -162,7 +162,9 @@ def extract_page(raw: RawPage, rules: ExtractConfig) -> Page:
     if tree.body is None and tree.head is None:
         raise ExtractError(raw.url, "unparseable")
     page = _build(raw, rules, tree, text)
-    page = replace(page, encoding=decoded.encoding)
+    # The winning decoding source is recorded with the field sources (--explain, pages.sources).
+    sources = (*page.sources, ("encoding", decoded.source))
+    page = replace(page, encoding=decoded.encoding, sources=sources)
     return replace(page, content_hash=record_hash(page.to_record()))
 
 
