@@ -6,7 +6,7 @@ VENV   := .venv
 UV     := $(VENV)/bin/uv
 RUN    := $(UV) run --frozen
 
-.PHONY: env demo test lint typecheck bench bench-fetch clean
+.PHONY: env demo test lint typecheck bench bench-fetch bench-extract bench-load clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,17 @@ typecheck: env
 # make bench BENCH_ARGS="--posts 2000 --runs 1" for a quick look; see BENCHMARKS.md
 bench: env
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(RUN) --group bench python benchmarks/compare.py $(BENCH_ARGS)
+
+# The stage benchmarks (numbers in BENCHMARKS.md): fetch at 10k/50k posts vs a plain
+# httpx loop, extract ms/page and body F1 (reads ../shared/corpus when present), load.
+bench-fetch: env
+	$(RUN) python benchmarks/bench_fetch.py $(BENCH_ARGS)
+
+bench-extract: env
+	$(RUN) python benchmarks/bench_extract.py $(BENCH_ARGS)
+
+bench-load: env
+	$(RUN) python benchmarks/bench_load.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-wal data/*.db-shm .pytest_cache .mypy_cache .ruff_cache
