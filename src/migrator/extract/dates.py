@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from selectolax.lexbor import LexborNode
 
 from migrator.config import DateOrder
+from migrator.extract.nodes import contains
 
 __all__ = [
     "DATE_RE",
@@ -300,19 +301,6 @@ def _own_marker(node: LexborNode) -> str:
     return ((node.attributes.get("class") or "") + " " + (node.attributes.get("id") or "")).lower()
 
 
-def _contains(ancestor: LexborNode | None, node: LexborNode) -> bool:
-    if ancestor is None:
-        return False
-    current: LexborNode | None = node
-    depth = 0
-    while current is not None and depth < 200:
-        if current.mem_id == ancestor.mem_id:
-            return True
-        current = current.parent
-        depth += 1
-    return False
-
-
 def dates_from_scope(
     scope: LexborNode,
     order: DateOrder,
@@ -360,7 +348,7 @@ def dates_from_scope(
             continue
         text = " ".join(node.text(deep=True).split())
         if node.tag != "time" and (
-            len(text) > 300 or (len(text) > 100 and _contains(region, node)) or not text
+            len(text) > 300 or (len(text) > 100 and contains(region, node)) or not text
         ):
             continue
         if node.tag == "time" or node.attributes.get("datetime"):

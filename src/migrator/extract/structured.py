@@ -19,6 +19,8 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from migrator.extract.nodes import contains
+
 __all__ = ["ARTICLE_TYPES", "Structured", "jsonld_text", "read_structured", "type_names"]
 
 ARTICLE_TYPES = frozenset(
@@ -229,15 +231,6 @@ def _typed(node: LexborNode) -> set[str]:
     return {_local_name(t) for t in (node.attributes.get("typeof") or "").split()}
 
 
-def _contains(ancestor: LexborNode, node: LexborNode) -> bool:
-    current: LexborNode | None = node
-    while current is not None:
-        if current.mem_id == ancestor.mem_id:
-            return True
-        current = current.parent
-    return False
-
-
 def _read_rdfa(tree: LexborHTMLParser, data: Structured, region: LexborNode | None) -> None:
     """RDFa of the article item: the ``typeof`` article around the body region, else the
     first one. Page-wide terms outside an item are not read: on the corpus they were a
@@ -254,8 +247,8 @@ def _read_rdfa(tree: LexborHTMLParser, data: Structured, region: LexborNode | No
         # Drupal marks every teaser as a sioc:Item too: the article is the item holding
         # the body, or the only item inside the body region; several items and none
         # around the body (a listing, or an article among teasers) give no answer.
-        holding = [c for c in items if _contains(c, region)]
-        inside = [c for c in items if _contains(region, c)]
+        holding = [c for c in items if contains(c, region)]
+        inside = [c for c in items if contains(region, c)]
         root = holding[-1] if holding else (inside[0] if len(inside) == 1 else None)
     if root is None:
         return

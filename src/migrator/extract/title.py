@@ -14,6 +14,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
+from migrator.extract.nodes import contains
 from migrator.extract.structured import Structured, jsonld_text
 
 __all__ = ["find_author", "find_title", "listing_title"]
@@ -101,7 +102,7 @@ def find_title(
     h1s = [n for n in tree.css("h1") if _text(n) and not _in_junk(n)]
     in_article = [n for n in h1s if _has_ancestor(n, {"article", "main"})]
     if region is not None:
-        near = [n for n in h1s if _contains(region, n) or _precedes_in_parent(n, region)]
+        near = [n for n in h1s if contains(region, n) or _precedes_in_parent(n, region)]
         in_article = near or in_article
     if in_article:
         return _text(in_article[0])[:_MAX_TITLE], "heuristic"
@@ -170,22 +171,13 @@ def _has_ancestor(node: LexborNode, tags: set[str]) -> bool:
     return False
 
 
-def _contains(ancestor: LexborNode, node: LexborNode) -> bool:
-    current: LexborNode | None = node
-    while current is not None:
-        if current.mem_id == ancestor.mem_id:
-            return True
-        current = current.parent
-    return False
-
-
 def _precedes_in_parent(h1: LexborNode, region: LexborNode) -> bool:
     """True when the h1 sits in an ancestor of the region (the post's header)."""
     container = region.parent
     for _ in range(3):
         if container is None or container.tag in {"body", "html"}:
             return False
-        if _contains(container, h1):
+        if contains(container, h1):
             return True
         container = container.parent
     return False
