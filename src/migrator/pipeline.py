@@ -356,9 +356,17 @@ class _Crawl:
 
     def _write_batch(self, batch: list[_Outcome]) -> None:
         """One transaction for many pages (on the database thread)."""
+        not_modified = [o for o in batch if isinstance(o, _NotModified)]
         with self.store.transaction():
+            if not_modified:
+                self.store.save_not_modified_many(
+                    [(o.item.url, o.fetched_at) for o in not_modified]
+                )
+                self.counts["not_modified"] += len(not_modified)
+                self.counts["unchanged"] += len(not_modified)
             for outcome in batch:
-                self._write_guarded(outcome)
+                if not isinstance(outcome, _NotModified):
+                    self._write_guarded(outcome)
 
     def _write_guarded(self, outcome: _Outcome) -> None:
         """Write one outcome; a store failure costs that page only (its savepoint)."""
@@ -374,7 +382,7 @@ class _Crawl:
     def _write(self, outcome: _Outcome) -> None:
         counts = self.counts
         url = outcome.item.url
-        if isinstance(outcome, _NotModified):
+        if isinstance(outcome, _NotModified):  # batched in _write_batch; kept for one-offs
             self.store.save_not_modified(url, outcome.fetched_at)
             counts["not_modified"] += 1
             counts["unchanged"] += 1
@@ -531,7 +539,7 @@ async def _crawl(
     scope = Scope.from_config(config, starts)
     # Trap budgets (max_pages, URLs per path pattern) span runs: a resumed run or a
     # nightly sync must not admit another max_urls_per_pattern calendar pages each time.
-    scope.seed(store.iter_linked_urls())
+    scope.seed(store.iter_known_urls())
     crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
     async with Fetcher(config, scope) as fetcher:
         await crawl.crawl(starts, scope, fetcher)
