@@ -368,7 +368,7 @@ class _Crawl:
                 if not isinstance(outcome, _NotModified):
                     self._write_guarded(outcome)
 
-    def _write_guarded(self, outcome: _Outcome) -> None:
+    def _write_guarded(self, outcome: _Fetched | _Failed) -> None:
         """Write one outcome; a store failure costs that page only (its savepoint)."""
         try:
             self._write(outcome)
@@ -379,14 +379,9 @@ class _Crawl:
             self.counts["failed"] += 1
             self._remember_failure(url, f"load: {exc}")
 
-    def _write(self, outcome: _Outcome) -> None:
+    def _write(self, outcome: _Fetched | _Failed) -> None:
         counts = self.counts
         url = outcome.item.url
-        if isinstance(outcome, _NotModified):  # batched in _write_batch; kept for one-offs
-            self.store.save_not_modified(url, outcome.fetched_at)
-            counts["not_modified"] += 1
-            counts["unchanged"] += 1
-            return
         if isinstance(outcome, _Failed):
             error = outcome.error
             status = error.status
