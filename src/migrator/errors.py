@@ -19,6 +19,8 @@ the ``errors`` table and goes on. Run-level failures (``ConfigError``, ``StoreEr
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "ConfigError",
     "ExportError",
@@ -59,6 +61,11 @@ class FetchError(MigratorError):
         self.status = status
         self.attempts = attempts
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Crosses process boundaries (extraction workers, the sync fetch helper): the
+        # default pickling would call __init__ with the message only.
+        return (_restore, (type(self), vars(self)))
+
 
 class RobotsDisallowed(FetchError):  # noqa: N818 - the name states the fact, as the style guide asks
     """Raised by ``fetch.Fetcher`` when robots.txt forbids fetching the URL."""
@@ -74,6 +81,18 @@ class ExtractError(MigratorError):
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Raised in extraction worker processes and pickled back to the pipeline.
+        return (_restore, (type(self), vars(self)))
+
+
+def _restore(cls: type[MigratorError], state: dict[str, Any]) -> MigratorError:
+    """Rebuild an error with its attributes, without calling its ``__init__``."""
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    error.args = (f"{state.get('url')}: {state.get('reason')}",)
+    return error
 
 
 class StoreError(MigratorError):
