@@ -67,11 +67,12 @@ def _edit_post(site: Path, path: str, sentence: str) -> None:
     file.write_text(html, encoding="utf-8")
 
 
-def test_sync_nothing_changed_is_all_304(migrated):
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "fetch-helper"])
+def test_sync_nothing_changed_is_all_304(migrated, processes):
     db, server, _ = migrated
     versions = _count(db, "SELECT count(*) FROM page_versions")
     with Store.open(db) as store:
-        report = run(_config(), store, mode="sync")
+        report = run(_config(fetch_processes=processes), store, mode="sync")
     gets = [r for r in server.requests if r.method == "GET" and r.path.endswith("/")]
     assert gets, "sync made no request"
     posts = set(POSTS)
@@ -85,7 +86,8 @@ def test_sync_nothing_changed_is_all_304(migrated):
     assert _count(db, "SELECT count(*) FROM page_versions") == versions
 
 
-def test_sync_reports_changed_removed_new(migrated):
+@pytest.mark.parametrize("processes", [1, 2], ids=["one-process", "fetch-helper"])
+def test_sync_reports_changed_removed_new(migrated, processes):
     db, server, site = migrated
     changed, removed = POSTS[:3], POSTS[3:5]
     for i, path in enumerate(changed):
@@ -105,7 +107,7 @@ def test_sync_reports_changed_removed_new(migrated):
         )
     )
     with Store.open(db) as store:
-        report = run(_config(), store, mode="sync")
+        report = run(_config(fetch_processes=processes), store, mode="sync")
     assert (report.counts["changed"], report.counts["removed"], report.counts["new"]) == (3, 2, 1)
     base = server.base_url
     for path in changed:
@@ -132,7 +134,7 @@ def test_sync_reports_changed_removed_new(migrated):
     # A removed page that comes back is alive again.
     shutil.copytree(site / POSTS[10].strip("/"), site / removed[0].strip("/"))
     with Store.open(db) as store:
-        run(_config(), store, mode="sync")
+        run(_config(fetch_processes=processes), store, mode="sync")
     assert (
         _count(
             db, "SELECT count(*) FROM pages WHERE url = ? AND removed_at IS NULL", base + removed[0]

@@ -37,6 +37,7 @@ from migrator.extract import extract_page
 from migrator.fetch import Fetcher
 from migrator.load import CrawlItem, Store
 from migrator.models import Discovered, Page, RawPage
+from migrator.remote_fetch import RemoteFetcher
 from migrator.scope import Scope
 from migrator.urls import canonical_url, is_http_url
 
@@ -217,7 +218,14 @@ class _Crawl:
         # copy_context: log lines from the thread keep the run's bound run_id.
         return await loop.run_in_executor(self.db_thread, contextvars.copy_context().run, call)
 
-    async def crawl(self, starts: Sequence[str], scope: Scope, fetcher: Fetcher) -> None:
+    async def crawl(
+        self,
+        starts: Sequence[str],
+        scope: Scope,
+        fetcher: Fetcher,
+        helper: RemoteFetcher | None = None,
+    ) -> None:
+        """Discover, queue, then fetch (half the workers through ``helper`` if given)."""
         self.scope = scope
         # Same precision as Store.add_urls' listed_at (see queue_for_sync).
         discovery_started = datetime.now(UTC).isoformat(timespec="microseconds")
@@ -232,7 +240,10 @@ class _Crawl:
             log.info("sync_queued", urls=requeued, trust_lastmod=self.config.sync.trust_lastmod)
         tasks = [asyncio.create_task(self._feed(), name="feed")]
         tasks += [
-            asyncio.create_task(self._fetch_worker(fetcher), name=f"fetch-{i}")
+            asyncio.create_task(
+                self._fetch_worker(helper if helper is not None and i % 2 else fetcher),
+                name=f"fetch-{i}",
+            )
             for i in range(self.fetch_workers)
         ]
         writer = asyncio.create_task(self._writer(), name="writer")
@@ -278,7 +289,7 @@ class _Crawl:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=0.5)
 
-    async def _fetch_worker(self, fetcher: Fetcher) -> None:
+    async def _fetch_worker(self, fetcher: Fetcher | RemoteFetcher) -> None:
         low = self.fetch_q.maxsize // 2
         while (item := await self.fetch_q.get()) is not None:
             if self.fetch_q.qsize() < low:  # running dry: don't wait for the writer's wake-up
@@ -290,7 +301,7 @@ class _Crawl:
             else:
                 await self.write_q.put(outcome)
 
-    async def _fetch_one(self, item: CrawlItem, fetcher: Fetcher) -> _Outcome:
+    async def _fetch_one(self, item: CrawlItem, fetcher: Fetcher | RemoteFetcher) -> _Outcome:
         conditional = self.mode == "sync"
         try:
             raw = await fetcher.fetch(
@@ -535,6 +546,16 @@ async def _crawl(
     # Trap budgets (max_pages, URLs per path pattern) span runs: a resumed run or a
     # nightly sync must not admit another max_urls_per_pattern calendar pages each time.
     scope.seed(store.iter_known_urls())
+    if mode == "sync" and config.sync.fetch_processes > 1:
+        # Two fetching processes share the site's politeness budget.
+        fetch = config.fetch
+        config = config.with_fetch(
+            concurrency=max(1, fetch.concurrency // 2), delay=fetch.delay * 2
+        )
+        crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
+        async with Fetcher(config, scope) as fetcher, RemoteFetcher(config, starts) as helper:
+            await crawl.crawl(starts, scope, fetcher, helper)
+        return crawl.removal_candidates
     crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
     async with Fetcher(config, scope) as fetcher:
         await crawl.crawl(starts, scope, fetcher)
