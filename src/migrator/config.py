@@ -117,10 +117,10 @@ class SyncConfig:
 
     max_removed_share: float = 0.2  # mass-removal guard
     trust_lastmod: bool = False  # skip pages whose sitemap lastmod has not moved
-    # A sync of unchanged pages is bound by the HTTP client's CPU on one core; with 2, a
-    # helper process fetches too (each takes half the per-host concurrency and spaces its
-    # requests by twice the delay, so the site sees the same load).
-    fetch_processes: int = 1
+    # A sync of unchanged pages is bound by the HTTP client's CPU on one core; with 2 (the
+    # default), a helper process fetches too (each takes half the per-host concurrency and
+    # spaces its requests by twice the delay, so the site sees the same load).
+    fetch_processes: int = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
