@@ -44,6 +44,7 @@ class RemoteFetcher:
         self._starts = list(starts)
         self._ids = itertools.count()
         self._pending: dict[int, asyncio.Future[RawPage]] = {}
+        self._urls: dict[int, str] = {}
         self._conn: Connection | None = None
         self._process: Any = None
         self._reader: threading.Thread | None = None
@@ -75,9 +76,7 @@ class RemoteFetcher:
                 self._process.kill()
         if self._conn is not None:
             self._conn.close()
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(FetchError("", "helper_stopped"))
+        self._fail_all("helper_stopped")
 
     async def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
@@ -87,6 +86,7 @@ class RemoteFetcher:
         request_id = next(self._ids)
         future: asyncio.Future[RawPage] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
+        self._urls[request_id] = url
         request: _Request = (request_id, url, etag, last_modified)
         with self._send_lock:
             self._conn.send(request)
@@ -94,6 +94,7 @@ class RemoteFetcher:
             return await future
         finally:
             self._pending.pop(request_id, None)
+            self._urls.pop(request_id, None)
 
     def _read_answers(self, loop: asyncio.AbstractEventLoop) -> None:
         assert self._conn is not None
@@ -119,7 +120,7 @@ class RemoteFetcher:
     def _fail_all(self, reason: str) -> None:
         for request_id, future in list(self._pending.items()):
             if not future.done():
-                future.set_exception(FetchError(str(request_id), reason))
+                future.set_exception(FetchError(self._urls.get(request_id, ""), reason))
 
 
 def _serve(conn: Connection, config: Config, starts: list[str]) -> None:
