@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import email.utils
 import gzip
-import hashlib
 import socket
 import struct
 import threading
@@ -34,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
+
+from migrator.demo import static_answer
 
 PLACEHOLDER_BASE = "http://127.0.0.1:8000"
 
@@ -194,41 +195,11 @@ class TestServer:
         return None
 
     def _static(self, request: Request) -> tuple[int, dict[str, str], bytes]:
-        """Serve a file from ``root`` with validators; (status, headers, body)."""
-        path = urlsplit(request.path).path
-        if self.root is None or ".." in path.split("/"):
+        """Serve a file from ``root`` with validators (the demo server's own answer)."""
+        if self.root is None:
             return 404, {"Content-Type": "text/html"}, b"<h1>Not found</h1>"
-        file = self.root / path.lstrip("/")
-        if file.is_dir():
-            if not path.endswith("/"):
-                return 301, {"Location": path + "/"}, b""
-            file = file / "index.html"
-        if not file.is_file():
-            return 404, {"Content-Type": "text/html; charset=utf-8"}, b"<h1>Not found</h1>"
-        body = file.read_bytes()
-        ctype = _content_type(file)
-        if self.rewrite_base and (ctype.startswith("text/") or "xml" in ctype):
-            body = body.replace(self.rewrite_base.encode(), self.base_url.encode())
-        etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-        mtime = int(file.stat().st_mtime)
-        headers = {
-            "Content-Type": ctype,
-            "ETag": etag,
-            "Last-Modified": email.utils.formatdate(mtime, usegmt=True),
-        }
-        inm = request.headers.get("if-none-match")
-        ims = request.headers.get("if-modified-since")
-        if inm is not None:
-            if etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*":
-                return 304, headers, b""
-        elif ims is not None:
-            try:
-                since = email.utils.parsedate_to_datetime(ims).timestamp()
-            except (TypeError, ValueError):
-                since = None
-            if since is not None and mtime <= since:
-                return 304, headers, b""
-        return 200, headers, body
+        rewrite = (self.rewrite_base, self.base_url) if self.rewrite_base else None
+        return static_answer(self.root, request.path, request.headers, rewrite=rewrite)
 
 
 class _Server(ThreadingHTTPServer):
@@ -330,29 +301,6 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(body)
         except OSError:
             self.close_connection = True
-
-
-def _content_type(file: Path) -> str:
-    suffix = file.suffix.lower()
-    return {
-        ".html": "text/html; charset=utf-8",
-        ".htm": "text/html; charset=utf-8",
-        ".xml": "application/xml",
-        ".txt": "text/plain; charset=utf-8",
-        ".css": "text/css",
-        ".js": "text/javascript",
-        ".json": "application/json",
-        ".png": "image/png",
-        ".jpg": "image/jpeg",
-        ".jpeg": "image/jpeg",
-        ".gif": "image/gif",
-        ".svg": "image/svg+xml",
-        ".gz": "application/gzip",
-        ".rss": "application/rss+xml",
-    }.get(suffix, "application/octet-stream")
-
-
-# --------------------------------------------------------------- ready-made replies
 
 
 def page(title: str, *links: str, body: str = "") -> bytes:

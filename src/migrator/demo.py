@@ -14,16 +14,14 @@ import contextlib
 import email.utils
 import hashlib
 import mimetypes
-import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["PLACEHOLDER_BASE", "DemoServer", "demo_site_dir", "serve_site"]
+__all__ = ["PLACEHOLDER_BASE", "DemoServer", "demo_site_dir", "serve_site", "static_answer"]
 
 PLACEHOLDER_BASE = "http://127.0.0.1:8000"
 _REWRITTEN_TYPES = ("text/xml", "application/xml", "text/plain", "application/rss+xml")
@@ -49,8 +47,83 @@ class DemoServer:
             return sum(1 for _, p in self.requests if p == path)
 
 
+_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".htm": "text/html; charset=utf-8",
+    ".xml": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".json": "application/json",
+}
+
+
+def static_answer(
+    root: Path,
+    path: str,
+    request_headers: Mapping[str, str],
+    *,
+    rewrite: tuple[str, str] | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    """Answer a GET for ``path`` from the files below ``root``, as a static server would.
+
+    ``/x/`` serves ``x/index.html`` and ``/x`` redirects there; ETag and Last-Modified
+    are sent and ``If-None-Match`` / ``If-Modified-Since`` get a 304; nothing outside
+    ``root`` is ever served. ``rewrite`` replaces one string by another in text and XML
+    bodies (the demo site's placeholder base URL by the real one).
+
+    Args:
+        root: the site folder.
+        path: the request path (a query string is ignored).
+        request_headers: the request's headers, names lower-cased.
+        rewrite: ``(old, new)`` for text bodies, or ``None``.
+
+    Returns:
+        ``(status, headers, body)``.
+    """
+    path = urlsplit(path).path
+    not_found = (404, {"Content-Type": "text/html; charset=utf-8"}, b"<h1>Not found</h1>")
+    base = root.resolve()
+    file = (base / unquote(path).lstrip("/")).resolve()
+    if not file.is_relative_to(base):
+        return not_found
+    if file.is_dir():
+        if not path.endswith("/"):
+            return 301, {"Location": path + "/"}, b""
+        file = file / "index.html"
+    if not file.is_file():
+        return not_found
+    body = file.read_bytes()
+    ctype = _TYPES.get(file.suffix.lower()) or (
+        mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    )
+    if rewrite and (ctype.startswith("text/") or "xml" in ctype):
+        body = body.replace(rewrite[0].encode(), rewrite[1].encode())
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    mtime = int(file.stat().st_mtime)
+    headers = {
+        "Content-Type": ctype,
+        "ETag": etag,
+        "Last-Modified": email.utils.formatdate(mtime, usegmt=True),
+    }
+    if_none_match = request_headers.get("if-none-match")
+    if_modified_since = request_headers.get("if-modified-since")
+    if if_none_match is not None:
+        tags = [t.strip() for t in if_none_match.split(",")]
+        if etag in tags or if_none_match.strip() == "*":
+            return 304, headers, b""
+    elif if_modified_since is not None:
+        try:
+            since = email.utils.parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError):
+            since = None
+        if since is not None and mtime <= since:
+            return 304, headers, b""
+    return 200, headers, body
+
+
 def _handler(server_state: DemoServer) -> type[BaseHTTPRequestHandler]:
-    root = server_state.root.resolve()
+    root = server_state.root
 
     class Handler(BaseHTTPRequestHandler):
         server_version = "LegacyBlog/1.0"
@@ -69,61 +142,19 @@ def _handler(server_state: DemoServer) -> type[BaseHTTPRequestHandler]:
             self._serve(head=False)
 
         def _serve(self, *, head: bool) -> None:
-            path = urlsplit(self.path).path
             with server_state.lock:
                 server_state.requests.append((self.command, self.path))
-            file = self._resolve(path)
-            if file is None:
-                self._send(HTTPStatus.NOT_FOUND, b"<h1>Not found</h1>", "text/html", head=head)
-                return
-            body = file.read_bytes()
-            ctype = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
-            if ctype in _REWRITTEN_TYPES and server_state.base_url != PLACEHOLDER_BASE:
-                body = body.replace(PLACEHOLDER_BASE.encode(), server_state.base_url.encode())
-            etag = '"' + hashlib.sha1(body, usedforsecurity=False).hexdigest()[:16] + '"'
-            mtime = email.utils.formatdate(file.stat().st_mtime, usegmt=True)
-            if self.headers.get("If-None-Match") == etag or (
-                "If-None-Match" not in self.headers
-                and self.headers.get("If-Modified-Since") == mtime
-            ):
-                self.send_response(HTTPStatus.NOT_MODIFIED)
-                self.send_header("ETag", etag)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            if ctype.startswith("text/"):
-                ctype += "; charset=utf-8" if ctype == "text/html" else ""
-            self._send(HTTPStatus.OK, body, ctype, head=head, etag=etag, mtime=mtime)
-
-        def _resolve(self, path: str) -> Path | None:
-            candidate = (root / unquote(path).lstrip("/")).resolve()
-            if not candidate.is_relative_to(root):
-                return None
-            if candidate.is_dir():
-                if not path.endswith("/"):
-                    return None
-                candidate = candidate / "index.html"
-            return candidate if candidate.is_file() else None
-
-        def _send(
-            self,
-            status: HTTPStatus,
-            body: bytes,
-            ctype: str,
-            *,
-            head: bool,
-            etag: str | None = None,
-            mtime: str | None = None,
-        ) -> None:
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            rewrite = None
+            if server_state.base_url != PLACEHOLDER_BASE:
+                rewrite = (PLACEHOLDER_BASE, server_state.base_url)
+            status, answer, body = static_answer(root, self.path, headers, rewrite=rewrite)
             self.send_response(status)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            if etag:
-                self.send_header("ETag", etag)
-            if mtime:
-                self.send_header("Last-Modified", mtime)
+            for key, value in answer.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", "0" if status == 304 else str(len(body)))
             self.end_headers()
-            if not head:
+            if not head and status != 304:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(body)
 
@@ -158,9 +189,3 @@ def serve_site(root: Path, *, port: int = 8000, host: str = "127.0.0.1") -> Iter
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
-
-
-def copy_site(src: Path, dst: Path) -> Path:
-    """Copy a site folder (tests mutate copies, never the bundled one)."""
-    shutil.copytree(src, dst, dirs_exist_ok=True)
-    return dst
