@@ -384,11 +384,7 @@ class _Crawl:
         try:
             self._write(outcome)
         except StoreError as exc:
-            url = outcome.item.url
-            log.error("page_failed", url=url, stage="load", reason=str(exc))
-            self.store.save_failure(url, stage="load", reason=str(exc), status=None, attempts=1)
-            self.counts["failed"] += 1
-            self._remember_failure(url, f"load: {exc}")
+            _load_failed(self.store, self.report, outcome.item.url, exc)
 
     def _write(self, outcome: _Fetched | _Failed) -> None:
         counts = self.counts
@@ -412,31 +408,25 @@ class _Crawl:
         counts["fetched"] += 1
         page = outcome.page
         self.store.save_fetch(url, raw, page_type=page.page_type if page else None)
-        if outcome.error is not None:
-            self.store.save_failure(
-                raw.url, stage="extract", reason=outcome.error.reason, status=raw.status, attempts=1
-            )
-            counts["failed"] += 1
-            self._remember_failure(raw.url, outcome.error.reason)
-            log.warning("page_failed", url=raw.url, stage="extract", reason=outcome.error.reason)
+        result: Page | ExtractError | None = outcome.error or page
+        if result is None:  # fetch-only mode: links are found when extract runs
             return
-        if page is None:  # fetch-only mode: links are found when extract runs
-            return
-        self._follow(page, outcome.item)
-        if page.page_type == "listing":
-            self.store.save_listing(page.url, page.page_type)
-            counts["listings"] += 1
-            return
-        canonical = page.canonical_url  # rel=canonical names another page: store it once
-        if (
+        if page is not None:
+            self._follow(page, outcome.item)
+            if page.page_type != "listing" and self._save_canonical_alias(page, outcome.item):
+                counts["aliased"] += 1
+                return
+        _load_extracted(self.store, self.report, raw, result, url=url)
+
+    def _save_canonical_alias(self, page: Page, item: CrawlItem) -> bool:
+        """rel=canonical names another in-scope page: keep this URL as its alias only."""
+        canonical = page.canonical_url
+        return (
             canonical != page.url
             and self.scope is not None
             and self.scope.allows(canonical)
-            and self.store.save_canonical_alias(page.url, canonical, depth=outcome.item.depth)
-        ):
-            counts["aliased"] += 1
-            return
-        counts[self.store.save_page(page, raw_url=url)] += 1
+            and self.store.save_canonical_alias(page.url, canonical, depth=item.depth)
+        )
 
     def _follow(self, page: Page, item: CrawlItem) -> None:
         if not self.config.scope.follow_links:
@@ -676,25 +666,36 @@ def _write_extracted(
     with store.transaction():
         for raw, result in batch:
             try:
-                _write_one_extracted(store, raw, result, report)
+                _load_extracted(store, report, raw, result, url=raw.url)
             except StoreError as exc:
-                log.error("page_failed", url=raw.url, stage="load", reason=str(exc))
-                store.save_failure(raw.url, stage="load", reason=str(exc), status=None, attempts=1)
-                report.counts["failed"] += 1
+                _load_failed(store, report, raw.url, exc)
 
 
-def _write_one_extracted(
-    store: Store, raw: RawPage, result: Page | ExtractError, report: RunReport
+def _load_failed(store: Store, report: RunReport, url: str, exc: StoreError) -> None:
+    """A page whose rows could not be written (its savepoint rolled back): record it."""
+    log.error("page_failed", url=url, stage="load", reason=str(exc))
+    store.save_failure(url, stage="load", reason=str(exc), status=None, attempts=1)
+    report.counts["failed"] += 1
+    if len(report.failures) < _LOG_FAILURES:
+        report.failures.append((url, f"load: {exc}"))
+
+
+def _load_extracted(
+    store: Store, report: RunReport, raw: RawPage, result: Page | ExtractError, *, url: str
 ) -> None:
+    """Load one extraction result, in a crawl and in an offline extract alike: a
+    failure, a listing (kept in the crawl state only) or a content page."""
+    counts = report.counts
     if isinstance(result, ExtractError):
         store.save_failure(
             raw.url, stage="extract", reason=result.reason, status=raw.status, attempts=1
         )
-        report.counts["failed"] += 1
+        counts["failed"] += 1
         if len(report.failures) < _LOG_FAILURES:
             report.failures.append((raw.url, result.reason))
+        log.warning("page_failed", url=raw.url, stage="extract", reason=result.reason)
     elif result.page_type == "listing":
         store.save_listing(result.url, result.page_type)
-        report.counts["listings"] += 1
+        counts["listings"] += 1
     else:
-        report.counts[store.save_page(result, raw_url=raw.url)] += 1
+        counts[store.save_page(result, raw_url=url)] += 1
