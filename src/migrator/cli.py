@@ -155,6 +155,12 @@ def _finish(report: RunReport, *, as_json: bool, max_failures: int | None) -> No
 def crawl_options(func: F) -> F:
     """Options of the crawling commands (run, fetch)."""
     func = click.option("--concurrency", type=int, help="Concurrent requests per host.")(func)
+    func = click.option(
+        "--resolve",
+        multiple=True,
+        metavar="HOST=ADDR[:PORT]",
+        help="Connect to ADDR:PORT for HOST, keeping its URLs (like curl --resolve); repeatable.",
+    )(func)
     return click.option("--delay", type=float, help="Seconds between requests to one host.")(func)
 
 
@@ -184,11 +190,12 @@ def _crawl_command(mode: Literal["run", "fetch"], doc: str) -> None:
         config_path: str | None,
         db_path: str | None,
         concurrency: int | None,
+        resolve: tuple[str, ...],
         delay: float | None,
         max_failures: int | None,
         as_json: bool,
     ) -> None:
-        config = _config(config_path, concurrency=concurrency, delay=delay)
+        config = _config(config_path, concurrency=concurrency, delay=delay, resolve=resolve)
         path = _db_path(db_path, config)
         _run_crawl(mode, start, config, path, max_failures=max_failures, as_json=as_json)
 
@@ -211,12 +218,13 @@ def sync_command(
     config_path: str | None,
     db_path: str | None,
     concurrency: int | None,
+    resolve: tuple[str, ...],
     delay: float | None,
     max_failures: int | None,
     as_json: bool,
 ) -> None:
     """Re-sync an existing migration: conditional re-fetch, new and removed pages."""
-    config = _config(config_path, concurrency=concurrency, delay=delay)
+    config = _config(config_path, concurrency=concurrency, delay=delay, resolve=resolve)
     path = _db_path(db_path, config)
     if not Path(path).exists():
         raise ConfigError(f"no migration database at {path}: run 'migrator run' first")

@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 DateOrder = Literal["MDY", "DMY", "YMD"]
+_RESOLVE = re.compile(r"[A-Za-z0-9.-]+=(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,6 +77,9 @@ class FetchConfig:
     obey_robots: bool = True
     content_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
     user_agent: str | None = None  # default names migrator and site.contact
+    # "HOST=ADDR:PORT": connect to ADDR:PORT for HOST (like curl --resolve), keeping the
+    # URLs and the Host header: a site behind a new address, a staging copy or a mirror.
+    resolve: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -154,7 +158,7 @@ class Config:
         Raises:
             ConfigError: a value is out of range, as it would be in the file.
         """
-        changes = {k: v for k, v in changes.items() if v is not None}
+        changes = {k: v for k, v in changes.items() if v is not None and v != ()}
         if not changes:
             return self
         config = dataclasses.replace(self, fetch=dataclasses.replace(self.fetch, **changes))
@@ -272,6 +276,11 @@ def _validate(config: Config, source: str) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(f"{source}: {message}")
+    for entry in config.fetch.resolve:
+        if not _RESOLVE.fullmatch(entry):
+            raise ConfigError(
+                f"{source}: fetch.resolve entry {entry!r} must look like HOST=ADDRESS[:PORT]"
+            )
     patterns = config.scope.include + config.scope.exclude + config.extract.listing_patterns
     for pattern in patterns:
         try:

@@ -42,7 +42,14 @@ from migrator.robots import MAX_ROBOTS_BYTES, Robots
 from migrator.scope import Scope
 from migrator.urls import canonical_url, is_http_url
 
-__all__ = ["FetchStats", "Fetcher", "parse_retry_after", "user_agent"]
+__all__ = [
+    "FetchStats",
+    "Fetcher",
+    "ResolvingTransport",
+    "parse_retry_after",
+    "resolve_map",
+    "user_agent",
+]
 
 log = structlog.get_logger()
 
@@ -198,7 +205,7 @@ class Fetcher:
                 "Accept-Encoding": "gzip, deflate",
             },
             limits=httpx.Limits(max_keepalive_connections=max(10, fc.concurrency * 4)),
-            transport=self._transport,
+            transport=self._transport or _transport_for(fc.resolve),
             trust_env=False,
             event_hooks={"response": [_remember_location]},
         )
@@ -656,6 +663,61 @@ async def _remember_location(response: httpx.Response) -> None:
     location = response.headers.get("location")
     if location is not None:
         response.request.extensions[_LOCATION_KEY] = location
+
+
+def resolve_map(entries: tuple[str, ...]) -> dict[str, tuple[str, int | None]]:
+    """``fetch.resolve`` entries (``HOST=ADDRESS[:PORT]``) as ``{host: (address, port)}``."""
+    mapping: dict[str, tuple[str, int | None]] = {}
+    for entry in entries:
+        host, _, target = entry.partition("=")
+        address, port = target, None
+        if target.rpartition(":")[2].isdigit() and not target.endswith("]"):
+            address, _, digits = target.rpartition(":")
+            port = int(digits)
+        mapping[host.strip().lower().rstrip(".")] = (address.strip("[]"), port)
+    return mapping
+
+
+class ResolvingTransport(httpx.AsyncBaseTransport):
+    """Connect to another address for some hosts, like ``curl --resolve``.
+
+    The request keeps its URL and ``Host`` header (and TLS SNI), so the server sees the
+    site's own name while the connection goes to the mapped address: a site already
+    moved off its DNS name, a staging copy, or a local mirror of a site whose pages
+    link to its public host.
+    """
+
+    def __init__(
+        self, mapping: dict[str, tuple[str, int | None]], inner: httpx.AsyncBaseTransport
+    ) -> None:
+        self._mapping = mapping
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        target = self._mapping.get(request.url.host.lower())
+        if target is None:
+            return await self._inner.handle_async_request(request)
+        address, port = target
+        extensions = dict(request.extensions)
+        if request.url.scheme == "https":
+            extensions.setdefault("sni_hostname", request.url.host)
+        routed = httpx.Request(
+            request.method,
+            request.url.copy_with(host=address, port=port or request.url.port),
+            headers=request.headers,  # Host: the original name, set when it was built
+            stream=request.stream,
+            extensions=extensions,
+        )
+        return await self._inner.handle_async_request(routed)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def _transport_for(resolve: tuple[str, ...]) -> httpx.AsyncBaseTransport | None:
+    if not resolve:
+        return None
+    return ResolvingTransport(resolve_map(resolve), httpx.AsyncHTTPTransport())
 
 
 def _accepts(accept: tuple[str, ...], content_type: str | None) -> bool:

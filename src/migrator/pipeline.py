@@ -34,7 +34,7 @@ from migrator.config import Config, ExtractConfig
 from migrator.discover import discover_start
 from migrator.errors import ConfigError, ExtractError, FetchError, RunAborted, StoreError
 from migrator.extract import extract_page
-from migrator.fetch import Fetcher
+from migrator.fetch import Fetcher, resolve_map
 from migrator.load import CrawlItem, Store
 from migrator.models import Discovered, Page, RawPage
 from migrator.remote_fetch import RemoteFetcher
@@ -531,7 +531,7 @@ async def _crawl(
     progress: ProgressCallback | None,
 ) -> list[str]:
     """Run the crawl; return the URLs that now answer 404/410 (sync removal candidates)."""
-    await _check_reachable(starts[0], timeout=config.fetch.timeout)
+    await _check_reachable(starts[0], timeout=config.fetch.timeout, resolve=config.fetch.resolve)
     scope = Scope.from_config(config, starts)
     # Trap budgets (max_pages, URLs per path pattern) span runs: a resumed run or a
     # nightly sync must not admit another max_urls_per_pattern calendar pages each time.
@@ -552,7 +552,7 @@ async def _crawl(
     return crawl.removal_candidates
 
 
-async def _check_reachable(url: str, *, timeout: float) -> None:
+async def _check_reachable(url: str, *, timeout: float, resolve: tuple[str, ...] = ()) -> None:
     """Fail fast, as a usage error, when the start host cannot be reached at all.
 
     A TCP connect is enough to tell a typo'd host or a server that is down from a
@@ -561,6 +561,9 @@ async def _check_reachable(url: str, *, timeout: float) -> None:
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
+    mapped = resolve_map(resolve).get(host.lower())
+    if mapped is not None:
+        host, port = mapped[0], mapped[1] or port
     try:
         async with asyncio.timeout(timeout):
             _, writer = await asyncio.open_connection(host, port)
