@@ -33,7 +33,7 @@ import structlog
 
 from migrator import __version__
 from migrator.errors import StoreError, StoreLocked
-from migrator.models import Discovered, Page, RawPage, iso, record_hash
+from migrator.models import Discovered, Page, RawPage, SiteModel, iso, record_hash
 from migrator.schema import MIGRATIONS, SCHEMA_VERSION, VIEWS
 
 __all__ = ["CrawlItem", "SaveResult", "Store", "StoredAsset"]
@@ -584,6 +584,8 @@ class Store:
                 "UPDATE crawl_state SET page_type = ? WHERE final_url = ? AND url != ?",
                 (page_type, url, url),
             )
+            # Stored as content by an earlier extraction: it is a listing after all.
+            conn.execute("UPDATE pages SET page_type = ? WHERE url = ?", (page_type, url))
 
     def save_canonical_alias(self, url: str, target: str, *, depth: int = 0) -> bool:
         """Keep ``url`` as a ``canonical`` alias of ``target`` instead of storing it twice.
@@ -727,26 +729,104 @@ class Store:
 
     # ------------------------------------------------------------------ reads
 
-    def iter_raw_pages(self) -> Iterator[RawPage]:
+    def iter_raw_pages(self, *, stale_for: str | None = None) -> Iterator[RawPage]:
         """Yield every stored 2xx HTML answer, oldest first, a few at a time.
 
         Reads in keyset-paginated chunks, so no cursor stays open across a ``yield``
         (the caller may write between items) and memory stays flat.
+
+        Args:
+            stale_for: only answers with no stored page extracted with this
+                ``extractor_version`` (listings and aliases included: they have none).
         """
         last_id = 0
+        stale = (
+            " AND NOT EXISTS (SELECT 1 FROM pages AS p WHERE p.url = raw_pages.url"
+            " AND p.extractor_version = ?)"
+            if stale_for is not None
+            else ""
+        )
+        extra: tuple[str, ...] = (stale_for,) if stale_for is not None else ()
         while True:
             rows = self._conn.execute(
                 f"SELECT id, {_RAW_COLUMNS} FROM raw_pages WHERE id > ?"
                 " AND status BETWEEN 200 AND 299"
-                " AND (content_type IS NULL OR content_type IN (?, ?))"
+                f" AND (content_type IS NULL OR content_type IN (?, ?)){stale}"
                 " ORDER BY id LIMIT ?",
-                (last_id, *_HTML_TYPES, _RAW_CHUNK),
+                (last_id, *_HTML_TYPES, *extra, _RAW_CHUNK),
             ).fetchall()
             if not rows:
                 return
             for row in rows:
                 yield _raw_from_row(row[1:])
             last_id = rows[-1][0]
+
+    def sample_raw_pages(self, limit: int) -> list[RawPage]:
+        """Up to ``limit`` stored HTML answers spread over the whole crawl (deterministic).
+
+        The site model learns from these: a multiplicative hash of the row id orders
+        them, so the sample mixes early and late pages, posts and listings alike.
+        """
+        rows = self._conn.execute(
+            f"SELECT {_RAW_COLUMNS} FROM raw_pages WHERE status BETWEEN 200 AND 299"
+            " AND (content_type IS NULL OR content_type IN (?, ?))"
+            " ORDER BY (id * 2654435761) % 4294967291 LIMIT ?",
+            (*_HTML_TYPES, limit),
+        ).fetchall()
+        return [_raw_from_row(row) for row in rows]
+
+    def html_page_count(self) -> int:
+        """How many 2xx HTML answers are stored."""
+        row = self._conn.execute(
+            "SELECT count(*) FROM raw_pages WHERE status BETWEEN 200 AND 299"
+            " AND (content_type IS NULL OR content_type IN (?, ?))",
+            _HTML_TYPES,
+        ).fetchone()
+        return int(row[0])
+
+    def feed_dates(self) -> dict[str, str]:
+        """The dates the site's feeds gave their items, by URL."""
+        rows = self._conn.execute(
+            "SELECT url, lastmod FROM crawl_state WHERE via = 'feed' AND lastmod IS NOT NULL"
+        ).fetchall()
+        return {str(url): str(lastmod) for url, lastmod in rows}
+
+    def save_site_model(self, model: SiteModel) -> int:
+        """Store a learned site model (and its templates); returns its id."""
+        with self._atomic() as conn:
+            cursor = conn.execute(
+                "INSERT INTO site_models (learned_at, fingerprint, pages_sampled, cms,"
+                " title_selector, title_agree, title_pages, date_selector, date_agree,"
+                " date_pages, date_order, site_names, evidence, model_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    _now(),
+                    model.fingerprint,
+                    model.pages_sampled,
+                    model.cms,
+                    model.title_selector,
+                    *model.title_agreement,
+                    model.date_selector,
+                    *model.date_agreement,
+                    model.date_order,
+                    json.dumps(sorted(model.site_names), ensure_ascii=False),
+                    "\n".join(model.evidence),
+                    model.to_json(),
+                ),
+            )
+            model_id = int(cursor.lastrowid or 0)
+            conn.executemany(
+                "INSERT INTO site_templates (model_id, signature, pages) VALUES (?, ?, ?)",
+                [(model_id, signature, pages) for signature, pages in model.templates],
+            )
+        return model_id
+
+    def latest_site_model(self) -> SiteModel | None:
+        """The most recently learned site model, or ``None``."""
+        row = self._conn.execute(
+            "SELECT model_json FROM site_models ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return SiteModel.from_json(row[0]) if row is not None else None
 
     def raw_page(self, url: str) -> RawPage | None:
         """The stored answer whose final URL is ``url``, or ``None``."""

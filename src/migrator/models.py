@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
 __all__ = [
+    "SITE_MODEL_VERSION",
     "Crumb",
     "Discovered",
     "FieldSource",
@@ -24,11 +25,12 @@ __all__ = [
     "RawPage",
     "Section",
     "SidebarLink",
+    "SiteModel",
     "iso",
     "record_hash",
 ]
 
-PageType = Literal["post", "page", "listing", "other"]
+PageType = Literal["post", "page", "listing", "attachment", "other"]
 FieldSource = Literal["config", "jsonld", "microdata", "rdfa", "meta", "heuristic", "trafilatura"]
 
 
@@ -233,3 +235,92 @@ def record_hash(record: dict[str, Any]) -> str:
     }
     blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+SITE_MODEL_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteModel:
+    """What a site's pages share; an input to extraction like the config's rules.
+
+    Attributes:
+        pages_sampled: how many pages it was learned from.
+        furniture: :func:`block_key` of every block found on many pages.
+        site_names: normalized texts that name the site (``<title>`` parts, og values).
+        title_selector: CSS selector of the headline's element, or ``None``.
+        title_agreement: (pages where it held the ``<title>`` headline, pages with one).
+        date_selector: CSS selector of the publication date's element, or ``None``.
+        date_agreement: (pages where it gave a date, post-like pages sampled).
+        date_order: the numeric date order the site writes, when its dates show it.
+        cms: the CMS its markup names (``wordpress``, ``blogger``, ``movabletype`` …).
+        templates: per template signature, how many sampled pages used it.
+        evidence: short notes on what decided each learned value.
+    """
+
+    version: int = SITE_MODEL_VERSION
+    pages_sampled: int = 0
+    furniture: frozenset[int] = frozenset()
+    site_names: frozenset[str] = frozenset()
+    title_selector: str | None = None
+    title_agreement: tuple[int, int] = (0, 0)
+    date_selector: str | None = None
+    date_agreement: tuple[int, int] = (0, 0)
+    date_order: str | None = None
+    cms: str | None = None
+    templates: tuple[tuple[str, int], ...] = ()
+    evidence: tuple[str, ...] = field(default=())
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of everything that changes extraction (stored with each page)."""
+        blob = json.dumps(
+            [
+                self.version,
+                sorted(self.furniture),
+                sorted(self.site_names),
+                self.title_selector,
+                self.date_selector,
+                self.date_order,
+                self.cms,
+            ]
+        )
+        return hashlib.blake2b(blob.encode(), digest_size=6).hexdigest()
+
+    def to_json(self) -> str:
+        """The model as JSON (sets as sorted lists)."""
+        data = asdict(self)
+        data["furniture"] = sorted(self.furniture)
+        data["site_names"] = sorted(self.site_names)
+        data["fingerprint"] = self.fingerprint
+        return json.dumps(data, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> SiteModel | None:
+        """Read :meth:`to_json` output; ``None`` for another model version or bad data."""
+        try:
+            data = json.loads(text)
+            if data.get("version") != SITE_MODEL_VERSION:
+                return None
+            return cls(
+                version=SITE_MODEL_VERSION,
+                pages_sampled=int(data["pages_sampled"]),
+                furniture=frozenset(int(k) for k in data["furniture"]),
+                site_names=frozenset(str(n) for n in data["site_names"]),
+                title_selector=data.get("title_selector"),
+                title_agreement=_pair(data.get("title_agreement")),
+                date_selector=data.get("date_selector"),
+                date_agreement=_pair(data.get("date_agreement")),
+                date_order=data.get("date_order"),
+                cms=data.get("cms"),
+                templates=tuple((str(a), int(b)) for a, b in data.get("templates") or ()),
+                evidence=tuple(data.get("evidence") or ()),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    if isinstance(value, list | tuple) and len(value) == 2:
+        return int(value[0]), int(value[1])
+    return (0, 0)

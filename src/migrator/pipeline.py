@@ -33,10 +33,11 @@ import structlog
 from migrator.config import Config, ExtractConfig
 from migrator.discover import discover_start
 from migrator.errors import ConfigError, ExtractError, FetchError, RunAborted, StoreError
-from migrator.extract import extract_page
+from migrator.extract import extract_page, version_tag
 from migrator.fetch import Fetcher, resolve_map
+from migrator.learn import LEARN_AFTER, learn_from_store
 from migrator.load import CrawlItem, Store
-from migrator.models import Discovered, Page, RawPage
+from migrator.models import Discovered, Page, RawPage, SiteModel
 from migrator.remote_fetch import RemoteFetcher
 from migrator.scope import Scope
 from migrator.urls import canonical_url, is_http_url
@@ -111,9 +112,9 @@ def _init_worker(rules: ExtractConfig) -> None:
     )
 
 
-def _extract_in_worker(raw: RawPage) -> Page:
+def _extract_in_worker(raw: RawPage, model: SiteModel | None = None) -> Page:
     assert _worker_rules is not None  # set by _init_worker
-    return extract_page(raw, _worker_rules)
+    return extract_page(raw, _worker_rules, model)
 
 
 def _make_pool(rules: ExtractConfig) -> Executor:
@@ -210,6 +211,10 @@ class _Crawl:
         # indexing, zlib) never stalls the event loop, and the connection is never used
         # by two threads at once: sqlite3 and zlib release the GIL while they work.
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
+        # The site model: the stored one (a sync, a resumed run), else learned once
+        # LEARN_AFTER pages are stored; pages extracted before it are redone at the end.
+        self.model: SiteModel | None = store.latest_site_model() if mode != "fetch" else None
+        self.html_stored = store.html_page_count() if self.model is None else 0
 
     async def _db(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """Run one store call on the database thread."""
@@ -328,7 +333,9 @@ class _Crawl:
                 outcome = fetched
             else:
                 try:
-                    page = await _run_extract(self.pool, fetched.raw, self.config.extract)
+                    page = await _run_extract(
+                        self.pool, fetched.raw, self.config.extract, self.model
+                    )
                     outcome = _Fetched(item=fetched.item, raw=fetched.raw, page=page)
                 except ExtractError as exc:
                     outcome = _Fetched(item=fetched.item, raw=fetched.raw, error=exc)
@@ -408,6 +415,8 @@ class _Crawl:
         counts["fetched"] += 1
         page = outcome.page
         self.store.save_fetch(url, raw, page_type=page.page_type if page else None)
+        if self.model is None and self.mode != "fetch" and 200 <= raw.status < 300:
+            self._maybe_learn()
         result: Page | ExtractError | None = outcome.error or page
         if result is None:  # fetch-only mode: links are found when extract runs
             return
@@ -417,6 +426,16 @@ class _Crawl:
                 counts["aliased"] += 1
                 return
         _load_extracted(self.store, self.report, raw, result, url=url)
+
+    def _maybe_learn(self) -> None:
+        """Learn the site model once enough pages are stored (on the database thread)."""
+        self.html_stored += 1
+        if self.html_stored < LEARN_AFTER or self.html_stored % LEARN_AFTER:
+            return
+        model = learn_from_store(self.store)
+        if model is not None:
+            self.store.save_site_model(model)
+            self.model = model  # later extractions use it; earlier ones are redone
 
     def _save_canonical_alias(self, page: Page, item: CrawlItem) -> bool:
         """rel=canonical names another in-scope page: keep this URL as its alias only."""
@@ -451,11 +470,13 @@ class _Crawl:
             self.report.failures.append((url, reason))
 
 
-async def _run_extract(pool: Executor | None, raw: RawPage, rules: ExtractConfig) -> Page:
+async def _run_extract(
+    pool: Executor | None, raw: RawPage, rules: ExtractConfig, model: SiteModel | None = None
+) -> Page:
     if pool is None:
         return extract_page(raw, rules)
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool, _extract_in_worker, raw)
+    return await loop.run_in_executor(pool, _extract_in_worker, raw, model)
 
 
 # --------------------------------------------------------------------------- entry points
@@ -502,6 +523,8 @@ def run(
         removals = asyncio.run(
             _crawl(config, store, report, mode=mode, starts=starts, pool=pool, progress=progress)
         )
+        if mode != "fetch" and pool is not None:
+            _refresh_model(store, report, pool, relearn=mode == "run")
         if mode == "sync":
             _apply_removals(config, store, report, removals)
     except RunAborted as exc:
@@ -620,9 +643,16 @@ def extract(config: Config, store: Store, *, progress: ProgressCallback | None =
     report = RunReport(run_id=run_id, mode="extract", db_path=str(store.path), started_at=started)
     counts = report.counts
     pool = _make_pool(config.extract)
+    model = learn_from_store(store)
+    if model is not None:
+        latest = store.latest_site_model()
+        if latest is None or latest.fingerprint != model.fingerprint:
+            store.save_site_model(model)
+    else:
+        model = store.latest_site_model()
     try:
         batch: list[tuple[RawPage, Page | ExtractError]] = []
-        for raw, result in _extract_stream(pool, store.iter_raw_pages()):
+        for raw, result in _extract_stream(pool, store.iter_raw_pages(), model):
             batch.append((raw, result))
             if len(batch) >= _BATCH_PAGES:
                 _write_extracted(store, batch, report)
@@ -641,17 +671,51 @@ def extract(config: Config, store: Store, *, progress: ProgressCallback | None =
 
 
 def _extract_stream(
-    pool: Executor, raws: Iterator[RawPage]
+    pool: Executor, raws: Iterator[RawPage], model: SiteModel | None = None
 ) -> Iterator[tuple[RawPage, Page | ExtractError]]:
     """Yield each raw page with its extraction result, in order, a bounded window ahead."""
     window = 64
     pending: list[tuple[RawPage, object]] = []
     for raw in raws:
-        pending.append((raw, pool.submit(_extract_in_worker, raw)))
+        pending.append((raw, pool.submit(_extract_in_worker, raw, model)))
         if len(pending) >= window:
             yield _result(*pending.pop(0))
     while pending:
         yield _result(*pending.pop(0))
+
+
+def _refresh_model(store: Store, report: RunReport, pool: Executor, *, relearn: bool) -> None:
+    """After a crawl: learn the model from the whole crawl's sample (``relearn``, or when
+    none exists yet) and re-extract the pages not extracted with it.
+
+    Pages extracted before the first model, or with one the final model replaced, are
+    the only ones redone; their counts go to ``reextracted``, not to new/changed.
+    """
+    model = store.latest_site_model()
+    if model is not None and not relearn:
+        return  # the crawl extracted every page with this model
+    if relearn or model is None:
+        learned = learn_from_store(store)
+        if learned is not None and (model is None or learned.fingerprint != model.fingerprint):
+            store.save_site_model(learned)
+            model = learned
+    if model is None:
+        return
+    shadow = RunReport(
+        run_id=report.run_id, mode="extract", db_path=report.db_path, started_at=report.started_at
+    )
+    batch: list[tuple[RawPage, Page | ExtractError]] = []
+    stale = store.iter_raw_pages(stale_for=version_tag(model))
+    for raw, result in _extract_stream(pool, stale, model):
+        batch.append((raw, result))
+        if len(batch) >= _BATCH_PAGES:
+            _write_extracted(store, batch, shadow)
+            batch.clear()
+    _write_extracted(store, batch, shadow)
+    redone = sum(shadow.counts.values())
+    if redone:
+        report.counts["reextracted"] += redone
+        log.info("site_model_applied", model=model.fingerprint, pages=redone)
 
 
 def _result(raw: RawPage, future: object) -> tuple[RawPage, Page | ExtractError]:

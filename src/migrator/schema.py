@@ -257,7 +257,38 @@ _V4: tuple[str, ...] = (
     "ALTER TABLE runs ADD COLUMN migrator_version TEXT",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4)
+# Version 5: the site model learned from the crawl (issue #10), one row per learning.
+_V5: tuple[str, ...] = (
+    """
+    CREATE TABLE site_models (
+        id INTEGER PRIMARY KEY,
+        learned_at TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        pages_sampled INTEGER NOT NULL,
+        cms TEXT,
+        title_selector TEXT,
+        title_agree INTEGER,
+        title_pages INTEGER,
+        date_selector TEXT,
+        date_agree INTEGER,
+        date_pages INTEGER,
+        date_order TEXT,
+        site_names TEXT,
+        evidence TEXT,
+        model_json TEXT NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE site_templates (
+        model_id INTEGER NOT NULL REFERENCES site_models (id) ON DELETE CASCADE,
+        signature TEXT NOT NULL,
+        pages INTEGER NOT NULL,
+        PRIMARY KEY (model_id, signature)
+    )
+    """,
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # A crumb is the site root when its URL has no path beyond "/": such a crumb

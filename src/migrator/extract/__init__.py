@@ -22,7 +22,7 @@ import structlog
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.clean import sanitize_html, tree_to_markdown
-from migrator.config import ExtractConfig
+from migrator.config import DateOrder, ExtractConfig
 from migrator.decode import decode_body
 from migrator.errors import ExtractError
 from migrator.extract.body import (
@@ -45,16 +45,19 @@ from migrator.extract.dates import (
     plausible,
 )
 from migrator.extract.links import absolute_url, host_of
+from migrator.extract.nodes import contains
+from migrator.extract.pagetype import cms_page_type, url_page_type
 from migrator.extract.sidebar import find_sidebar_links
+from migrator.extract.site import SiteModel, furniture_nodes, norm
 from migrator.extract.structured import Structured, jsonld_text, read_structured
 from migrator.extract.title import find_author, find_title, listing_title
 from migrator.models import Crumb, Image, Page, PageType, RawPage, Section, SidebarLink, record_hash
 from migrator.urls import is_http_url
 
-__all__ = ["EXTRACTOR_VERSION", "extract_page"]
+__all__ = ["EXTRACTOR_VERSION", "SiteModel", "extract_page", "version_tag"]
 
 # Bump whenever the output for the same input changes: stored pages are re-extracted.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
 
 log = structlog.get_logger()
 T = TypeVar("T")
@@ -126,12 +129,14 @@ def _check_input(raw: RawPage) -> None:
             raise ExtractError(raw.url, f"not_html:{content_type}")
 
 
-def extract_page(raw: RawPage, rules: ExtractConfig) -> Page:
+def extract_page(raw: RawPage, rules: ExtractConfig, model: SiteModel | None = None) -> Page:
     """Turn one fetched page into its record.
 
     Args:
         raw: the fetched page (body bytes and headers).
         rules: the site's extraction rules (selectors, date order, trafilatura mode).
+        model: what the crawl learned about the site (furniture, the headline's and the
+            date's elements); ``None`` reads the page on its own.
 
     Returns:
         The filled ``Page`` with ``content_hash`` and ``extractor_version`` set.
@@ -161,7 +166,7 @@ def extract_page(raw: RawPage, rules: ExtractConfig) -> Page:
         raise ExtractError(raw.url, "unparseable") from exc
     if tree.body is None and tree.head is None:
         raise ExtractError(raw.url, "unparseable")
-    page = _build(raw, rules, tree, text)
+    page = _build(raw, rules, tree, text, model)
     # The winning decoding source is recorded with the field sources (--explain, pages.sources).
     sources = (*page.sources, ("encoding", decoded.source))
     page = replace(page, encoding=decoded.encoding, sources=sources)
@@ -264,13 +269,18 @@ def _dates(
     scope: LexborNode | None,
     region: LexborNode | None,
     draft: _Draft,
+    model: SiteModel | None = None,
 ) -> tuple[date | datetime | None, date | datetime | None]:
     """Published and updated dates, each from the first layer with a plausible value.
 
     A value outside 1990 … fetch time + 1 day (``plausible``) is passed over: the next
-    layer gets its chance, as if the first had said nothing.
+    layer gets its chance, as if the first had said nothing. The site model's date
+    element (learned across the crawl) comes after structured data, before the
+    per-page heuristics; its numeric date order wins over the configured one.
     """
-    order = rules.date_order
+    order: DateOrder = rules.date_order
+    if model is not None and model.date_order in {"MDY", "DMY", "YMD"}:
+        order = model.date_order  # type: ignore[assignment]
     fetched_at = draft.fetched_at
 
     def accept(value: date | datetime | None) -> bool:
@@ -306,6 +316,11 @@ def _dates(
         if found[name] is None:
             for key in keys:
                 offer(name, parse_date(structured.meta.get(key), "YMD"), "meta")
+    if model is not None and model.date_selector and found["published"] is None:
+        for node in select_safely(tree, model.date_selector):
+            offer("published", node_date(node, order), "site")
+            if found["published"] is not None:
+                break
     if (found["published"] is None or found["updated"] is None) and scope is not None:
         seen_published, seen_updated = dates_from_scope(scope, order, region, accept)
         parent = scope.parent
@@ -515,6 +530,65 @@ def _is_article(structured: Structured) -> bool:
     return structured.article is not None or (structured.og_type or "") == "article"
 
 
+def _remove_furniture(tree: LexborHTMLParser, model: SiteModel, keep: LexborNode | None) -> int:
+    """Take the blocks the site repeats on many pages out of the tree; how many went.
+
+    The breadcrumb trail (``keep``) was read already and stays, so no freed node is
+    touched later.
+    """
+    removed = 0
+    for node in furniture_nodes(tree, model):
+        if keep is not None and (contains(node, keep) or contains(keep, node)):
+            continue
+        node.decompose()
+        removed += 1
+    return removed
+
+
+def _title_headings(region: LexborNode, title: str) -> tuple[LexborNode, ...]:
+    """The body's headings that repeat the headline: the title, not a section."""
+    wanted = norm(title)
+    return tuple(
+        node
+        for node in region.css("h1, h2, h3, h4")
+        if norm(node.text(deep=True, separator=" ")) == wanted
+    )
+
+
+def _kind_before_body(
+    tree: LexborHTMLParser,
+    rules: ExtractConfig,
+    url: str,
+    published: date | datetime | None,
+    structured: Structured,
+    strong: bool,
+    cms: tuple[PageType | None, str | None],
+    model: SiteModel | None,
+) -> tuple[PageType | None, str | None]:
+    """The page's kind when something says so before the body is read, with its layer.
+
+    In order: what the CMS's markup states; the site's headline element repeated on the
+    page (several posts shown: a listing); archive and taxonomy URL shapes; post
+    summaries (``_is_listing``). ``None`` leaves the decision to the body and date.
+    """
+    kind, evidence = cms
+    if kind is not None:
+        return kind, f"cms:{evidence}"
+    if model is not None and model.title_selector:
+        headlines = {
+            norm(node.text(deep=True, separator=" "))
+            for node in select_safely(tree, model.title_selector)
+        }
+        headlines.discard("")
+        if len(headlines) >= 2:
+            return "listing", f"site:{len(headlines)} headlines"
+    if url_page_type(url) == "listing":
+        return "listing", "url"
+    if _is_listing(tree, rules, url, published, structured, strong):
+        return "listing", "heuristic"
+    return None, None
+
+
 def _page_type(
     tree: LexborHTMLParser,
     published: date | datetime | None,
@@ -584,7 +658,13 @@ def _body(
     return sanitize_html(cleaned.inner_html or "", draft.base), read_blocks(cleaned)
 
 
-def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str) -> Page:
+def _build(
+    raw: RawPage,
+    rules: ExtractConfig,
+    tree: LexborHTMLParser,
+    text: str,
+    model: SiteModel | None,
+) -> Page:
     url = raw.url
     draft = _Draft(url=url, base=url, fetched_at=raw.fetched_at)
     draft.base = _guard(draft, "base", lambda: _base_url(tree, url)) or url
@@ -597,18 +677,7 @@ def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str
         False,
     )
     structured = _guard(draft, "structured", lambda: read_structured(tree, region)) or Structured()
-    if region is not None and rules.selectors.content:
-        draft.sources["body"] = region_layer
-    scope = _guard(draft, "scope", lambda: _scope(tree, region))
-    title, title_layer = _guard(
-        draft, "title", lambda: find_title(tree, structured, rules, region)
-    ) or (None, None)
-    author, author_layer = _guard(
-        draft, "author", lambda: find_author(tree, structured, rules)
-    ) or (None, None)
-    published, updated = _guard(
-        draft, "dates", lambda: _dates(tree, structured, rules, scope, region, draft)
-    ) or (None, None)
+    # The trail and the widgets repeat on every page: read them before the furniture goes.
     crumbs: tuple[Crumb, ...]
     crumbs, crumbs_layer, crumbs_node = _guard(
         draft, "breadcrumbs", lambda: find_breadcrumbs(tree, structured, rules, base)
@@ -617,26 +686,57 @@ def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str
     sidebar, sidebar_layer = _guard(
         draft, "sidebar_links", lambda: find_sidebar_links(tree, rules, url, base)
     ) or ((), None)
+    cms_kind, cms_evidence = _guard(draft, "page_type", lambda: cms_page_type(tree, text)) or (
+        None,
+        None,
+    )
+    if model is not None and _guard(
+        draft, "furniture", lambda: _remove_furniture(tree, model, crumbs_node) > 0
+    ):
+        text = tree.html or text  # trafilatura, if it runs, reads the page without it
+        region, region_layer, strong = _guard(
+            draft, "region", lambda: find_region(tree, rules)
+        ) or (None, "heuristic", False)
+    if region is not None and rules.selectors.content:
+        draft.sources["body"] = region_layer
+    scope = _guard(draft, "scope", lambda: _scope(tree, region))
+    title, title_layer = _guard(
+        draft, "title", lambda: find_title(tree, structured, rules, region, model)
+    ) or (None, None)
+    author, author_layer = _guard(
+        draft, "author", lambda: find_author(tree, structured, rules)
+    ) or (None, None)
+    published, updated = _guard(
+        draft, "dates", lambda: _dates(tree, structured, rules, scope, region, draft, model)
+    ) or (None, None)
     tags, categories = _guard(draft, "taxonomy", lambda: _taxonomy(structured, scope, draft)) or (
         (),
         (),
     )
     language = _guard(draft, "language", lambda: _language(tree, structured)) or None
     description = structured.meta_first("description", "og:description", "twitter:description")
-    listing = _guard(
+    kind, kind_layer = _guard(
         draft,
         "page_type",
-        lambda: _is_listing(tree, rules, url, published, structured, strong),
-    )
+        lambda: _kind_before_body(
+            tree, rules, url, published, structured, strong, (cms_kind, cms_evidence), model
+        ),
+    ) or (None, None)
+    listing = kind == "listing"
+    if kind_layer:
+        draft.sources["page_type"] = kind_layer
     if listing:
         own = _guard(draft, "title", lambda: listing_title(tree, structured))
         if own:
             title, title_layer = own, "heuristic"
-    elif published is None:
+    elif published is None and kind not in {"page", "attachment", "other"}:
         # Last resort, never where a cheaper layer found a date; not for listings.
         published = _guard(draft, "published", lambda: _htmldate(text, url, raw.fetched_at))
         if published is not None:
             draft.sources["published"] = "htmldate"
+    taken: tuple[LexborNode, ...] = (crumbs_node,) if crumbs_node is not None else ()
+    if title and region is not None:
+        taken = (*taken, *_title_headings(region, title))
     body_html, blocks = (
         ("", [])
         if listing
@@ -650,7 +750,7 @@ def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str
                 region,
                 strong,
                 draft,
-                (crumbs_node,) if crumbs_node is not None else (),
+                taken,
                 (published, updated),
             ),
         )
@@ -678,8 +778,8 @@ def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str
         else ()
     )
     page_type: PageType = (
-        "listing"
-        if listing
+        kind
+        if kind is not None
         else _guard(
             draft,
             "page_type",
@@ -721,5 +821,10 @@ def _build(raw: RawPage, rules: ExtractConfig, tree: LexborHTMLParser, text: str
         body_text=body_text,
         links=links,
         sources=tuple(sorted(draft.sources.items())),
-        extractor_version=EXTRACTOR_VERSION,
+        extractor_version=version_tag(model),
     )
+
+
+def version_tag(model: SiteModel | None) -> str:
+    """What ``pages.extractor_version`` records: the extractor and the site model used."""
+    return EXTRACTOR_VERSION if model is None else f"{EXTRACTOR_VERSION}+{model.fingerprint}"

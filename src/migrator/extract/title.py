@@ -15,6 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
 from migrator.extract.nodes import contains
+from migrator.extract.site import SiteModel, norm
 from migrator.extract.structured import Structured, jsonld_text
 
 __all__ = ["find_author", "find_title", "listing_title"]
@@ -72,10 +73,14 @@ def _in_article(node: LexborNode) -> bool:
     return False
 
 
-def _strip_site_name(title: str, site_name: str | None) -> str:
+def _strip_site_name(title: str, site_name: str | None, names: frozenset[str] = frozenset()) -> str:
     parts = _SITE_SUFFIX.split(title)
     if len(parts) == 1:
         return title
+    if names:
+        kept = [p for p in parts if p.strip() and norm(p) not in names]
+        if kept and len(kept) < len(parts):
+            return " - ".join(p.strip() for p in kept)
     if site_name:
         kept = [p for p in parts if p.strip().lower() != site_name.strip().lower()]
         if kept and len(kept) < len(parts):
@@ -88,13 +93,25 @@ def find_title(
     structured: Structured,
     rules: ExtractConfig,
     region: LexborNode | None,
+    model: SiteModel | None = None,
 ) -> tuple[str | None, str | None]:
-    """The page's headline and the layer that gave it (``(None, None)`` if none)."""
+    """The page's headline and the layer that gave it (``(None, None)`` if none).
+
+    With a site model, its headline element comes right after the configured selector,
+    and the texts it knows as the site's name are never the headline (a constant
+    ``og:title``, the repeated part of ``<title>``).
+    """
     if rules.selectors.title:
         for node in select_safely(tree, rules.selectors.title):
             text = _text(node)
             if text:
                 return text[:_MAX_TITLE], "config"
+    names: frozenset[str] = model.site_names if model is not None else frozenset()
+    if model is not None and model.title_selector:
+        for node in select_safely(tree, model.title_selector):
+            text = _text(node)
+            if text and norm(text) not in names:
+                return text[:_MAX_TITLE], "site"
     for node in tree.css(_TITLE_SELECTORS):
         text = _text(node)
         if text and not _in_junk(node):
@@ -120,16 +137,20 @@ def find_title(
         return _text(h1s[0])[:_MAX_TITLE], "heuristic"
     site_name = structured.meta.get("og:site_name")
     og = structured.meta_first("og:title", "twitter:title")
-    if og:
-        return _strip_site_name(og, site_name)[:_MAX_TITLE], "meta"
+    if og and norm(og) not in names:
+        return _strip_site_name(og, site_name, names)[:_MAX_TITLE], "meta"
     title_node = tree.css_first("title")
     if title_node is not None:
         text = _text(title_node)
         if text:
+            if names:
+                kept = [p for p in _SITE_SUFFIX.split(text) if p.strip() and norm(p) not in names]
+                if kept and len(kept) < len(_SITE_SUFFIX.split(text)):
+                    return " - ".join(p.strip() for p in kept)[:_MAX_TITLE], "site"
             shown = _shown_part(tree, text)
             if shown:
                 return shown[:_MAX_TITLE], "heuristic"
-            return _strip_site_name(text, site_name)[:_MAX_TITLE], "heuristic"
+            return _strip_site_name(text, site_name, names)[:_MAX_TITLE], "heuristic"
     return None, None
 
 

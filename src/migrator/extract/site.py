@@ -1,0 +1,540 @@
+"""The site model: what a whole crawl says about each page that one page cannot.
+
+A blog is a few templates filled hundreds of times. Read across a sample of its pages:
+
+- **furniture**: a block whose text sits at the same place on many pages (the blog's name
+  in an ``h1``, the footer, an unchanging widget, "See also" headings, a date in a footer
+  "mini-blog") is part of the theme, never a title, a date, a section or the body;
+- **site names**: the ``<title>`` parts, ``og:title`` or ``og:site_name`` values that
+  repeat across pages name the site, not the page;
+- **the headline's element**: the element whose text is the page's own ``<title>``
+  headline on most pages (``h3.post-title`` on an old Blogger theme, ``h2 > a`` on a
+  Movable Type one) — applied to every page, it gives the title and, where it repeats
+  on one page, shows a listing;
+- **the date's element**: the element that carries a distinct, plausible date on most
+  pages — cross-checked with the feed's dates and dates in the URLs — and the site's
+  numeric date order.
+
+``learn_site`` builds a :class:`SiteModel` from a sample of ``(url, html)`` pages; it is
+deterministic and pure. :func:`furniture_nodes` finds the furniture of one parsed page
+under a model, cheaply (one pass over the page's text blocks). The model is plain data:
+stored in the database, shown by ``--explain``, and written as selectors by ``migrator
+learn``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from migrator.extract.dates import DATE_RE, node_date, parse_date, same_day
+from migrator.models import SiteModel
+
+__all__ = [
+    "SiteModel",
+    "block_key",
+    "furniture_nodes",
+    "learn_site",
+    "node_selector",
+    "title_parts",
+]
+
+# Elements that hold a run of text: what a theme repeats and what content is made of.
+_BLOCK_TAGS = frozenset(
+    {
+        "h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "dt", "dd", "td", "th", "pre",
+        "blockquote", "figcaption", "caption", "address", "time", "legend",
+    }
+)  # fmt: skip
+# Containers that count as a block only when no block element sits inside them.
+_LEAF_TAGS = frozenset({"div", "span", "font", "center", "small", "a", "b", "strong", "em"})
+_NEVER = frozenset({"script", "style", "noscript", "template", "svg", "select", "option"})
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_WS = re.compile(r"\s+")
+_VOLATILE = re.compile(r"\d")  # class/id tokens with numbers name one post, not a place
+_SAFE_TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_SEPARATORS = re.compile(r"\s+(?:\||–|—|-|::|:|«|»|·|•|/|\\)\s+")
+_MAX_TEXT = 2000
+_MAX_NODES = 6000  # elements keyed per page; a theme's furniture sits well within this
+_MIN_SAMPLE = 6  # fewer pages than this: nothing repeats meaningfully, no model
+_FURNITURE_SHARE = 0.3  # a block on this share of the sample is furniture
+_MIN_FURNITURE_PAGES = 3
+_SITE_NAME_SHARE = 0.3
+
+
+# --------------------------------------------------------------------- blocks and keys
+
+
+def norm(text: str) -> str:
+    """Whitespace collapsed and case folded: how texts are compared across pages."""
+    return _WS.sub(" ", text).strip().casefold()
+
+
+def _marker(node: LexborNode) -> str:
+    """``tag.class1.class2`` with the tokens that do not name one post (no digits)."""
+    tokens = sorted(
+        t
+        for t in (node.attributes.get("class") or "").split()
+        if _SAFE_TOKEN.match(t) and not _VOLATILE.search(t)
+    )
+    ident = node.attributes.get("id") or ""
+    if ident and _SAFE_TOKEN.match(ident) and not _VOLATILE.search(ident):
+        tokens.append("#" + ident)
+    return (node.tag or "") + "".join("." + t if not t.startswith("#") else t for t in tokens)
+
+
+def block_key(node: LexborNode, text: str) -> int:
+    """The identity of a block across pages: its text and its place (three levels)."""
+    parent = node.parent
+    grand = parent.parent if parent is not None else None
+    place = "/".join(
+        _marker(n) for n in (grand, parent, node) if n is not None and n.tag not in {"html"}
+    )
+    digest = hashlib.blake2b(f"{place}\x00{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _is_block(node: LexborNode) -> bool:
+    tag = node.tag
+    if tag in _BLOCK_TAGS:
+        return True
+    if tag not in _LEAF_TAGS:
+        return False
+    child = node.child
+    while child is not None:
+        if child.tag in _BLOCK_TAGS or child.tag in {"div", "ul", "ol", "table", "dl"}:
+            return False
+        child = child.next
+    return True
+
+
+def iter_blocks(tree: LexborHTMLParser) -> Iterable[tuple[LexborNode, str]]:
+    """Each text block of the page body with its normalized text (bounded)."""
+    body = tree.body
+    if body is None:
+        return
+    count = 0
+    for node in body.traverse(include_text=False):
+        count += 1
+        if count > _MAX_NODES:
+            return
+        if node.tag in _NEVER or not _is_block(node):
+            continue
+        text = norm(node.text(deep=True, separator=" "))
+        if text and len(text) <= _MAX_TEXT:
+            yield node, text
+
+
+def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[LexborNode]:
+    """The page's blocks that the model knows as furniture, outermost first.
+
+    A block inside another furniture block is not listed again (decomposing the outer
+    one removes it).
+    """
+    if model is None or not model.furniture:
+        return []
+    found: list[LexborNode] = []
+    taken: set[int] = set()
+    for node, text in iter_blocks(tree):
+        if block_key(node, text) not in model.furniture:
+            continue
+        ancestor = node.parent
+        inside = False
+        while ancestor is not None:
+            if ancestor.mem_id in taken:
+                inside = True
+                break
+            ancestor = ancestor.parent
+        if not inside:
+            taken.add(node.mem_id)
+            found.append(node)
+    return found
+
+
+def node_selector(node: LexborNode) -> str | None:
+    """A CSS selector for a node's place: ``tag.class`` or ``parent.class > tag``."""
+    own = _marker(node)
+    if "." in own or "#" in own:
+        return own
+    parent = node.parent
+    if parent is None or parent.tag in {"body", "html"}:
+        return own
+    up = _marker(parent)
+    if "." not in up and "#" not in up:
+        grand = parent.parent
+        if grand is not None and grand.tag not in {"body", "html"}:
+            top = _marker(grand)
+            if "." in top or "#" in top:
+                return f"{top} > {up} > {own}"
+    return f"{up} > {own}"
+
+
+def title_parts(title: str) -> list[str]:
+    """A ``<title>`` split at its separators ("Post | Blog", "Blog: Post"), normalized."""
+    return [norm(p) for p in _SEPARATORS.split(title) if p.strip()]
+
+
+# --------------------------------------------------------------------------- CMS
+
+
+_CMS_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        "wordpress",
+        re.compile(r"wp-content/|wp-includes/|name=.generator. content=.WordPress", re.I),
+    ),
+    ("blogger", re.compile(r"content=.blogger|_WidgetManager|blogger\.com/", re.I)),
+    ("movabletype", re.compile(r"Movable Type|mt-static|mt-search|mt\.cgi", re.I)),
+    ("typepad", re.compile(r"typepad", re.I)),
+    ("drupal", re.compile(r"Drupal|/sites/default/files/", re.I)),
+    ("joomla", re.compile(r"Joomla|/components/com_", re.I)),
+    ("ghost", re.compile(r"content=.Ghost|ghost-(?:url|api)", re.I)),
+)
+
+
+def detect_cms(html: str) -> str | None:
+    """The CMS whose markup the page carries, or ``None``."""
+    head = html[:200_000]
+    for name, pattern in _CMS_PATTERNS:
+        if pattern.search(head):
+            return name
+    return None
+
+
+# ---------------------------------------------------------------------- learning
+
+
+@dataclass(slots=True)
+class _Sample:
+    url: str
+    html: str
+    title: str
+    og_title: str
+    og_site: str
+    keys: set[int]
+
+
+@dataclass(slots=True)
+class _Votes:
+    """What the second pass over the sample counts."""
+
+    title: Counter[str]
+    title_pages: int
+    heading_names: set[str]
+    date_scores: defaultdict[str, float]
+    date_present: Counter[str]
+    date_values: defaultdict[str, set[date]]
+    orders: Counter[str]
+
+
+def _template(tree: LexborHTMLParser) -> str:
+    """A page skeleton's signature: the sorted stable ids of its layout containers."""
+    body = tree.body
+    if body is None:
+        return "-"
+    ids = sorted(
+        {
+            n.attributes.get("id") or ""
+            for n in body.css("div[id], section[id], main[id], aside[id], header[id], footer[id]")
+            if not _VOLATILE.search(n.attributes.get("id") or "")
+        }
+    )[:40]
+    return hashlib.blake2b("|".join(ids).encode(), digest_size=4).hexdigest()
+
+
+def _parse(html: str) -> LexborHTMLParser | None:
+    try:
+        tree = LexborHTMLParser(html)
+    except Exception:  # noqa: BLE001 - a page that will not parse teaches nothing
+        return None
+    return tree if tree.body is not None else None
+
+
+def learn_site(
+    pages: Iterable[tuple[str, str]],
+    *,
+    feed_dates: Mapping[str, str] | None = None,
+    fetched_at: datetime | None = None,
+) -> SiteModel | None:
+    """Learn a site's furniture, names, headline and date elements from sample pages.
+
+    Two passes over the sample, one page tree alive at a time: the first counts on how
+    many pages each block appears (furniture) and collects ``<title>`` and ``og`` values
+    (site names); the second, knowing the furniture, votes for the headline's and the
+    date's elements.
+
+    Args:
+        pages: ``(url, html)`` of sample pages of one site (a few hundred suffice).
+        feed_dates: ISO dates the site's feeds give for some URLs (a strong hint).
+        fetched_at: when the pages were fetched (dates after it are not dates).
+
+    Returns:
+        The model, or ``None`` when there are too few pages to learn from.
+    """
+    samples: list[_Sample] = []
+    cms_votes: Counter[str] = Counter()
+    templates: Counter[str] = Counter()
+    for url, html in pages:
+        tree = _parse(html)
+        if tree is None:
+            continue
+        cms = detect_cms(html)
+        if cms:
+            cms_votes[cms] += 1
+        templates[_template(tree)] += 1
+        title_node = tree.css_first("title")
+        samples.append(
+            _Sample(
+                url=url,
+                html=html,
+                title=title_node.text(deep=True) if title_node is not None else "",
+                og_title=_meta(tree, "og:title"),
+                og_site=_meta(tree, "og:site_name"),
+                keys={block_key(node, text) for node, text in iter_blocks(tree)},
+            )
+        )
+    count = len(samples)
+    if count < _MIN_SAMPLE:
+        return None
+    evidence: list[str] = []
+    furniture = _learn_furniture(samples, evidence)
+    names = _title_names(samples)
+    latest = (fetched_at or datetime.now().astimezone()).date()
+    votes = _Votes(Counter(), 0, set(), defaultdict(float), Counter(), defaultdict(set), Counter())
+    for sample in samples:
+        tree = _parse(sample.html)
+        if tree is None:
+            continue
+        blocks = [(node, text, block_key(node, text)) for node, text in iter_blocks(tree)]
+        for node, text, key in blocks:
+            if node.tag in {"h1", "h2"} and key in furniture and len(text) <= 120:
+                votes.heading_names.add(text)
+        _vote_title(sample, tree, furniture, names, votes)
+        _vote_date(sample, blocks, furniture, feed_dates or {}, latest, votes)
+    site_names = frozenset(names | votes.heading_names)
+    if site_names:
+        evidence.append("site names: " + ", ".join(sorted(site_names)[:5]))
+    title_selector, title_agreement = _pick_title(votes, evidence)
+    date_selector, date_agreement, date_order = _pick_date(votes, count, evidence)
+    cms = cms_votes.most_common(1)[0][0] if cms_votes else None
+    if cms:
+        evidence.append(f"cms: {cms} on {cms_votes[cms]} of {count} pages")
+    return SiteModel(
+        pages_sampled=count,
+        furniture=furniture,
+        site_names=site_names,
+        title_selector=title_selector,
+        title_agreement=title_agreement,
+        date_selector=date_selector,
+        date_agreement=date_agreement,
+        date_order=date_order,
+        cms=cms,
+        templates=tuple(templates.most_common(20)),
+        evidence=tuple(evidence),
+    )
+
+
+def _meta(tree: LexborHTMLParser, prop: str) -> str:
+    node = tree.css_first(f'meta[property="{prop}"], meta[name="{prop}"]')
+    return norm(node.attributes.get("content") or "") if node is not None else ""
+
+
+def _learn_furniture(samples: list[_Sample], evidence: list[str]) -> frozenset[int]:
+    document_frequency: Counter[int] = Counter()
+    for sample in samples:
+        document_frequency.update(sample.keys)
+    threshold = max(_MIN_FURNITURE_PAGES, math.ceil(_FURNITURE_SHARE * len(samples)))
+    furniture = frozenset(k for k, n in document_frequency.items() if n >= threshold)
+    evidence.append(
+        f"furniture: {len(furniture)} blocks seen on at least {threshold} of {len(samples)} pages"
+    )
+    return furniture
+
+
+def _title_names(samples: list[_Sample]) -> set[str]:
+    """``<title>`` parts and ``og:title`` values that repeat across pages, og:site_name."""
+    parts: Counter[str] = Counter()
+    og_titles: Counter[str] = Counter()
+    names: set[str] = set()
+    for sample in samples:
+        parts.update(set(title_parts(sample.title)))
+        if sample.og_title:
+            og_titles[sample.og_title] += 1
+        if sample.og_site:
+            names.add(sample.og_site)
+    threshold = max(_MIN_FURNITURE_PAGES, math.ceil(_SITE_NAME_SHARE * len(samples)))
+    names.update(p for p, n in parts.items() if n >= threshold)
+    names.update(t for t, n in og_titles.items() if n >= threshold)
+    names.discard("")
+    return names
+
+
+def _headline_candidates(sample: _Sample, site_names: set[str]) -> set[str]:
+    wanted = {p for p in title_parts(sample.title) if p not in site_names and len(p) >= 2}
+    whole = norm(sample.title)
+    if whole and whole not in site_names:
+        wanted.add(whole)
+    # A title whose separators belong to the headline ("A - B | Site").
+    parts = [p for p in title_parts(sample.title) if p not in site_names]
+    if len(parts) > 1:
+        wanted.add(" - ".join(parts))
+    if sample.og_title and sample.og_title not in site_names:
+        wanted.add(sample.og_title)
+    return wanted
+
+
+_TITLE_CANDIDATES = "h1, h2, h3, h4, h5, [class*=title], [class*=headline], [itemprop=headline]"
+
+
+def _vote_title(
+    sample: _Sample,
+    tree: LexborHTMLParser,
+    furniture: frozenset[int],
+    names: set[str],
+    votes: _Votes,
+) -> None:
+    wanted = _headline_candidates(sample, names)
+    if not wanted:
+        return
+    votes.title_pages += 1
+    seen: set[str] = set()
+    for node in tree.css(_TITLE_CANDIDATES):
+        if node.tag in _NEVER or node.tag in {"title", "meta", "head"}:
+            continue
+        text = norm(node.text(deep=True, separator=" "))
+        if text not in wanted or block_key(node, text) in furniture:
+            continue
+        # The heading itself, not a link inside it: the selector names the heading.
+        target = node
+        if node.tag == "a" and node.parent is not None and node.parent.tag in _HEADINGS:
+            target = node.parent
+        selector = node_selector(target)
+        if selector and selector not in seen:
+            seen.add(selector)
+            votes.title[selector] += 1
+
+
+def _pick_title(votes: _Votes, evidence: list[str]) -> tuple[str | None, tuple[int, int]]:
+    pages = votes.title_pages
+    if not votes.title:
+        evidence.append(f"title: no element shows the <title> headline ({pages} pages)")
+        return None, (0, pages)
+    selector, agree = max(votes.title.items(), key=lambda kv: (kv[1], kv[0][:1] == "h", kv[0]))
+    if agree < max(_MIN_FURNITURE_PAGES, math.ceil(0.3 * pages)):
+        evidence.append(f"title: no element agrees enough (best {selector}: {agree}/{pages})")
+        return None, (agree, pages)
+    evidence.append(f"title: {selector} holds the <title> headline on {agree}/{pages} pages")
+    return selector, (agree, pages)
+
+
+def _url_month(url: str) -> tuple[int, int] | None:
+    match = re.search(r"/((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])(?:[/_-]|$)", urlsplit(url).path)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
+def _vote_date(
+    sample: _Sample,
+    blocks: list[tuple[LexborNode, str, int]],
+    furniture: frozenset[int],
+    feed_dates: Mapping[str, str],
+    latest: date,
+    votes: _Votes,
+) -> None:
+    feed_day = (feed_dates.get(sample.url) or "")[:10]
+    month = _url_month(sample.url)
+    seen: set[str] = set()
+    for node, text, key in blocks:
+        if key in furniture or len(text) > 160 or node.tag in {"h1", "pre", "code", "a"}:
+            continue
+        if not (node.tag == "time" or DATE_RE.search(text)):
+            continue
+        found = node_date(node, "MDY")
+        if found is None:
+            continue
+        day = same_day(found)
+        if not date(1990, 1, 1) <= day <= latest:
+            continue
+        selector = node_selector(node)
+        if selector is None or selector in seen:
+            continue
+        seen.add(selector)
+        votes.date_present[selector] += 1
+        votes.date_values[selector].add(day)
+        score = 1.0
+        if feed_day and day.isoformat() == feed_day:
+            score += 3.0
+        if month is not None:
+            score += 1.0 if (day.year, day.month) == month else -1.0
+        votes.date_scores[selector] += score
+        votes.orders.update(_numeric_orders(text))
+
+
+def _pick_date(
+    votes: _Votes, count: int, evidence: list[str]
+) -> tuple[str | None, tuple[int, int], str | None]:
+    order = None
+    if votes.orders:
+        order = votes.orders.most_common(1)[0][0]
+        evidence.append(f"date order: {order} ({dict(votes.orders)})")
+    present, values, scores = votes.date_present, votes.date_values, votes.date_scores
+    candidates = [
+        s
+        for s in scores
+        if present[s] >= max(_MIN_FURNITURE_PAGES, math.ceil(0.2 * count))
+        and len(values[s]) >= min(3, present[s])
+    ]
+    if not candidates:
+        evidence.append("date: no element gives a date on enough pages")
+        return None, (0, count), order
+    best = max(candidates, key=lambda s: (scores[s], present[s], s))
+    evidence.append(
+        f"date: {best} on {present[best]}/{count} pages "
+        f"({len(values[best])} distinct days, score {scores[best]:.0f})"
+    )
+    return best, (present[best], count), order
+
+
+_NUMERIC = re.compile(r"\b(\d{1,2})[./-](\d{1,2})[./-]((?:19|20)\d{2})\b")
+
+
+def _numeric_orders(text: str) -> list[str]:
+    orders = []
+    for match in _NUMERIC.finditer(text):
+        first, second = int(match.group(1)), int(match.group(2))
+        if first > 12 >= second:
+            orders.append("DMY")
+        elif second > 12 >= first:
+            orders.append("MDY")
+    return orders
+
+
+def parse_with_model(value: str, model: SiteModel | None) -> date | datetime | None:
+    """Parse a date with the site's learned numeric order (MDY when unknown)."""
+    order = model.date_order if model is not None and model.date_order else "MDY"
+    return parse_date(value, order)  # type: ignore[arg-type]
+
+
+def model_summary(model: SiteModel) -> dict[str, Any]:
+    """A short JSON-friendly view for ``--explain`` and the run report."""
+    return {
+        "fingerprint": model.fingerprint,
+        "pages_sampled": model.pages_sampled,
+        "furniture_blocks": len(model.furniture),
+        "site_names": sorted(model.site_names)[:10],
+        "title_selector": model.title_selector,
+        "title_agreement": list(model.title_agreement),
+        "date_selector": model.date_selector,
+        "date_agreement": list(model.date_agreement),
+        "date_order": model.date_order,
+        "cms": model.cms,
+        "templates": [list(t) for t in model.templates],
+        "evidence": list(model.evidence),
+    }

@@ -1,0 +1,93 @@
+"""Learning the site model from what a crawl stored, and writing it as a site config.
+
+``learn_from_store`` reads a bounded, spread sample of the stored HTML answers (never
+the whole site: memory stays flat), decodes them and hands them to
+:func:`migrator.extract.site.learn_site` with the dates the site's feeds gave. The
+pipeline calls it early in a crawl (so most pages are extracted with the model) and
+once at the end; ``migrator extract`` calls it before re-extracting. ``model_toml``
+renders a model as the ``[extract.selectors]`` a user can read, edit and pin.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import structlog
+
+from migrator.decode import decode_body
+from migrator.extract.site import learn_site, model_summary
+from migrator.load import Store
+from migrator.models import SiteModel
+
+__all__ = ["LEARN_AFTER", "LEARN_SAMPLE", "learn_from_store", "model_toml"]
+
+log = structlog.get_logger()
+
+LEARN_SAMPLE = 400  # pages read to learn the model (spread over the crawl)
+LEARN_AFTER = 200  # HTML pages stored before a crawl learns its first model
+
+
+def learn_from_store(store: Store, *, limit: int = LEARN_SAMPLE) -> SiteModel | None:
+    """Learn the site model from a sample of the stored pages; ``None`` if too few.
+
+    The model is not saved: the caller decides (``Store.save_site_model``).
+    """
+    pages: list[tuple[str, str]] = []
+    latest: datetime | None = None
+    for raw in store.sample_raw_pages(limit):
+        try:
+            decoded = decode_body(raw.body, raw.header("content-type"))
+        except Exception:  # noqa: BLE001, S112 - an undecodable page teaches nothing
+            continue
+        pages.append((raw.url, decoded.text))
+        if latest is None or raw.fetched_at > latest:
+            latest = raw.fetched_at
+    model = learn_site(pages, feed_dates=store.feed_dates(), fetched_at=latest)
+    if model is not None:
+        log.info(
+            "site_model_learned",
+            pages=model.pages_sampled,
+            title=model.title_selector,
+            date=model.date_selector,
+            order=model.date_order,
+            cms=model.cms,
+            furniture=len(model.furniture),
+        )
+    return model
+
+
+def _toml_string(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a TOML basic string is JSON-compatible
+
+
+def model_toml(model: SiteModel, *, site: str | None = None) -> str:
+    """The model as a site config: selectors a user can read, edit and pin.
+
+    The furniture is not written (it is a set of hashes, not something to edit); the
+    learned elements are, with how many sampled pages agreed.
+    """
+    summary = model_summary(model)
+    lines = [
+        "# Learned by `migrator learn` from "
+        f"{model.pages_sampled} pages (model {model.fingerprint}).",
+        "# Each selector below was chosen because the site's own pages agree on it; edit or",
+        "# delete any of them. A selector set here beats structured data and the heuristics.",
+    ]
+    for note in summary["evidence"]:
+        lines.append(f"#   {note}")
+    if site:
+        lines += ["", "[site]", f"start = {_toml_string(site)}"]
+    lines += ["", "[extract]"]
+    if model.date_order:
+        lines.append(f"date_order = {_toml_string(model.date_order)}")
+    lines += ["", "[extract.selectors]"]
+    if model.title_selector:
+        agree, pages = model.title_agreement
+        lines.append(f"# the <title> headline on {agree} of {pages} pages")
+        lines.append(f"title = {_toml_string(model.title_selector)}")
+    if model.date_selector:
+        agree, pages = model.date_agreement
+        lines.append(f"# a date on {agree} of {pages} pages")
+        lines.append(f"published = {_toml_string(model.date_selector)}")
+    return "\n".join(lines) + "\n"
