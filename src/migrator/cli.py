@@ -260,15 +260,33 @@ def extract_command(
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--url", help="The page's original address (for resolving relative links).")
 @click.option("--explain", is_flag=True, help="Add which layer gave each field.")
+@click.option(
+    "--db",
+    "model_db",
+    type=click.Path(dir_okay=False),
+    help="Use the site model learned in this migration database.",
+)
 @common_options
 @handle_errors
-def parse_command(file: str, url: str | None, explain: bool, config_path: str | None) -> None:
+def parse_command(
+    file: str, url: str | None, explain: bool, model_db: str | None, config_path: str | None
+) -> None:
     """Extract one HTML FILE and print its record as JSON on stdout."""
     from migrator.extract import extract_page
-    from migrator.models import RawPage
+    from migrator.extract.site import model_summary
+    from migrator.load import Store
+    from migrator.models import RawPage, SiteModel
     from migrator.urls import canonical_url, is_http_url
 
     config = _config(config_path)
+    model: SiteModel | None = None
+    if model_db is not None:
+        if not Path(model_db).exists():
+            raise ConfigError(f"no migration database at {model_db}")
+        with Store.open(model_db, lock=False) as store:
+            model = store.latest_site_model()
+        if model is None:
+            raise ConfigError(f"{model_db} holds no site model: run 'migrator run' first")
     if url is not None and not is_http_url(url):
         raise ConfigError(f"--url must be an absolute http(s) URL: {url}")
     try:
@@ -284,8 +302,55 @@ def parse_command(file: str, url: str | None, explain: bool, config_path: str | 
         body=body,
         fetched_at=datetime.now(UTC),
     )
-    page = extract_page(raw, config.extract)
-    click.echo(json.dumps(page.to_record(explain=explain), ensure_ascii=False, indent=2))
+    page = extract_page(raw, config.extract, model)
+    record = page.to_record(explain=explain)
+    if explain and model is not None:
+        record["site_model"] = model_summary(model)
+    click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+
+
+@cli.command("learn")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the site config here.")
+@click.option("--json", "as_json", is_flag=True, help="Print the model as JSON instead.")
+@common_options
+@db_option
+@handle_errors
+def learn_command(
+    out: str | None, as_json: bool, config_path: str | None, db_path: str | None
+) -> None:
+    """Learn the site model from the stored pages and write it as a site config."""
+    from migrator.extract.site import model_summary
+    from migrator.learn import learn_from_store, model_toml
+    from migrator.load import Store
+
+    config = _config(config_path)
+    path = _db_path(db_path, config)
+    if not Path(path).exists():
+        raise ConfigError(f"no migration database at {path}: run 'migrator run' first")
+    with Store.open(path) as store:
+        model = learn_from_store(store)
+        if model is None:
+            raise ConfigError(f"{path}: too few stored pages to learn a site model from")
+        latest = store.latest_site_model()
+        if latest is None or latest.fingerprint != model.fingerprint:
+            store.save_site_model(model)
+        start = store.last_start_url()
+    if as_json:
+        click.echo(json.dumps(model_summary(model), ensure_ascii=False, indent=2))
+    text = model_toml(model, site=start)
+    if out is None:
+        if not as_json:
+            click.echo(text, nl=False)
+        return
+    try:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {out}: {exc.strerror or exc}") from exc
+    if click.get_current_context().meta["verbosity"] >= 0:
+        click.echo(
+            f"site model {model.fingerprint} ({model.pages_sampled} pages) -> {out}", err=True
+        )
 
 
 @cli.command("export")

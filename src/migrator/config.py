@@ -53,7 +53,7 @@ class ScopeConfig:
     include: tuple[str, ...] = ()  # empty: everything not excluded
     exclude: tuple[str, ...] = ()
     follow_links: bool = True
-    max_depth: int = 50
+    max_depth: int = 0  # link hops from a start URL; 0: no limit (traps have budgets)
     max_pages: int = 1_000_000
     max_urls_per_pattern: int = 5_000  # crawler-trap guard: URLs per path shape
     max_query_params: int = 4

@@ -23,7 +23,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, ParamSpec, TypeVar
 from urllib.parse import urlsplit
@@ -266,7 +266,9 @@ class _Crawl:
     async def _seed(self, start: str, fetcher: Fetcher) -> None:
         batch: list[Discovered] = []
         assert self.scope is not None
-        async for found in discover_start(fetcher, start):
+        async for discovered in discover_start(fetcher, start):
+            url = self.scope.fold(discovered.url)
+            found = replace(discovered, url=url) if url != discovered.url else discovered
             if self.scope.allows(found.url):
                 batch.append(found)
             if len(batch) >= 500:
@@ -454,7 +456,7 @@ class _Crawl:
         depth = item.depth + 1
         linked = self.linked
         found = []
-        for link in page.links:
+        for link in map(self.scope.fold, page.links):
             if link in linked:  # nav, category and related links repeat on every page
                 continue
             if self.scope.allows(link) and self.scope.admit(link, depth):
@@ -568,11 +570,25 @@ async def _crawl(
         crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
         async with Fetcher(config, scope) as fetcher, RemoteFetcher(config, starts) as helper:
             await crawl.crawl(starts, scope, fetcher, helper)
+        _report_limits(scope, report)
         return crawl.removal_candidates
     crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
     async with Fetcher(config, scope) as fetcher:
         await crawl.crawl(starts, scope, fetcher)
+    _report_limits(scope, report)
     return crawl.removal_candidates
+
+
+def _report_limits(scope: Scope, report: RunReport) -> None:
+    """A limit that stopped the crawl is said out loud: counts, a warning, the message."""
+    if not scope.limited:
+        return
+    said = []
+    for name, refused in sorted(scope.limited.items()):
+        report.counts[f"limited_{name}"] += refused
+        said.append(f"{refused} URLs refused by scope.{name}")
+    report.message = "crawl limited: " + "; ".join(said) + " (raise them in the config)"
+    log.warning("crawl_limited", **dict(scope.limited))
 
 
 async def _check_reachable(url: str, *, timeout: float, resolve: tuple[str, ...] = ()) -> None:

@@ -77,12 +77,16 @@ class Scope:
     path_prefixes: tuple[str, ...] = ()
     include: tuple[re.Pattern[str], ...] = ()
     exclude: tuple[re.Pattern[str], ...] = ()
-    max_depth: int = 50
+    max_depth: int = 0  # 0: no limit (prev/next chains run as deep as the blog is long)
     max_pages: int = 1_000_000
     max_urls_per_pattern: int = 5_000
     max_query_params: int = 4
     max_url_length: int = 2_048
     # hash() of each admitted canonical URL: a quarter of the memory of the strings.
+    # The www/no-www twin of each start host, folded onto the start host.
+    twins: dict[str, str] = field(default_factory=dict)
+    # URLs refused by a limit (not by the scope rules), by limit: said in the report.
+    limited: Counter[str] = field(default_factory=Counter)
     _seen: set[int] = field(default_factory=set)
     _patterns: Counter[str] = field(default_factory=Counter)
     _warned: set[str] = field(default_factory=set)
@@ -99,10 +103,17 @@ class Scope:
             A fresh scope with empty counters.
         """
         sc = config.scope
-        hosts = {host_of(u) for u in start_urls if is_http_url(u)}
+        starts = {host_of(u) for u in start_urls if is_http_url(u)}
+        hosts = set(starts)
         hosts.update(h.strip().lower().rstrip(".") for h in sc.allowed_hosts if h.strip())
+        twins: dict[str, str] = {}
+        for host in sorted(h for h in starts if h):
+            twin = host[4:] if host.startswith("www.") else "www." + host
+            if twin not in hosts and "." in twin and not twin.replace(".", "").isdigit():
+                twins[twin] = host
         return cls(
-            hosts=frozenset(h for h in hosts if h),
+            hosts=frozenset(h for h in hosts | set(twins) if h),
+            twins=twins,
             path_prefixes=tuple(sc.path_prefixes),
             include=tuple(re.compile(p) for p in sc.include),
             exclude=tuple(re.compile(p) for p in sc.exclude),
@@ -112,6 +123,25 @@ class Scope:
             max_query_params=sc.max_query_params,
             max_url_length=sc.max_url_length,
         )
+
+    def fold(self, url: str) -> str:
+        """``url`` with a start host's www/no-www twin replaced by the start host.
+
+        Old blogs link both spellings (``mike-austin.com`` and ``www.mike-austin.com``),
+        sitemaps use one, pages the other: one page, one URL.
+        """
+        if not self.twins:
+            return url
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return url
+        host = (parts.hostname or "").lower()
+        primary = self.twins.get(host)
+        if primary is None:
+            return url
+        netloc = primary if parts.port is None else f"{primary}:{parts.port}"
+        return canonical_url(parts._replace(netloc=netloc).geturl())
 
     def allows_host(self, url: str) -> bool:
         """True when ``url`` is http(s) and its host is in scope (used for redirects)."""
@@ -158,13 +188,19 @@ class Scope:
         key = canonical_url(url)
         if hash(key) in self._seen:
             return True
-        if depth > self.max_depth or not self.allows(key):
+        if not self.allows(key):
+            return False
+        if self.max_depth and depth > self.max_depth:
+            self.limited["max_depth"] += 1
+            self._warn_once("max_depth", "scope_depth_limit_reached", limit=self.max_depth)
             return False
         if len(self._seen) >= self.max_pages:
+            self.limited["max_pages"] += 1
             self._warn_once("max_pages", "scope_page_budget_reached", limit=self.max_pages)
             return False
         pattern = url_pattern(key)
         if self._patterns[pattern] >= self.max_urls_per_pattern:
+            self.limited["max_urls_per_pattern"] += 1
             self._warn_once(
                 pattern,
                 "scope_pattern_budget_reached",

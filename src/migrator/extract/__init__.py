@@ -40,6 +40,7 @@ from migrator.extract.dates import (
     UPDATED_META,
     date_line_nodes,
     dates_from_scope,
+    find_date_in_text,
     node_date,
     parse_date,
     plausible,
@@ -545,6 +546,28 @@ def _remove_furniture(tree: LexborHTMLParser, model: SiteModel, keep: LexborNode
     return removed
 
 
+def _date_nodes(region: LexborNode, selector: str) -> tuple[LexborNode, ...]:
+    """The site's date element inside the body (a Blogger date header): a field, not text.
+
+    A heading left holding nothing but the date goes with it.
+    """
+    found = []
+    for node in select_safely(region, selector):
+        text = node.text(deep=True)
+        if len(text) > 200 or find_date_in_text(text) is None:
+            continue
+        parent = node.parent
+        if (
+            parent is not None
+            and parent.tag in {"h1", "h2", "h3", "h4", "h5", "h6"}
+            and norm(parent.text(deep=True)) == norm(node.text(deep=True))
+        ):
+            found.append(parent)
+        else:
+            found.append(node)
+    return tuple(found)
+
+
 def _title_headings(region: LexborNode, title: str) -> tuple[LexborNode, ...]:
     """The body's headings that repeat the headline: the title, not a section."""
     wanted = norm(title)
@@ -582,6 +605,14 @@ def _kind_before_body(
         headlines.discard("")
         if len(headlines) >= 2:
             return "listing", f"site:{len(headlines)} headlines"
+    if model is not None and model.date_selector:
+        days = {
+            found
+            for node in select_safely(tree, model.date_selector)[:50]
+            if (found := node_date(node, "DMY" if model.date_order == "DMY" else "MDY"))
+        }
+        if len(days) >= 3:
+            return "listing", f"site:{len(days)} dates"
     if url_page_type(url) == "listing":
         return "listing", "url"
     if _is_listing(tree, rules, url, published, structured, strong):
@@ -595,7 +626,16 @@ def _page_type(
     structured: Structured,
     strong_region: bool,
     body_text: str,
+    *,
+    titled: bool = False,
 ) -> PageType:
+    """Post, page or other, once no stronger signal decided (``_kind_before_body``).
+
+    ``titled``: the headline came from the site's own headline element, so a dated page
+    with no text (a photo, a video) is still a post.
+    """
+    if published is not None and titled:
+        return "post"
     if published is not None and (
         _is_article(structured) or strong_region or tree.css_first("article")
     ):
@@ -630,6 +670,7 @@ def _body(
     draft: _Draft,
     taken: tuple[LexborNode, ...] = (),
     dates: tuple[date | datetime | None, ...] = (),
+    title: str | None = None,
 ) -> tuple[str, list[Block]]:
     """Sanitized body HTML and its blocks (own region detection, else trafilatura).
 
@@ -645,8 +686,12 @@ def _body(
             fragment = LexborHTMLParser(extracted)
             node = fragment.body
             if node is not None:
-                for h1 in node.css("h1"):
-                    h1.decompose()
+                wanted = norm(title) if title else None
+                for heading in node.css("h1, h2, h3, h4"):
+                    if heading.tag == "h1" or (
+                        wanted and norm(heading.text(deep=True, separator=" ")) == wanted
+                    ):
+                        heading.decompose()
                 draft.sources["body"] = "trafilatura"
                 return sanitize_html(node.inner_html or "", draft.base), read_blocks(node)
     if region is None:
@@ -737,6 +782,8 @@ def _build(
     taken: tuple[LexborNode, ...] = (crumbs_node,) if crumbs_node is not None else ()
     if title and region is not None:
         taken = (*taken, *_title_headings(region, title))
+    if model is not None and model.date_selector and region is not None:
+        taken = (*taken, *_date_nodes(region, model.date_selector))
     body_html, blocks = (
         ("", [])
         if listing
@@ -752,6 +799,7 @@ def _build(
                 draft,
                 taken,
                 (published, updated),
+                title,
             ),
         )
         or ("", [])
@@ -783,7 +831,14 @@ def _build(
         else _guard(
             draft,
             "page_type",
-            lambda: _page_type(tree, published, structured, strong, body_text),
+            lambda: _page_type(
+                tree,
+                published,
+                structured,
+                strong,
+                body_text,
+                titled=model is not None and title_layer == "site",
+            ),
         )
         or "other"
     )

@@ -23,6 +23,7 @@ from migrator.extract.nodes import contains
 __all__ = [
     "DATE_RE",
     "EARLIEST",
+    "NAV_TEXT",
     "PUBLISHED_META",
     "UPDATED_META",
     "date_line_nodes",
@@ -54,6 +55,37 @@ for _number, _names in enumerate(
 ):
     for _name in _names.split():
         _MONTHS.setdefault(_name.rstrip("."), _number)
+# Slavic, Nordic and other languages legacy blogs are written in (nominative and
+# genitive forms: "19 lipca 2009", "20 февраля 2017", "3. května 2010").
+for _number, _names in enumerate(
+    [
+        "styczeń stycznia sty январь января янв січень січня січ leden ledna januar "
+        "ocak január ianuarie gener",
+        "luty lutego lut февраль февраля фев лютий лютого лют únor února februar şubat "
+        "február februarie febrer",
+        "marzec marca март марта мар березень березня бер březen března mars mart "
+        "március martie març",
+        "kwiecień kwietnia kwi апрель апреля апр квітень квітня кві duben dubna "
+        "nisan április aprilie abril",
+        "maj maja май мая травень травня тра květen května mayıs május mai maig",
+        "czerwiec czerwca cze июнь июня июн червень червня чер červen června haziran "
+        "június iunie juny",
+        "lipiec lipca lip июль июля июл липень липня лип červenec července temmuz "
+        "július iulie juliol",
+        "sierpień sierpnia sie август августа авг серпень серпня сер srpen srpna ağustos augusztus",
+        "wrzesień września wrz сентябрь сентября сен вересень вересня вер září "
+        "eylül szeptember septembrie setembre",
+        "październik października paź октябрь октября окт жовтень жовтня жов říjen "
+        "října ekim október octombrie octubre",
+        "listopad listopada lis ноябрь ноября ноя листопад листопада лис kasım "
+        "november noiembrie novembre",
+        "grudzień grudnia gru декабрь декабря дек грудень грудня гру prosinec prosince "
+        "aralık december decembrie desembre",
+    ],
+    start=1,
+):
+    for _name in _names.split():
+        _MONTHS.setdefault(_name.rstrip("."), _number)
 
 _MONTH_ALT = "|".join(sorted((re.escape(m) for m in _MONTHS), key=len, reverse=True))
 _ORD = r"(?:st|nd|rd|th|er|º|°)?"
@@ -69,6 +101,11 @@ _PATTERNS: list[tuple[str, str]] = [
         r"\s*(?P<tz>Z|[+-]\d{2}:?\d{2})?)?",
     ),
     ("cjk", r"(?P<y>(?:19|20)\d{2})\s*[年년]\s*(?P<m>\d{1,2})\s*[月월]\s*(?P<d>\d{1,2})\s*[日일]?"),
+    # WordPress's "F j, Y" in Japanese, Chinese and Korean: "8月 13, 2020", "8월 13, 2020".
+    (
+        "cjk_mdy",
+        r"(?P<m>\d{1,2})\s*[月월]\s*(?P<d>\d{1,2})\s*[日일]?\s*[,，、]\s*(?P<y>(?:19|20)\d{2})",
+    ),
     ("ymd_slash", r"(?P<y>(?:19|20)\d{2})[/.](?P<m>\d{1,2})[/.](?P<d>\d{1,2})\b"),
     (
         "d_month_y",
@@ -135,7 +172,7 @@ def _from_match(match: re.Match[str], order: DateOrder) -> date | datetime | Non
     prefix = kind + "_"
     groups = {k[len(prefix) :]: v for k, v in match.groupdict().items() if k.startswith(prefix)}
     year = int(groups["y"] or 0)
-    if kind in {"iso", "cjk", "ymd_slash"}:
+    if kind in {"iso", "cjk", "ymd_slash", "cjk_mdy"}:
         return _build(year, int(groups["m"] or 0), int(groups["d"] or 0), groups)
     if kind in {"d_month_y", "month_d_y"}:
         month = _MONTHS.get((groups["mon"] or "").lower().rstrip("."))
@@ -263,7 +300,16 @@ _UPDATED_WORD = re.compile(
     re.I,
 )
 _JUNK_ANCESTOR = re.compile(
-    r"comment|sidebar|widget|related|footer|share|teaser|respond|reply", re.I
+    r"comment|sidebar|widget|related|footer|share|teaser|respond|reply|"
+    r"(?:^|[\s_-])(?:nav|navigation|nav-links|pager|pagination|prev|previous|next)(?:$|[\s_-])",
+    re.I,
+)
+# Quoted code and logs, navigation and quotations never hold the page's own date.
+_JUNK_TAGS = frozenset({"aside", "nav", "pre", "code", "blockquote", "textarea"})
+NAV_TEXT = re.compile(
+    r"[«»‹›]|\b(?:next|previous|prev|older|newer|suivant|précédent|nächster?|vorherige[rs]?|"
+    r"następny|poprzedni|siguiente|anterior|successivo|precedente)\b|次の|前の",
+    re.I,
 )
 
 
@@ -278,7 +324,7 @@ def _in_junk(node: LexborNode, stop: LexborNode | None, footer_ok: bool = False)
     while current is not None and depth < 200:
         if stop is not None and current.mem_id == stop.mem_id:
             return False
-        if current.tag in {"aside", "nav"} or (current.tag == "footer" and not footer_ok):
+        if current.tag in _JUNK_TAGS or (current.tag == "footer" and not footer_ok):
             return True
         marker = (
             (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
@@ -330,7 +376,11 @@ def dates_from_scope(
                 break
     for node in scope.css(_PUBLISHED_SELECTORS):
         marker = _own_marker(node)
-        if "updated" in marker or "modified" in marker or _in_junk(node, scope, own_footer):
+        # WordPress themes mark one <time> "entry-date published updated": still published.
+        only_updated = ("updated" in marker or "modified" in marker) and not (
+            "published" in marker or "entry-date" in marker
+        )
+        if only_updated or _in_junk(node, scope, own_footer):
             continue
         found = node_date(node, order)
         if ok(found):
@@ -351,6 +401,8 @@ def dates_from_scope(
             len(text) > 300 or (len(text) > 100 and contains(region, node)) or not text
         ):
             continue
+        if NAV_TEXT.search(text):
+            continue  # "« Older entry (March 3, 2005)": another post's date
         if node.tag == "time" or node.attributes.get("datetime"):
             found = node_date(node, order)
             if ok(found):

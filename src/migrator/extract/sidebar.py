@@ -47,7 +47,9 @@ _REJECT_URL = re.compile(
     r"/(?:about|about-us|about-me|contact|contact-us|kontakt|impressum|imprint|datenschutz|"
     r"privacy|privacy-policy|disclaimer|medical-disclaimer|affiliate-disclosure|terms|"
     r"terms-of-use|terms-of-service|cookie-policy|mentions-legales|aviso-legal|"
-    r"ueber-uns|uber-uns|a-propos|sobre-nosotros|chi-siamo)(?:\.html?|\.php)?/?$",
+    r"ueber-uns|uber-uns|a-propos|sobre-nosotros|chi-siamo)(?:\.html?|\.php)?/?$|"
+    # Blogger's static pages.
+    r"/p/[^/]+\.html$",
     re.I,
 )
 _REJECT_CONTAINER = re.compile(
@@ -260,7 +262,26 @@ def _default_group(container: LexborNode) -> str:
 def _inside_rejected(node: LexborNode, container: LexborNode) -> bool:
     current = node.parent
     while current is not None and current.mem_id != container.mem_id:
-        if current.tag == "nav" or _REJECT_CONTAINER.search(_marker(current)):
+        if current.tag == "nav" and not _widget_nav(current):
             return True
+        if current.tag != "nav" and _REJECT_CONTAINER.search(_marker(current)):
+            return True
+        current = current.parent
+    return False
+
+
+def _widget_nav(nav: LexborNode) -> bool:
+    """A ``<nav>`` that is one widget's list, not the site's navigation.
+
+    WordPress core widgets (Recent Posts, Archives…) wrap their lists in ``<nav
+    aria-label="…">`` on themes with ``navigation-widgets`` support; so do block themes.
+    """
+    current = nav.parent
+    for _ in range(3):
+        if current is None:
+            return False
+        marker = _marker(current).lower()
+        if "widget" in marker or current.tag == "aside" or "sidebar" in marker:
+            return not _REJECT_CONTAINER.search(marker.replace("widget", ""))
         current = current.parent
     return False

@@ -36,16 +36,18 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from migrator.extract.dates import DATE_RE, node_date, parse_date, same_day
+from migrator.extract.dates import DATE_RE, NAV_TEXT, node_date, parse_date, same_day
 from migrator.models import SiteModel
 
 __all__ = [
     "SiteModel",
     "block_key",
+    "cut_site_names",
     "furniture_nodes",
     "learn_site",
     "node_selector",
     "title_parts",
+    "title_spans",
 ]
 
 # Elements that hold a run of text: what a theme repeats and what content is made of.
@@ -62,7 +64,7 @@ _HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 _WS = re.compile(r"\s+")
 _VOLATILE = re.compile(r"\d")  # class/id tokens with numbers name one post, not a place
 _SAFE_TOKEN = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_SEPARATORS = re.compile(r"\s+(?:\||–|—|-|::|:|«|»|·|•|/|\\)\s+")
+_SEPARATORS = re.compile(r"\s+(?:\||–|—|-|::|:|«|»|·|•|/|\\)\s+|(?<=\w):\s+")
 _MAX_TEXT = 2000
 _MAX_NODES = 6000  # elements keyed per page; a theme's furniture sits well within this
 _MIN_SAMPLE = 6  # fewer pages than this: nothing repeats meaningfully, no model
@@ -145,7 +147,7 @@ def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[Lex
     found: list[LexborNode] = []
     taken: set[int] = set()
     for node, text in iter_blocks(tree):
-        if block_key(node, text) not in model.furniture:
+        if block_key(node, text) not in model.furniture or _leads_text(node, model.furniture):
             continue
         ancestor = node.parent
         inside = False
@@ -158,6 +160,21 @@ def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[Lex
             taken.add(node.mem_id)
             found.append(node)
     return found
+
+
+def _leads_text(node: LexborNode, furniture: frozenset[int]) -> bool:
+    """A repeated heading that opens a paragraph of its own ("Final Thoughts", "Summary")
+    is a section of the post, not furniture ("Related posts" opens a list, "Comments"
+    the comments)."""
+    if node.tag not in _HEADINGS:
+        return False
+    sibling = node.next
+    while sibling is not None and sibling.tag in {"-text", "-comment"}:
+        sibling = sibling.next
+    if sibling is None or sibling.tag != "p":
+        return False
+    text = norm(sibling.text(deep=True, separator=" "))
+    return len(text) >= 40 and block_key(sibling, text) not in furniture
 
 
 def node_selector(node: LexborNode) -> str | None:
@@ -178,9 +195,42 @@ def node_selector(node: LexborNode) -> str | None:
     return f"{up} > {own}"
 
 
-def title_parts(title: str) -> list[str]:
-    """A ``<title>`` split at its separators ("Post | Blog", "Blog: Post"), normalized."""
-    return [norm(p) for p in _SEPARATORS.split(title) if p.strip()]
+def _tokens(title: str) -> list[str]:
+    """``title`` split into parts and the separators between them (odd indexes)."""
+    pattern = re.compile(f"({_SEPARATORS.pattern})")
+    return [t for t in pattern.split(title) if t is not None]
+
+
+def title_spans(title: str) -> set[str]:
+    """Every run of consecutive ``<title>`` parts with their own separators, normalized:
+    the headline is one of them ("Blog » Trip 0: the hills" → "trip 0: the hills")."""
+    tokens = _tokens(title)
+    parts = tokens[::2]
+    spans: set[str] = set()
+    for start in range(min(len(parts), 8)):
+        for end in range(start, min(len(parts), start + 8)):
+            spans.add(norm("".join(tokens[2 * start : 2 * end + 1])))
+    spans.discard("")
+    return spans
+
+
+def cut_site_names(title: str, names: frozenset[str] | set[str]) -> str | None:
+    """``title`` without the site-name parts at its start and end (``None`` if none)."""
+    tokens = _tokens(title)
+    cut = False
+    while len(tokens) >= 3 and norm(tokens[0]) in names:
+        tokens, cut = tokens[2:], True
+    while len(tokens) >= 3 and norm(tokens[-1]) in names:
+        tokens, cut = tokens[:-2], True
+    kept = _WS.sub(" ", "".join(tokens)).strip()
+    return kept if cut and kept else None
+
+
+def title_parts(title: str, *, keep_case: bool = False) -> list[str]:
+    """A ``<title>`` split at its separators ("Post | Blog", "Blog: Post"), normalized
+    (``keep_case``: only trimmed)."""
+    parts = [p for p in _SEPARATORS.split(title) if p.strip()]
+    return [_WS.sub(" ", p).strip() for p in parts] if keep_case else [norm(p) for p in parts]
 
 
 # --------------------------------------------------------------------------- CMS
@@ -228,6 +278,7 @@ class _Votes:
 
     title: Counter[str]
     title_pages: int
+    title_single: Counter[str]
     heading_names: set[str]
     date_scores: defaultdict[str, float]
     date_present: Counter[str]
@@ -308,14 +359,21 @@ def learn_site(
     furniture = _learn_furniture(samples, evidence)
     names = _title_names(samples)
     latest = (fetched_at or datetime.now().astimezone()).date()
-    votes = _Votes(Counter(), 0, set(), defaultdict(float), Counter(), defaultdict(set), Counter())
+    votes = _Votes(
+        Counter(), 0, Counter(), set(), defaultdict(float), Counter(), defaultdict(set), Counter()
+    )
     for sample in samples:
         tree = _parse(sample.html)
         if tree is None:
             continue
         blocks = [(node, text, block_key(node, text)) for node, text in iter_blocks(tree)]
         for node, text, key in blocks:
-            if node.tag in {"h1", "h2"} and key in furniture and len(text) <= 120:
+            if (
+                node.tag in {"h1", "h2"}
+                and key in furniture
+                and len(text) <= 120
+                and not _leads_text(node, furniture)
+            ):
                 votes.heading_names.add(text)
         _vote_title(sample, tree, furniture, names, votes)
         _vote_date(sample, blocks, furniture, feed_dates or {}, latest, votes)
@@ -363,29 +421,24 @@ def _title_names(samples: list[_Sample]) -> set[str]:
     """``<title>`` parts and ``og:title`` values that repeat across pages, og:site_name."""
     parts: Counter[str] = Counter()
     og_titles: Counter[str] = Counter()
-    names: set[str] = set()
+    og_sites: Counter[str] = Counter()
     for sample in samples:
         parts.update(set(title_parts(sample.title)))
         if sample.og_title:
             og_titles[sample.og_title] += 1
         if sample.og_site:
-            names.add(sample.og_site)
+            og_sites[sample.og_site] += 1
     threshold = max(_MIN_FURNITURE_PAGES, math.ceil(_SITE_NAME_SHARE * len(samples)))
-    names.update(p for p, n in parts.items() if n >= threshold)
+    names = {p for p, n in parts.items() if n >= threshold}
     names.update(t for t, n in og_titles.items() if n >= threshold)
+    # og:site_name on a few pages of a foreign stub (a saved captcha page) names nothing.
+    names.update(t for t, n in og_sites.items() if n >= min(threshold, 0.1 * len(samples) + 1))
     names.discard("")
     return names
 
 
 def _headline_candidates(sample: _Sample, site_names: set[str]) -> set[str]:
-    wanted = {p for p in title_parts(sample.title) if p not in site_names and len(p) >= 2}
-    whole = norm(sample.title)
-    if whole and whole not in site_names:
-        wanted.add(whole)
-    # A title whose separators belong to the headline ("A - B | Site").
-    parts = [p for p in title_parts(sample.title) if p not in site_names]
-    if len(parts) > 1:
-        wanted.add(" - ".join(parts))
+    wanted = {s for s in title_spans(sample.title) if s not in site_names and len(s) >= 2}
     if sample.og_title and sample.og_title not in site_names:
         wanted.add(sample.og_title)
     return wanted
@@ -420,6 +473,13 @@ def _vote_title(
         if selector and selector not in seen:
             seen.add(selector)
             votes.title[selector] += 1
+            # On the page that is this headline's own, the element is there once: a
+            # selector that also matches its sections or siblings names no headline.
+            try:
+                single = len(tree.css(selector)) == 1
+            except (ValueError, TypeError, RuntimeError):
+                single = False
+            votes.title_single[selector] += single
 
 
 def _pick_title(votes: _Votes, evidence: list[str]) -> tuple[str | None, tuple[int, int]]:
@@ -454,6 +514,8 @@ def _vote_date(
     for node, text, key in blocks:
         if key in furniture or len(text) > 160 or node.tag in {"h1", "pre", "code", "a"}:
             continue
+        if NAV_TEXT.search(text):
+            continue  # "« Previous entry (March 3, 2005)": another post's date
         if not (node.tag == "time" or DATE_RE.search(text)):
             continue
         found = node_date(node, "MDY")
@@ -494,7 +556,13 @@ def _pick_date(
     if not candidates:
         evidence.append("date: no element gives a date on enough pages")
         return None, (0, count), order
-    best = max(candidates, key=lambda s: (scores[s], present[s], s))
+
+    def weight(selector: str) -> float:
+        # "div.entry > p" names every paragraph; a classed element names a place.
+        last = selector.rsplit(">", 1)[-1]
+        return scores[selector] * (1.0 if ("." in last or "#" in last or "time" in last) else 0.5)
+
+    best = max(candidates, key=lambda s: (weight(s), present[s], s))
     evidence.append(
         f"date: {best} on {present[best]}/{count} pages "
         f"({len(values[best])} distinct days, score {scores[best]:.0f})"

@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
 from migrator.extract.nodes import contains
-from migrator.extract.site import SiteModel, norm
+from migrator.extract.site import SiteModel, cut_site_names, norm
 from migrator.extract.structured import Structured, jsonld_text
 
 __all__ = ["find_author", "find_title", "listing_title"]
@@ -77,10 +77,9 @@ def _strip_site_name(title: str, site_name: str | None, names: frozenset[str] = 
     parts = _SITE_SUFFIX.split(title)
     if len(parts) == 1:
         return title
-    if names:
-        kept = [p for p in parts if p.strip() and norm(p) not in names]
-        if kept and len(kept) < len(parts):
-            return " - ".join(p.strip() for p in kept)
+    cut = cut_site_names(title, names) if names else None
+    if cut:
+        return cut
     if site_name:
         kept = [p for p in parts if p.strip().lower() != site_name.strip().lower()]
         if kept and len(kept) < len(parts):
@@ -143,10 +142,9 @@ def find_title(
     if title_node is not None:
         text = _text(title_node)
         if text:
-            if names:
-                kept = [p for p in _SITE_SUFFIX.split(text) if p.strip() and norm(p) not in names]
-                if kept and len(kept) < len(_SITE_SUFFIX.split(text)):
-                    return " - ".join(p.strip() for p in kept)[:_MAX_TITLE], "site"
+            cut = cut_site_names(text, names) if names else None
+            if cut:
+                return cut[:_MAX_TITLE], "site"
             shown = _shown_part(tree, text)
             if shown:
                 return shown[:_MAX_TITLE], "heuristic"
