@@ -339,8 +339,9 @@ def _in_junk(node: LexborNode, stop: LexborNode | None, footer_ok: bool = False)
 
 _MAX_LINE_NODES = 1500  # a date line sits near the top; bounds the cost on huge pages
 _NOT_DATE_LINES = frozenset(
-    {"script", "style", "noscript", "template", "head", "title", "meta", "link", "option", "a"}
-)
+    {"script", "style", "noscript", "template", "head", "title", "meta", "link", "option", "a",
+     "pre", "code", "textarea"}
+)  # fmt: skip
 
 
 def _own_marker(node: LexborNode) -> str:

@@ -147,7 +147,7 @@ def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[Lex
     found: list[LexborNode] = []
     taken: set[int] = set()
     for node, text in iter_blocks(tree):
-        if block_key(node, text) not in model.furniture or _leads_text(node, model.furniture):
+        if block_key(node, text) not in model.furniture:
             continue
         ancestor = node.parent
         inside = False
@@ -162,19 +162,23 @@ def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[Lex
     return found
 
 
-def _leads_text(node: LexborNode, furniture: frozenset[int]) -> bool:
-    """A repeated heading that opens a paragraph of its own ("Final Thoughts", "Summary")
-    is a section of the post, not furniture ("Related posts" opens a list, "Comments"
-    the comments)."""
-    if node.tag not in _HEADINGS:
-        return False
+def _leads_text(node: LexborNode) -> int | None:
+    """The key of the prose a heading opens (``None``: it opens links, a list or nothing).
+
+    A heading repeated across posts that opens prose of its own ("Final Thoughts",
+    "Summary") is a section; one that opens links or comments ("Related posts",
+    "Comments", "See also") is furniture.
+    """
     sibling = node.next
     while sibling is not None and sibling.tag in {"-text", "-comment"}:
         sibling = sibling.next
-    if sibling is None or sibling.tag != "p":
-        return False
+    if sibling is None or sibling.tag in {"ul", "ol", "nav", "form", "table"}:
+        return None
     text = norm(sibling.text(deep=True, separator=" "))
-    return len(text) >= 40 and block_key(sibling, text) not in furniture
+    if len(text) < 60:
+        return None
+    linked = sum(len(norm(a.text(deep=True, separator=" "))) for a in sibling.css("a"))
+    return block_key(sibling, text[:_MAX_TEXT]) if linked < 0.5 * len(text) else None
 
 
 def node_selector(node: LexborNode) -> str | None:
@@ -270,6 +274,7 @@ class _Sample:
     og_title: str
     og_site: str
     keys: set[int]
+    leading: dict[int, int]  # heading key -> key of the prose it opens on this page
 
 
 @dataclass(slots=True)
@@ -342,6 +347,15 @@ def learn_site(
             cms_votes[cms] += 1
         templates[_template(tree)] += 1
         title_node = tree.css_first("title")
+        keys: set[int] = set()
+        leading: dict[int, int] = {}
+        for node, text in iter_blocks(tree):
+            key = block_key(node, text)
+            keys.add(key)
+            if node.tag in _HEADINGS[1:]:
+                prose = _leads_text(node)
+                if prose is not None:
+                    leading[key] = prose
         samples.append(
             _Sample(
                 url=url,
@@ -349,7 +363,8 @@ def learn_site(
                 title=title_node.text(deep=True) if title_node is not None else "",
                 og_title=_meta(tree, "og:title"),
                 og_site=_meta(tree, "og:site_name"),
-                keys={block_key(node, text) for node, text in iter_blocks(tree)},
+                keys=keys,
+                leading=leading,
             )
         )
     count = len(samples)
@@ -368,12 +383,7 @@ def learn_site(
             continue
         blocks = [(node, text, block_key(node, text)) for node, text in iter_blocks(tree)]
         for node, text, key in blocks:
-            if (
-                node.tag in {"h1", "h2"}
-                and key in furniture
-                and len(text) <= 120
-                and not _leads_text(node, furniture)
-            ):
+            if node.tag in {"h1", "h2"} and key in furniture and len(text) <= 120:
                 votes.heading_names.add(text)
         _vote_title(sample, tree, furniture, names, votes)
         _vote_date(sample, blocks, furniture, feed_dates or {}, latest, votes)
@@ -410,7 +420,18 @@ def _learn_furniture(samples: list[_Sample], evidence: list[str]) -> frozenset[i
     for sample in samples:
         document_frequency.update(sample.keys)
     threshold = max(_MIN_FURNITURE_PAGES, math.ceil(_FURNITURE_SHARE * len(samples)))
-    furniture = frozenset(k for k, n in document_frequency.items() if n >= threshold)
+    # A repeated heading (h2–h6) that mostly opens prose of the page's own (prose that is
+    # not itself repeated) is the post's section: "Final Thoughts", "Summary".
+    leading: Counter[int] = Counter()
+    for sample in samples:
+        leading.update(
+            heading
+            for heading, prose in sample.leading.items()
+            if document_frequency[prose] < threshold
+        )
+    furniture = frozenset(
+        k for k, n in document_frequency.items() if n >= threshold and leading[k] < 0.5 * n
+    )
     evidence.append(
         f"furniture: {len(furniture)} blocks seen on at least {threshold} of {len(samples)} pages"
     )
