@@ -28,14 +28,26 @@ POSTS = 120
 SEED = 20090101
 
 _USERS: tuple[dict[str, str], ...] = (
-    {"login": "alice", "display_name": "Alice Example", "email": "alice@example.invalid",
-     "description": ""},
-    {"login": "bartek", "display_name": "Bartosz Nowak", "email": "bartek@example.invalid",
-     "description": ""},
+    {
+        "login": "alice",
+        "display_name": "Alice Example",
+        "email": "alice@example.invalid",
+        "description": "",
+    },
+    {
+        "login": "bartek",
+        "display_name": "Bartosz Nowak",
+        "email": "bartek@example.invalid",
+        "description": "",
+    },
     # An author with a biography: Twenty Twenty-One then prints an author box
     # ("By Chen Wei" in an h2) below the post instead of the byline.
-    {"login": "chen", "display_name": "Chen Wei", "email": "chen@example.invalid",
-     "description": "Chen writes about trains, tea and terminal emulators."},
+    {
+        "login": "chen",
+        "display_name": "Chen Wei",
+        "email": "chen@example.invalid",
+        "description": "Chen writes about trains, tea and terminal emulators.",
+    },
 )
 
 # (slug, name, parent slug): two levels under Travel, three under Tech.
@@ -53,27 +65,87 @@ _CATEGORIES: tuple[tuple[str, str, str | None], ...] = (
 )
 
 _TAGS: tuple[str, ...] = (
-    "trains", "coffee", "sqlite", "backups", "bread", "mountains", "weekend", "review",
-    "howto", "photos", "winter", "summer", "tools", "books", "music", "cycling",
-    "kitchen", "shell", "release", "travel-tips",
+    "trains",
+    "coffee",
+    "sqlite",
+    "backups",
+    "bread",
+    "mountains",
+    "weekend",
+    "review",
+    "howto",
+    "photos",
+    "winter",
+    "summer",
+    "tools",
+    "books",
+    "music",
+    "cycling",
+    "kitchen",
+    "shell",
+    "release",
+    "travel-tips",
 )
 
 _TOPICS: tuple[str, ...] = (
-    "night trains", "sourdough starters", "SQLite indexes", "backup rotation",
-    "mountain huts", "espresso grinders", "shell history", "rye bread",
-    "packing light", "Debian upgrades", "ferry timetables", "cast-iron pans",
-    "tea ceremonies", "bicycle gears", "vinyl records", "winter hiking",
-    "text editors", "fermented pickles", "old maps", "train stations",
+    "night trains",
+    "sourdough starters",
+    "SQLite indexes",
+    "backup rotation",
+    "mountain huts",
+    "espresso grinders",
+    "shell history",
+    "rye bread",
+    "packing light",
+    "Debian upgrades",
+    "ferry timetables",
+    "cast-iron pans",
+    "tea ceremonies",
+    "bicycle gears",
+    "vinyl records",
+    "winter hiking",
+    "text editors",
+    "fermented pickles",
+    "old maps",
+    "train stations",
 )
 _FORMS: tuple[str, ...] = (
-    "Notes on {t}", "A weekend with {t}", "What I learned about {t}",
-    "{T}, revisited", "Why {t} matter", "Ten years of {t}", "Getting started with {t}",
-    "More about {t}", "{T} in practice", "Small lessons from {t}",
+    "Notes on {t}",
+    "A weekend with {t}",
+    "What I learned about {t}",
+    "{T}, revisited",
+    "Why {t} matter",
+    "Ten years of {t}",
+    "Getting started with {t}",
+    "More about {t}",
+    "{T} in practice",
+    "Small lessons from {t}",
 )
 _WORDS: tuple[str, ...] = (
-    "morning", "station", "window", "river", "kettle", "archive", "garden", "ticket",
-    "lantern", "harbour", "notebook", "bridge", "market", "compass", "letter", "valley",
-    "signal", "orchard", "ladder", "blanket", "pocket", "meadow", "engine", "candle",
+    "morning",
+    "station",
+    "window",
+    "river",
+    "kettle",
+    "archive",
+    "garden",
+    "ticket",
+    "lantern",
+    "harbour",
+    "notebook",
+    "bridge",
+    "market",
+    "compass",
+    "letter",
+    "valley",
+    "signal",
+    "orchard",
+    "ladder",
+    "blanket",
+    "pocket",
+    "meadow",
+    "engine",
+    "candle",
 )
 # Titles a real blog has and a naive pipeline trips on: non-ASCII (slugs become
 # percent-encoded or transliterated), and quotes/ampersands that wptexturize rewrites.
@@ -82,12 +154,13 @@ _SPECIAL_TITLES: dict[int, str] = {
     23: "東京の夜行列車",
     41: "Привет из Петербурга",
     58: "Café crème in Zürich",
-    77: "Tom's Q&A: \"fast\" builds -- and slow ones",
+    77: 'Tom\'s Q&A: "fast" builds -- and slow ones',
     96: "Ελληνικά και ψωμί",
 }
 _SECTIONED = 3  # every third post has h2/h3 sections
 _SPLIT_POST = 50  # index of the post split with <!--nextpage-->
 _STICKY_POST = 100
+_BURST = range(60, 72)  # the summer of 2016: all in August
 _IMAGE_POSTS = (3, 15, 28, 40, 52, 64, 71, 83, 90, 104, 111, 118)
 _FEATURED_POSTS = (15, 40, 64, 90, 111)
 
@@ -112,9 +185,7 @@ def _post_body(i: int, rng: random.Random) -> str:
     if i % 7 == 2:
         # A date quoted in the text and a log excerpt: neither is the publication date.
         parts.append(f"Back on March 3, 2003 I wrote about this for the first time ({i}).")
-        parts.append(
-            "<pre>2001-05-17 10:12:01 job started\n2001-05-17 10:14:44 job finished</pre>"
-        )
+        parts.append("<pre>2001-05-17 10:12:01 job started\n2001-05-17 10:14:44 job finished</pre>")
     if i % 5 == 1:
         parts.insert(1, "<!--more-->")
     if i % _SECTIONED == 0:
@@ -141,8 +212,9 @@ def _post_body(i: int, rng: random.Random) -> str:
     if i % 4 == 3:
         # Block-editor markup on some posts, as 5.x+ blogs mix both.
         return "\n\n".join(
-            p if p.startswith(("<", "{{")) else
-            f"<!-- wp:paragraph -->\n<p>{p}</p>\n<!-- /wp:paragraph -->"
+            p
+            if p.startswith(("<", "{{"))
+            else f"<!-- wp:paragraph -->\n<p>{p}</p>\n<!-- /wp:paragraph -->"
             for p in parts
         )
     return "\n\n".join(parts)
@@ -152,15 +224,17 @@ def _comments(i: int, rng: random.Random) -> list[dict[str, Any]]:
     comments: list[dict[str, Any]] = []
     for n in range(rng.choice((0, 0, 1, 2, 3, 5))):
         parent = rng.randrange(n) if n and rng.random() < 0.4 else None
-        comments.append({
-            "author": rng.choice(("Marta", "Jonas", "Keiko", "Pierre", "Olu")),
-            "email": f"reader{n}@example.invalid",
-            "content": _paragraph(rng, 15),
-            "day_offset": n + 1,
-            "parent": parent,
-            # One held comment per dozen posts: it must not appear anywhere.
-            "approved": not (i % 12 == 5 and n == 0),
-        })
+        comments.append(
+            {
+                "author": rng.choice(("Marta", "Jonas", "Keiko", "Pierre", "Olu")),
+                "email": f"reader{n}@example.invalid",
+                "content": _paragraph(rng, 15),
+                "day_offset": n + 1,
+                "parent": parent,
+                # One held comment per dozen posts: it must not appear anywhere.
+                "approved": not (i % 12 == 5 and n == 0),
+            }
+        )
     return comments
 
 
@@ -186,25 +260,30 @@ def build_spec(seed: int = SEED, posts: int = POSTS) -> dict[str, Any]:
         month = (day % 365) // 31 + 1
         mday = min(28, (day % 365) % 31 + 1)
         hour, minute = rng.randint(6, 22), rng.randint(0, 59)
+        if i in _BURST:
+            # A month with a dozen posts (two on one day): a paginated month archive.
+            year, month, mday = 2016, 8, 1 + (i - _BURST.start) * 2 // 3
         date = f"{year:04d}-{month:02d}-{mday:02d} {hour:02d}:{minute:02d}:00"
         top = rng.choice(_CATEGORIES)
         cats = sorted({top[0], rng.choice(_CATEGORIES)[0]})
-        entries.append({
-            "key": f"post-{i}",
-            "status": "publish",
-            "title": _title(i),
-            "date": date,
-            "author": _USERS[i % len(_USERS)]["login"],
-            "categories": cats if i % 10 != 9 else [],  # some land in Uncategorized
-            "tags": sorted(set(rng.sample(_TAGS, rng.randint(0, 4)))),
-            "content": _post_body(i, rng),
-            "sticky": i == _STICKY_POST,
-            "image": f"image-{i}.png" if i in _IMAGE_POSTS else None,
-            "featured": i in _FEATURED_POSTS,
-            "comments": _comments(i, rng),
-        })
+        entries.append(
+            {
+                "key": f"post-{i}",
+                "status": "publish",
+                "title": _title(i),
+                "date": date,
+                "author": _USERS[i % len(_USERS)]["login"],
+                "categories": cats if i % 10 != 9 else [],  # some land in Uncategorized
+                "tags": sorted(set(rng.sample(_TAGS, rng.randint(0, 4)))),
+                "content": _post_body(i, rng),
+                "sticky": i == _STICKY_POST,
+                "image": f"image-{i}.png" if i in _IMAGE_POSTS else None,
+                "featured": i in _FEATURED_POSTS,
+                "comments": _comments(i, rng),
+            }
+        )
     # Not published: none of these may reach the migration database.
-    hidden = (
+    hidden: tuple[tuple[str, str, str | None], ...] = (
         ("draft", "Unpublished draft about lighthouses", "2016-04-02 10:00:00"),
         ("draft", "Unpublished draft: half a recipe", "2021-09-12 10:00:00"),
         ("draft", "Unpublished draft with no date", None),
@@ -213,36 +292,69 @@ def build_spec(seed: int = SEED, posts: int = POSTS) -> dict[str, Any]:
         ("pending", "Unpublished pending review about kayaks", "2019-07-07 12:00:00"),
         ("future", "Unpublished scheduled post for 2031", "2031-01-01 09:00:00"),
     )
-    for n, (status, title, date) in enumerate(hidden):
-        entries.append({
-            "key": f"hidden-{n}",
-            "status": status,
-            "title": title,
-            "date": date,
-            "author": "alice",
-            "categories": ["notes"],
-            "tags": ["weekend"],
-            "content": f"<p>Secret words {n}: this {status} text must never be migrated.</p>",
-            "sticky": False,
-            "image": None,
-            "featured": False,
-            "comments": [],
-        })
+    for n, (status, title, when) in enumerate(hidden):
+        entries.append(
+            {
+                "key": f"hidden-{n}",
+                "status": status,
+                "title": title,
+                "date": when,
+                "author": "alice",
+                "categories": ["notes"],
+                "tags": ["weekend"],
+                "content": f"<p>Secret words {n}: this {status} text must never be migrated.</p>",
+                "sticky": False,
+                "image": None,
+                "featured": False,
+                "comments": [],
+            }
+        )
     pages = [
-        {"key": "about", "title": "About", "parent": None, "order": 1,
-         "content": "<p>This blog is written by three friends since 2009.</p>"
-                    "<h2>Who we are</h2><p>" + _paragraph(rng) + "</p>"},
-        {"key": "contact", "title": "Contact", "parent": None, "order": 2,
-         "content": "<p>Write to us at blog@example.invalid.</p>"},
-        {"key": "colophon", "title": "Colophon", "parent": None, "order": 3,
-         "content": "<p>Set in system fonts, served by WordPress.</p>"},
-        {"key": "team", "title": "The Team", "parent": None, "order": 4,
-         "content": "<p>" + _paragraph(rng) + "</p>"},
-        {"key": "history", "title": "Our History", "parent": "team", "order": 1,
-         "content": "<p>We started on a train in January 2009.</p><p>"
-                    + _paragraph(rng) + "</p>"},
-        {"key": "policy", "title": "Comment Policy", "parent": None, "order": 5,
-         "content": "<p>Be kind. Comments are moderated.</p>"},
+        {
+            "key": "about",
+            "title": "About",
+            "parent": None,
+            "order": 1,
+            "content": "<p>This blog is written by three friends since 2009.</p>"
+            "<h2>Who we are</h2><p>" + _paragraph(rng) + "</p>",
+        },
+        {
+            "key": "contact",
+            "title": "Contact",
+            "parent": None,
+            "order": 2,
+            "content": "<p>Write to us at blog@example.invalid.</p>",
+        },
+        {
+            "key": "colophon",
+            "title": "Colophon",
+            "parent": None,
+            "order": 3,
+            "content": "<p>Set in system fonts, served by WordPress.</p>",
+        },
+        {
+            "key": "team",
+            "title": "The Team",
+            "parent": None,
+            "order": 4,
+            "content": "<p>" + _paragraph(rng) + "</p>",
+        },
+        {
+            "key": "history",
+            "title": "Our History",
+            "parent": "team",
+            "order": 1,
+            "content": "<p>We started on a train in January 2009.</p><p>"
+            + _paragraph(rng)
+            + "</p>",
+        },
+        {
+            "key": "policy",
+            "title": "Comment Policy",
+            "parent": None,
+            "order": 5,
+            "content": "<p>Be kind. Comments are moderated.</p>",
+        },
     ]
     return {
         "spec_version": SPEC_VERSION,

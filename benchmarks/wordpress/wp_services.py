@@ -18,8 +18,6 @@ import signal
 import socket
 import subprocess
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +29,6 @@ __all__ = [
     "WORDPRESS",
     "Stack",
     "ensure_packages",
-    "http_ok",
     "running_stack",
     "stop_leftovers",
 ]
@@ -53,6 +50,10 @@ PACKAGES: tuple[str, ...] = (
     "php-cli",
     "php-mysql",
     "php-gd",
+    # SimpleXML: without it wp-sitemap.xml answers 501 (a sitemap is what most real
+    # WordPress blogs offer crawlers); mbstring for the non-ASCII titles and slugs.
+    "php-xml",
+    "php-mbstring",
     "nginx",
 )
 _POLICY_RC = Path("/usr/sbin/policy-rc.d")
@@ -90,8 +91,16 @@ def ensure_packages(packages: tuple[str, ...] = PACKAGES) -> list[str]:
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
         # The lock timeout waits for another engineer's apt-get on a shared machine.
         subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "--no-install-recommends",
-             "-o", "DPkg::Lock::Timeout=600", *missing],
+            [
+                "apt-get",
+                "install",
+                "-y",
+                "-qq",
+                "--no-install-recommends",
+                "-o",
+                "DPkg::Lock::Timeout=600",
+                *missing,
+            ],
             check=True,
             env=env,
         )
@@ -138,8 +147,16 @@ class Stack:
     def mysql(self, sql: str) -> str:
         """Run SQL as MariaDB's root over the private socket; return stdout."""
         result = subprocess.run(
-            ["mariadb", "--no-defaults", f"--socket={self.mysql_socket}", "-uroot",
-             "--batch", "--skip-column-names", "-e", sql],
+            [
+                "mariadb",
+                "--no-defaults",
+                f"--socket={self.mysql_socket}",
+                "-uroot",
+                "--batch",
+                "--skip-column-names",
+                "-e",
+                sql,
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -177,8 +194,14 @@ _FASTCGI_PARAMS = "\n".join(
 
 def _write_configs(stack: Stack) -> None:
     state = stack.state
-    for sub in ("run", "logs", "nginx-tmp", "wp-content/themes", "wp-content/uploads",
-                "wp-content/plugins"):
+    for sub in (
+        "run",
+        "logs",
+        "nginx-tmp",
+        "wp-content/themes",
+        "wp-content/uploads",
+        "wp-content/plugins",
+    ):
         (state / sub).mkdir(parents=True, exist_ok=True)
     # The workers (www-data) read the state directory and write nothing but sockets.
     for folder in (state, *[p for p in state.rglob("*") if p.is_dir() and p.name != "mysql"]):
@@ -325,14 +348,6 @@ def _port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def http_ok(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - loopback
-            return int(answer.status) < 500
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
     if proc.poll() is None:
         proc.send_signal(sig)
@@ -364,20 +379,34 @@ def running_stack(stack: Stack) -> Iterator[Stack]:
         if not (stack.datadir / "mysql").is_dir():
             shutil.rmtree(stack.datadir, ignore_errors=True)
             subprocess.run(
-                ["mariadb-install-db", "--no-defaults", f"--datadir={stack.datadir}",
-                 "--user=root", "--auth-root-authentication-method=socket",
-                 "--skip-test-db"],
+                [
+                    "mariadb-install-db",
+                    "--no-defaults",
+                    f"--datadir={stack.datadir}",
+                    "--user=root",
+                    "--auth-root-authentication-method=socket",
+                    "--skip-test-db",
+                ],
                 check=True,
                 stdout=subprocess.DEVNULL,
                 stderr=(logs / "mariadb-install.log").open("wb"),
             )
         mysql_log = logs / "mariadb.log"
         mysqld = subprocess.Popen(
-            ["mariadbd", "--no-defaults", f"--datadir={stack.datadir}",
-             f"--socket={stack.mysql_socket}", f"--pid-file={stack.pid_file('mysqld')}",
-             "--skip-networking", "--user=root", f"--log-error={mysql_log}",
-             "--innodb-buffer-pool-size=128M", "--skip-log-bin",
-             "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci"],
+            [
+                "mariadbd",
+                "--no-defaults",
+                f"--datadir={stack.datadir}",
+                f"--socket={stack.mysql_socket}",
+                f"--pid-file={stack.pid_file('mysqld')}",
+                "--skip-networking",
+                "--user=root",
+                f"--log-error={mysql_log}",
+                "--innodb-buffer-pool-size=128M",
+                "--skip-log-bin",
+                "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_unicode_ci",
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -404,4 +433,3 @@ def running_stack(stack: Stack) -> Iterator[Stack]:
         for proc in reversed(procs):
             _stop(proc, signal.SIGTERM if proc is procs[0] else signal.SIGQUIT)
         signal.signal(signal.SIGTERM, previous)
-

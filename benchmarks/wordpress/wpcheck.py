@@ -49,8 +49,10 @@ def _php(script: str, *args: str) -> str:
         check=False,
     )
     if result.returncode != 0:
-        raise RuntimeError(f"php {script} failed ({result.returncode}):\n"
-                           f"{result.stderr[-3000:]}\n{result.stdout[-3000:]}")
+        raise RuntimeError(
+            f"php {script} failed ({result.returncode}):\n"
+            f"{result.stderr[-3000:]}\n{result.stdout[-3000:]}"
+        )
     return result.stdout
 
 
@@ -89,8 +91,7 @@ def install_blog(stack: Stack, *, rebuild: bool) -> bool:
     spec_file = stack.state / "spec.json"
     spec_file.write_text(json.dumps(spec, indent=1, ensure_ascii=False))
     write_images(spec, stack.state / "images")
-    out = _php("populate.php", str(spec_file), str(stack.state / "images"), stack.host,
-               CONFIG_NAME)
+    out = _php("populate.php", str(spec_file), str(stack.state / "images"), stack.host, CONFIG_NAME)
     print(f"populated: {out.strip()}", file=sys.stderr)
     # Uploads are written by root here and read by the www-data workers.
     for path in uploads.rglob("*"):
@@ -107,8 +108,18 @@ def run_migrator(stack: Stack, db: Path, concurrency: int) -> tuple[float, int, 
     started = time.monotonic()
     with log.open("wb") as err:
         result = subprocess.run(
-            [str(MIGRATOR), "run", stack.base_url, "--db", str(db),
-             "--concurrency", str(concurrency), "--delay", "0", "--json"],
+            [
+                str(MIGRATOR),
+                "run",
+                stack.base_url,
+                "--db",
+                str(db),
+                "--concurrency",
+                str(concurrency),
+                "--delay",
+                "0",
+                "--json",
+            ],
             stdout=subprocess.PIPE,
             stderr=err,
             check=False,
@@ -129,25 +140,28 @@ def save_samples(truth: dict[str, Any], folder: Path) -> list[Path]:
     sectioned = next(p for p in posts if p["type"] == "post" and p["has_sections"])
     picks = {
         "post": sectioned["permalink"],
-        "post-nonascii": next(p["permalink"] for p in posts
-                              if p["type"] == "post" and not p["title_raw"].isascii()),
+        "post-nonascii": next(
+            p["permalink"] for p in posts if p["type"] == "post" and not p["title_raw"].isascii()
+        ),
         "static-page": next(p["permalink"] for p in posts if p["type"] == "page"),
         "sub-page": next(p["permalink"] for p in posts if p["type"] == "page" and p["parent"]),
         "attachment": next(p["permalink"] for p in truth["posts"] if p["type"] == "attachment"),
         "month-archive": truth["archives"]["month"][0],
         "split-post-page-2": split["permalink"].rstrip("/") + "/2/",
         "split-post-page-1": split["permalink"],
-        "category-archive": next(t["link"] for t in truth["terms"]
-                                 if t["taxonomy"] == "category" and t["count"]),
-        "tag-archive": next(t["link"] for t in truth["terms"]
-                            if t["taxonomy"] == "post_tag" and t["count"]),
+        "category-archive": next(
+            t["link"] for t in truth["terms"] if t["taxonomy"] == "category" and t["count"]
+        ),
+        "tag-archive": next(
+            t["link"] for t in truth["terms"] if t["taxonomy"] == "post_tag" and t["count"]
+        ),
         "home": truth["home"],
         "home-page-2": truth["home"] + "page/2/",
     }
     saved = []
     index = {}
     for name, url in picks.items():
-        with urllib.request.urlopen(url, timeout=30) as answer:  # noqa: S310 - loopback
+        with urllib.request.urlopen(url, timeout=30) as answer:
             body = answer.read()
         path = folder / f"wp-{name}.html"
         path.write_bytes(body)
@@ -160,16 +174,22 @@ def save_samples(truth: dict[str, Any], folder: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     parser.add_argument("--port", type=int, default=8480, help="nginx port on 127.0.0.1")
-    parser.add_argument("--state", type=Path, default=ROOT / "data" / "wordpress",
-                        help="state directory (database files, configs, logs); kept")
+    parser.add_argument(
+        "--state",
+        type=Path,
+        default=ROOT / "data" / "wordpress",
+        help="state directory (database files, configs, logs); kept",
+    )
     parser.add_argument("--db", type=Path, help="migration database (default STATE/migrator.db)")
-    parser.add_argument("--report", type=Path,
-                        help="mismatches as JSON (default STATE/report.json)")
+    parser.add_argument(
+        "--report", type=Path, help="mismatches as JSON (default STATE/report.json)"
+    )
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rebuild", action="store_true", help="reinstall the blog")
     parser.add_argument("--samples", type=Path, help="save representative raw pages here")
-    parser.add_argument("--no-migrate", action="store_true",
-                        help="check an existing --db without running migrator")
+    parser.add_argument(
+        "--no-migrate", action="store_true", help="check an existing --db without running migrator"
+    )
     args = parser.parse_args(argv)
 
     state: Path = args.state.resolve()
@@ -192,9 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         truth: dict[str, Any] = json.loads(_php("dump.php", stack.host, CONFIG_NAME))
         (state / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False))
         if not args.no_migrate:
-            timings["migrate"], run_status, run_report = run_migrator(
-                stack, db, args.concurrency
-            )
+            timings["migrate"], run_status, run_report = run_migrator(stack, db, args.concurrency)
         if args.samples:
             saved = save_samples(truth, args.samples)
             print(f"saved {len(saved)} sample pages into {args.samples}", file=sys.stderr)
