@@ -349,10 +349,8 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
                 False,
                 reason=kind,
                 url=row["url"],
-                expected=kind,
-                got="post",
-                title=row["title"],
-                published=row["published_at"],
+                expected=f"not a post (WordPress: {kind})",
+                got=f"post, title {row['title']!r}, published {row['published_at']}",
             )
         elif kind != "post":
             nothing_else.record(True)
@@ -453,8 +451,8 @@ def _table(header: list[str], body: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def render_summary(result: dict[str, Any]) -> str:
-    """The human summary: one line per check, then WordPress kind x migrator page_type."""
+def render_summary(result: dict[str, Any], examples: int = 3) -> str:
+    """The human summary: one line per check, kind x page_type, then a few mismatches."""
     rows = []
     for c in result["checks"]:
         reasons = ", ".join(f"{k}: {v}" for k, v in list(c["reasons"].items())[:4])
@@ -470,6 +468,24 @@ def render_summary(result: dict[str, Any]) -> str:
         "\nWordPress kind -> migrator page_type (rows in pages; 'not stored' = crawled only)"
     )
     parts.append(_table(["kind", *types], kind_rows))
+    failing = [c for c in result["checks"] if not c["ok"]]
+    if failing and examples:
+        parts.append(f"\nExamples (up to {examples} per reason; all in the JSON):")
+    for c in failing if examples else []:
+        parts.append(f"- {c['name']}: {c['label']}  [look at: {c['hint']}]")
+        shown: Counter[str] = Counter()
+        for m in c["mismatches"]:
+            reason = str(m.get("reason", "mismatch"))
+            if shown[reason] >= examples:
+                continue
+            shown[reason] += 1
+            expected = m.get("expected")
+            if isinstance(expected, list):
+                expected = f"{len(expected)} links, e.g. {expected[0]}"
+            parts.append(
+                f"    {reason}: {m.get('url')}\n"
+                f"      expected {expected!s:.150}\n      got      {m.get('got')!s:.150}"
+            )
     run = result.get("run")
     if run:
         parts.append(

@@ -56,16 +56,18 @@ def _php(script: str, *args: str) -> str:
     return result.stdout
 
 
-def _blog_digest() -> str:
+def _blog_digest(stack: Stack) -> str:
+    # The host is part of it: WordPress writes absolute URLs (images, attachment links)
+    # into post bodies, so a blog built for another port is rebuilt, not reused.
     version = Path("/usr/share/wordpress/wp-includes/version.php").read_bytes()
     sources = [(HERE / name).read_bytes() for name in ("populate.php", "wp_blog.py")]
-    return spec_digest(build_spec(), version, *sources)
+    return spec_digest(build_spec(), stack.host.encode(), version, *sources)
 
 
 def install_blog(stack: Stack, *, rebuild: bool) -> bool:
     """Install and fill WordPress unless the state holds the same blog. True if built."""
     marker = stack.state / "blog.json"
-    digest = _blog_digest()
+    digest = _blog_digest(stack)
     tables = stack.mysql(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'wpcheck'"
     ).strip()
