@@ -45,6 +45,8 @@ foreach ( $rows as $r ) {
 		'slug'         => $r->post_name,
 		'pages'        => substr_count( $r->post_content, '<!--nextpage-->' ) + 1,
 		'has_sections' => (bool) preg_match( '/<h[23][ >]/', $r->post_content ),
+		// The text names a year: a date a naive extractor may take for the publication date.
+		'names_a_year' => (bool) preg_match( '/\b(?:19|20)\d\d\b/', wp_strip_all_tags( $r->post_content ) ),
 	];
 	// Unpublished posts have no public permalink; their ?p=ID is what could leak.
 	$entry['permalink'] = get_permalink( (int) $r->ID );

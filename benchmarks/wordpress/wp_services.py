@@ -300,6 +300,9 @@ def _pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
+    # A zombie (stopped, not yet reaped by its parent) is not running.
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     return True
 
 

@@ -138,12 +138,20 @@ def save_samples(truth: dict[str, Any], folder: Path) -> list[Path]:
     """Save raw HTML of representative pages (fixtures for the extraction work)."""
     folder.mkdir(parents=True, exist_ok=True)
     posts = [p for p in truth["posts"] if p["status"] == "publish"]
+    # Twenty Twenty-One prints an author box instead of the byline for an author with a bio.
+    bio_author = next(u["display_name"] for u in build_spec()["users"] if u["description"])
     split = next(p for p in posts if p["type"] == "post" and p["pages"] > 1)
     sectioned = next(p for p in posts if p["type"] == "post" and p["has_sections"])
     picks = {
         "post": sectioned["permalink"],
         "post-nonascii": next(
             p["permalink"] for p in posts if p["type"] == "post" and not p["title_raw"].isascii()
+        ),
+        "post-date-in-text": next(
+            p["permalink"] for p in posts if p["type"] == "post" and p["names_a_year"]
+        ),
+        "post-author-bio": next(
+            p["permalink"] for p in posts if p["type"] == "post" and p["author"] == bio_author
         ),
         "static-page": next(p["permalink"] for p in posts if p["type"] == "page"),
         "sub-page": next(p["permalink"] for p in posts if p["type"] == "page" and p["parent"]),
