@@ -36,7 +36,10 @@ def _truth() -> dict:
         "parent": 0,
         "slug": "toms-post",
         "pages": 2,
-        "has_sections": False,
+        "has_sections": True,
+        "categories": ["Travel"],
+        "tags": ["trains"],
+        "headings": [[2, "Background"]],
         "permalink": f"{HOME}2015/03/01/toms-post/",
         "shortlink": f"{HOME}?p=5",
     }
@@ -95,11 +98,13 @@ def test_wp_compare_classify_kinds() -> None:
     assert wp_compare.classify(t, f"{HOME}feed/")[0] == "feed"
 
 
-def _db(path: Path, rows: list[tuple], aliases: list[tuple] = (), links: list[tuple] = ()):
+def _db(path: Path, rows: list[tuple], aliases=(), links=(), sections=()):
     conn = sqlite3.connect(path)
     conn.executescript(
         "CREATE TABLE pages (id INTEGER PRIMARY KEY, url TEXT, canonical_url TEXT, title TEXT,"
-        " published_at TEXT, author TEXT, page_type TEXT, body_text TEXT, removed_at TEXT);"
+        " published_at TEXT, author TEXT, page_type TEXT, body_text TEXT, removed_at TEXT,"
+        " categories TEXT DEFAULT '[]', tags TEXT DEFAULT '[]');"
+        "CREATE TABLE sections (page_id INT, position INT, level INT, heading TEXT);"
         "CREATE TABLE sidebar_links (page_id INT, position INT, group_name TEXT, label TEXT,"
         " url TEXT);"
         "CREATE TABLE aliases (url TEXT, target_url TEXT, page_id INT, kind TEXT);"
@@ -107,7 +112,12 @@ def _db(path: Path, rows: list[tuple], aliases: list[tuple] = (), links: list[tu
         " last_status INT);"
         "CREATE TABLE errors (url TEXT, stage TEXT, status INT, reason TEXT);"
     )
-    conn.executemany("INSERT INTO pages VALUES (?, ?, NULL, ?, ?, ?, ?, '', NULL)", rows)
+    conn.executemany(
+        "INSERT INTO pages (id, url, title, published_at, author, page_type, body_text)"
+        " VALUES (?, ?, ?, ?, ?, ?, '')",
+        rows,
+    )
+    conn.executemany("INSERT INTO sections VALUES (?, ?, ?, ?)", sections)
     conn.executemany("INSERT INTO aliases VALUES (?, ?, ?, 'canonical')", aliases)
     conn.executemany("INSERT INTO sidebar_links VALUES (?, ?, 'Recent Posts', 'x', ?)", links)
     conn.commit()
@@ -130,7 +140,12 @@ def test_wp_compare_all_right(tmp_path: Path) -> None:
         ],
         aliases=[(f"{HOME}?p=5", url, 1)],
         links=[(1, 0, url), (2, 0, url)],
+        sections=[(1, 0, 2, "Background")],
     )
+    conn = sqlite3.connect(db)
+    conn.execute("""UPDATE pages SET categories = '["Travel"]', tags = '["trains"]' WHERE id = 1""")
+    conn.commit()
+    conn.close()
     checks = _checks(wp_compare.compare(_truth(), db))
     assert {n: c["failed"] for n, c in checks.items() if not c["ok"]} == {}
 
@@ -163,6 +178,8 @@ def test_wp_compare_reports_each_mistake(tmp_path: Path) -> None:
     assert checks["shortlink_alias"]["reasons"] == {"no alias row": 1}
     assert checks["recent_posts_sidebar"]["failed"] == 2
     assert checks["static_pages"]["reasons"] == {"dated, typed post": 1}
+    assert checks["sections"]["reasons"] == {"headings lost": 1}
+    assert checks["taxonomies"]["reasons"] == {"categories and tags": 1}
     assert "FAIL" in wp_compare.render_summary(result)
 
 

@@ -48,6 +48,13 @@ foreach ( $rows as $r ) {
 		// The text names a year: a date a naive extractor may take for the publication date.
 		'names_a_year' => (bool) preg_match( '/\b(?:19|20)\d\d\b/', wp_strip_all_tags( $r->post_content ) ),
 	];
+	if ( 'post' === $r->post_type ) {
+		$entry['categories'] = wp_list_pluck( get_the_category( (int) $r->ID ), 'name' );
+		$entry['tags']       = wp_list_pluck( get_the_tags( (int) $r->ID ) ?: [], 'name' );
+	}
+	// The body's own headings, in order (the sections a reader sees; page 1 of a split post).
+	preg_match_all( '/<h([2-6])[^>]*>(.*?)<\/h\1>/s', explode( '<!--nextpage-->', $r->post_content )[0], $m, PREG_SET_ORDER );
+	$entry['headings'] = array_map( fn( $h ) => [ (int) $h[1], html_entity_decode( wp_strip_all_tags( $h[2] ) ) ], $m );
 	// Unpublished posts have no public permalink; their ?p=ID is what could leak.
 	$entry['permalink'] = get_permalink( (int) $r->ID );
 	$entry['shortlink'] = wp_get_shortlink( (int) $r->ID, 'post', false );

@@ -11,6 +11,7 @@ It is pure apart from reading the database file: no network, no WordPress.
 from __future__ import annotations
 
 import html
+import json
 import re
 import sqlite3
 from collections import Counter, defaultdict
@@ -41,6 +42,8 @@ HINTS: dict[str, str] = {
     '("By Chen Wei")',
     "shortlink_alias": "link[rel=shortlink] href='/?p=ID' in <head>",
     "static_pages": "body.page: h1.entry-title; no date is shown on a static page",
+    "sections": ".entry-content h2/h3 only (not widget titles, 'Leave a comment', author box)",
+    "taxonomies": "footer.entry-footer .cat-links a[rel~=category] and .tags-links a[rel=tag]",
 }
 
 
@@ -211,7 +214,8 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     rows = conn.execute(
-        "SELECT id, url, canonical_url, title, published_at, author, page_type, body_text"
+        "SELECT id, url, canonical_url, title, published_at, author, page_type, body_text,"
+        " categories, tags"
         " FROM pages WHERE removed_at IS NULL ORDER BY url"
     ).fetchall()
     sidebar: dict[int, list[sqlite3.Row]] = defaultdict(list)
@@ -219,6 +223,11 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
         "SELECT page_id, group_name, label, url FROM sidebar_links ORDER BY page_id, position"
     ):
         sidebar[link["page_id"]].append(link)
+    headings: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for sec in conn.execute(
+        "SELECT page_id, level, heading FROM sections ORDER BY page_id, position"
+    ):
+        headings[sec["page_id"]].append((sec["level"], " ".join(sec["heading"].split())))
     aliases = {
         url_key(a["url"]): a
         for a in conn.execute("SELECT url, target_url, page_id, kind FROM aliases")
@@ -258,6 +267,8 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
     authors = Check("author", "post author = WordPress's")
     shortlinks = Check("shortlink_alias", "?p=ID shortlink recorded in aliases")
     static = Check("static_pages", "static page: title right, no date, not a post")
+    sections = Check("sections", "post sections = the body's h2-h6")
+    taxonomies = Check("taxonomies", "post categories and tags = WordPress's")
 
     typed_post_by_id: dict[int, list[str]] = defaultdict(list)
     row_for_post: dict[int, sqlite3.Row] = {}
@@ -321,6 +332,40 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
             reason="missing" if not row["author"] else "different",
             expected=p["author"],
             got=row["author"],
+            **base,
+        )
+        want_sections = [(level, _norm_title(text)) for level, text in p.get("headings", [])]
+        got_sections = headings.get(row["id"], [])
+        extra = [h for h in got_sections if h not in want_sections]
+        lost = [h for h in want_sections if h not in got_sections]
+        why = (
+            " and ".join(
+                w for w, bad in (("extra headings", extra), ("headings lost", lost)) if bad
+            )
+            or "order or level"
+        )
+        sections.record(
+            got_sections == want_sections,
+            reason=why,
+            expected=want_sections,
+            got=got_sections,
+            **base,
+        )
+        want_tax = (
+            sorted(_norm_title(c) for c in p.get("categories", [])),
+            sorted(_norm_title(c) for c in p.get("tags", [])),
+        )
+        got_tax = (
+            sorted(_norm_title(c) for c in json.loads(row["categories"] or "[]")),
+            sorted(_norm_title(c) for c in json.loads(row["tags"] or "[]")),
+        )
+        taxonomies.record(
+            got_tax == want_tax,
+            reason=" and ".join(
+                w for w, i in (("categories", 0), ("tags", 1)) if got_tax[i] != want_tax[i]
+            ),
+            expected={"categories": want_tax[0], "tags": want_tax[1]},
+            got={"categories": got_tax[0], "tags": got_tax[1]},
             **base,
         )
         alias = aliases.get(url_key(p["shortlink"]))
@@ -422,6 +467,8 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
         authors,
         shortlinks,
         static,
+        sections,
+        taxonomies,
     ]
     states = Counter(c["state"] for c in crawl)
     return {
