@@ -40,6 +40,7 @@ def _truth() -> dict:
         "categories": ["Travel"],
         "tags": ["trains"],
         "headings": [[2, "Background"]],
+        "paragraphs": ["Hello   there."],
         "permalink": f"{HOME}2015/03/01/toms-post/",
         "shortlink": f"{HOME}?p=5",
     }
@@ -143,7 +144,10 @@ def test_wp_compare_all_right(tmp_path: Path) -> None:
         sections=[(1, 0, 2, "Background")],
     )
     conn = sqlite3.connect(db)
-    conn.execute("""UPDATE pages SET categories = '["Travel"]', tags = '["trains"]' WHERE id = 1""")
+    conn.execute(
+        """UPDATE pages SET categories = '["Travel"]', tags = '["trains"]',"""
+        " body_text = 'Intro. Hello there. Outro.' WHERE id = 1"
+    )
     conn.commit()
     conn.close()
     checks = _checks(wp_compare.compare(_truth(), db))
@@ -180,6 +184,7 @@ def test_wp_compare_reports_each_mistake(tmp_path: Path) -> None:
     assert checks["static_pages"]["reasons"] == {"dated, typed post": 1}
     assert checks["sections"]["reasons"] == {"headings lost": 1}
     assert checks["taxonomies"]["reasons"] == {"categories and tags": 1}
+    assert checks["body"]["reasons"] == {"paragraphs lost": 1}
     assert "FAIL" in wp_compare.render_summary(result)
 
 

@@ -54,6 +54,14 @@ foreach ( $rows as $r ) {
 	}
 	// The body's own headings, in order (the sections a reader sees; page 1 of a split post).
 	preg_match_all( '/<h([2-6])[^>]*>(.*?)<\/h\1>/s', explode( '<!--nextpage-->', $r->post_content )[0], $m, PREG_SET_ORDER );
+	// Its paragraphs and preformatted blocks, as the reader sees them (wpautop for classic posts).
+	$first = explode( '<!--nextpage-->', $r->post_content )[0];
+	$html  = has_blocks( $first ) ? $first : wpautop( $first );
+	preg_match_all( '/<(p|pre)[^>]*>(.*?)<\/\1>/s', $html, $pm, PREG_SET_ORDER );
+	$entry['paragraphs'] = array_values( array_filter( array_map(
+		fn( $x ) => trim( html_entity_decode( wp_strip_all_tags( $x[2] ) ) ),
+		$pm
+	) ) );
 	$entry['headings'] = array_map( fn( $h ) => [ (int) $h[1], html_entity_decode( wp_strip_all_tags( $h[2] ) ) ], $m );
 	// Unpublished posts have no public permalink; their ?p=ID is what could leak.
 	$entry['permalink'] = get_permalink( (int) $r->ID );

@@ -43,6 +43,7 @@ HINTS: dict[str, str] = {
     "shortlink_alias": "link[rel=shortlink] href='/?p=ID' in <head>",
     "static_pages": "body.page: h1.entry-title; no date is shown on a static page",
     "sections": ".entry-content h2/h3 only (not widget titles, 'Leave a comment', author box)",
+    "body": "div.entry-content: every p and pre of the post, no widget/comment furniture",
     "taxonomies": "footer.entry-footer .cat-links a[rel~=category] and .tags-links a[rel=tag]",
 }
 
@@ -161,6 +162,21 @@ def _published_mismatch(got: str | None, post: dict[str, Any], tz: ZoneInfo) -> 
     return None if parsed == local.date() else "wrong day"
 
 
+# Headings of Twenty Twenty-One's furniture: none belongs in a post's body.
+_FURNITURE = (
+    "Recent Posts",
+    "Recent Comments",
+    "Leave a Comment",
+    "Post navigation",
+    "Previous post",
+    "Next post",
+)
+
+
+def _squash(text: str | None) -> str:
+    return " ".join(html.unescape(text or "").split()).lower()
+
+
 def _norm_title(value: str | None) -> str:
     return " ".join(html.unescape(value or "").split())
 
@@ -269,6 +285,7 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
     static = Check("static_pages", "static page: title right, no date, not a post")
     sections = Check("sections", "post sections = the body's h2-h6")
     taxonomies = Check("taxonomies", "post categories and tags = WordPress's")
+    bodies = Check("body", "post body keeps every paragraph, no furniture")
 
     typed_post_by_id: dict[int, list[str]] = defaultdict(list)
     row_for_post: dict[int, sqlite3.Row] = {}
@@ -366,6 +383,23 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
             ),
             expected={"categories": want_tax[0], "tags": want_tax[1]},
             got={"categories": got_tax[0], "tags": got_tax[1]},
+            **base,
+        )
+        body = _squash(row["body_text"])
+        lost_paragraphs = [x for x in p.get("paragraphs", []) if _squash(x) not in body]
+        furniture = [f for f in _FURNITURE if f.lower() in body]
+        bodies.record(
+            not lost_paragraphs and not furniture,
+            reason=" and ".join(
+                w
+                for w, bad in (
+                    ("paragraphs lost", lost_paragraphs),
+                    ("furniture in body", furniture),
+                )
+                if bad
+            ),
+            expected=f"{len(p.get('paragraphs', []))} paragraphs, no furniture",
+            got={"lost": [x[:80] for x in lost_paragraphs], "furniture": furniture},
             **base,
         )
         alias = aliases.get(url_key(p["shortlink"]))
@@ -469,6 +503,7 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
         static,
         sections,
         taxonomies,
+        bodies,
     ]
     states = Counter(c["state"] for c in crawl)
     return {
