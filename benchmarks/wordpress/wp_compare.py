@@ -287,6 +287,7 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
     taxonomies = Check("taxonomies", "post categories and tags = WordPress's")
     bodies = Check("body", "post body keeps every paragraph, no furniture")
 
+    precision: Counter[str] = Counter()
     typed_post_by_id: dict[int, list[str]] = defaultdict(list)
     row_for_post: dict[int, sqlite3.Row] = {}
     for row, kind, ident in classified:
@@ -337,6 +338,8 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
             **base,
         )
         why = _published_mismatch(row["published_at"], p, tz)
+        # WordPress shows the time and offset too (time[datetime]): count who keeps them.
+        precision["datetime" if len(row["published_at"] or "") > 10 else "date only"] += 1
         dates.record(
             why is None,
             reason=why,
@@ -510,6 +513,7 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
         "checks": [c.as_dict() for c in checks],
         "kinds": {k: dict(v.most_common()) for k, v in sorted(kinds.items())},
         "crawl": {"states": dict(states), "errors": errors, "pages_rows": len(rows)},
+        "published_precision": dict(precision),
         "wordpress": {
             "published_posts": len(published),
             "static_pages": sum(
@@ -575,6 +579,7 @@ def render_summary(result: dict[str, Any], examples: int = 3) -> str:
             f"{run['blog']}; migrator exit {run['migrator_exit_status']}; seconds "
             + ", ".join(f"{k} {v}" for k, v in run["seconds"].items())
         )
+    parts.append(f"post published precision: {result.get('published_precision')}")
     if result["crawl"]["errors"]:
         parts.append(
             f"migrator errors: {len(result['crawl']['errors'])} "
