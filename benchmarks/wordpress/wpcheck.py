@@ -157,6 +157,7 @@ def save_samples(truth: dict[str, Any], folder: Path) -> list[Path]:
         "sub-page": next(p["permalink"] for p in posts if p["type"] == "page" and p["parent"]),
         "attachment": next(p["permalink"] for p in truth["posts"] if p["type"] == "attachment"),
         "month-archive": truth["archives"]["month"][0],
+        "day-archive": truth["archives"]["day"][0],
         "split-post-page-2": split["permalink"].rstrip("/") + "/2/",
         "split-post-page-1": split["permalink"],
         "category-archive": next(
