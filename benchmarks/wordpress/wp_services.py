@@ -24,7 +24,7 @@ from pathlib import Path
 from types import FrameType
 
 __all__ = [
-    "CONFIG_NAME",
+    "CONFIG_PREFIX",
     "PACKAGES",
     "WORDPRESS",
     "Stack",
@@ -36,9 +36,9 @@ __all__ = [
 WORDPRESS = Path("/usr/share/wordpress")
 THEME = Path("/usr/share/wordpress/wp-content/themes/twentytwentyone")
 # Debian's wp-config.php reads /etc/wordpress/config-$WORDPRESS_CONFIG.php (the name
-# must match ^[a-zA-Z0-9-]+$); nginx and the PHP scripts set WORDPRESS_CONFIG.
-CONFIG_NAME = "migrator-wpcheck"
-CONFIG_FILE = Path(f"/etc/wordpress/config-{CONFIG_NAME}.php")
+# must match ^[a-zA-Z0-9-]+$); nginx and the PHP scripts set WORDPRESS_CONFIG. One file
+# per port (Stack.config_name), so two stacks on two ports never share a config.
+CONFIG_PREFIX = "migrator-wpcheck"
 
 # dpkg package -> why. mariadb-client gives the `mariadb` command for set-up.
 PACKAGES: tuple[str, ...] = (
@@ -140,6 +140,14 @@ class Stack:
     @property
     def content_dir(self) -> Path:
         return self.state / "wp-content"
+
+    @property
+    def config_name(self) -> str:
+        return f"{CONFIG_PREFIX}-{self.port}"
+
+    @property
+    def config_file(self) -> Path:
+        return Path(f"/etc/wordpress/config-{self.config_name}.php")
 
     def pid_file(self, name: str) -> Path:
         return self.state / "run" / f"{name}.pid"
@@ -257,7 +265,7 @@ http {{
             try_files $uri =404;
 {_FASTCGI_PARAMS}
             fastcgi_param SCRIPT_FILENAME $document_root$fastcgi_script_name;
-            fastcgi_param WORDPRESS_CONFIG {CONFIG_NAME};
+            fastcgi_param WORDPRESS_CONFIG {stack.config_name};
             fastcgi_pass unix:{stack.fpm_socket};
         }}
     }}
@@ -268,8 +276,9 @@ http {{
 
 def write_wordpress_config(stack: Stack) -> None:
     """Write Debian's per-site WordPress config for this stack (database, URLs, paths)."""
-    CONFIG_FILE.parent.mkdir(parents=True, exist_ok=True)
-    CONFIG_FILE.write_text(
+    config_file = stack.config_file
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(
         f"""<?php
 // Written by migrator's benchmarks/wordpress/wpcheck.py: a throwaway local test blog.
 define('DB_NAME', 'wpcheck');
@@ -290,7 +299,7 @@ define('AUTH_SALT', 'wpcheck-e'); define('SECURE_AUTH_SALT', 'wpcheck-f');
 define('LOGGED_IN_SALT', 'wpcheck-g'); define('NONCE_SALT', 'wpcheck-h');
 """
     )
-    CONFIG_FILE.chmod(0o644)
+    config_file.chmod(0o644)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -30,7 +30,6 @@ sys.path.insert(0, str(HERE))
 from wp_blog import build_spec, spec_digest, write_images  # noqa: E402
 from wp_compare import compare, render_summary  # noqa: E402
 from wp_services import (  # noqa: E402
-    CONFIG_NAME,
     PACKAGES,
     Stack,
     ensure_packages,
@@ -93,7 +92,9 @@ def install_blog(stack: Stack, *, rebuild: bool) -> bool:
     spec_file = stack.state / "spec.json"
     spec_file.write_text(json.dumps(spec, indent=1, ensure_ascii=False))
     write_images(spec, stack.state / "images")
-    out = _php("populate.php", str(spec_file), str(stack.state / "images"), stack.host, CONFIG_NAME)
+    out = _php(
+        "populate.php", str(spec_file), str(stack.state / "images"), stack.host, stack.config_name
+    )
     print(f"populated: {out.strip()}", file=sys.stderr)
     # Uploads are written by root here and read by the www-data workers.
     for path in uploads.rglob("*"):
@@ -151,7 +152,9 @@ def save_samples(truth: dict[str, Any], folder: Path) -> list[Path]:
             p["permalink"] for p in posts if p["type"] == "post" and p["names_a_year"]
         ),
         "post-author-bio": next(
-            p["permalink"] for p in posts if p["type"] == "post" and p["author"] == bio_author
+            p["permalink"]
+            for p in posts
+            if p["type"] == "post" and p["author"] == bio_author and not p["names_a_year"]
         ),
         "static-page": next(p["permalink"] for p in posts if p["type"] == "page"),
         "sub-page": next(p["permalink"] for p in posts if p["type"] == "page" and p["parent"]),
@@ -220,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         t1 = time.monotonic()
         built = install_blog(stack, rebuild=args.rebuild)
         timings["install" if built else "reuse"] = time.monotonic() - t1
-        truth: dict[str, Any] = json.loads(_php("dump.php", stack.host, CONFIG_NAME))
+        truth: dict[str, Any] = json.loads(_php("dump.php", stack.host, stack.config_name))
         (state / "truth.json").write_text(json.dumps(truth, indent=1, ensure_ascii=False))
         if not args.no_migrate:
             timings["migrate"], run_status, run_report = run_migrator(stack, db, args.concurrency)
