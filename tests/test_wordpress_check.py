@@ -262,3 +262,18 @@ def test_wordpress_check_end_to_end(tmp_path: Path) -> None:
     failed = {c["name"]: c["reasons"] for c in result["checks"] if not c["ok"]}
     assert failed == {}
     assert status == 0
+
+
+def test_wp_compare_split_post_is_one_record(tmp_path: Path) -> None:
+    """Sub-pages /2/ stored as rows of their own (of any type) fail 'posts once'."""
+    url = f"{HOME}2015/03/01/toms-post/"
+    db = _db(
+        tmp_path / "m.db",
+        [
+            (1, url, "Tom’s post", "2015-03-01", "Alice Example", "post"),
+            (2, f"{url}2/", "Tom’s post", None, None, "other"),
+        ],
+    )
+    checks = _checks(wp_compare.compare(_truth(), db))
+    assert checks["posts_once"]["reasons"] == {"split post: sub-pages stored as separate rows": 1}
+    assert checks["nothing_else_post"]["ok"]

@@ -52,11 +52,12 @@ foreach ( $rows as $r ) {
 		$entry['categories'] = wp_list_pluck( get_the_category( (int) $r->ID ), 'name' );
 		$entry['tags']       = wp_list_pluck( get_the_tags( (int) $r->ID ) ?: [], 'name' );
 	}
-	// The body's own headings, in order (the sections a reader sees; page 1 of a split post).
-	preg_match_all( '/<h([2-6])[^>]*>(.*?)<\/h\1>/s', explode( '<!--nextpage-->', $r->post_content )[0], $m, PREG_SET_ORDER );
+	// The body's own headings, in order. A post split with <!--nextpage--> is one record:
+	// the headings and paragraphs of all its pages belong to it.
+	$whole = str_replace( '<!--nextpage-->', "\n\n", $r->post_content );
+	preg_match_all( '/<h([2-6])[^>]*>(.*?)<\/h\1>/s', $whole, $m, PREG_SET_ORDER );
 	// Its paragraphs and preformatted blocks, as the reader sees them (wpautop for classic posts).
-	$first = explode( '<!--nextpage-->', $r->post_content )[0];
-	$html  = has_blocks( $first ) ? $first : wpautop( $first );
+	$html = has_blocks( $whole ) ? $whole : wpautop( $whole );
 	preg_match_all( '/<(p|pre)[^>]*>(.*?)<\/\1>/s', $html, $pm, PREG_SET_ORDER );
 	$entry['paragraphs'] = array_values( array_filter( array_map(
 		fn( $x ) => trim( html_entity_decode( wp_strip_all_tags( $x[2] ) ) ),

@@ -288,6 +288,10 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
     bodies = Check("body", "post body keeps every paragraph, no furniture")
 
     precision: Counter[str] = Counter()
+    subpages: dict[int, list[str]] = defaultdict(list)
+    for row, kind, ident in classified:
+        if kind == "post-subpage" and ident is not None:
+            subpages[ident].append(f"{row['url']} ({row['page_type']})")
     typed_post_by_id: dict[int, list[str]] = defaultdict(list)
     row_for_post: dict[int, sqlite3.Row] = {}
     for row, kind, ident in classified:
@@ -326,6 +330,14 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
         elif len(typed) > 1:
             posts_once.record(
                 False, reason="more than one row typed post", expected="1 row", got=typed, **base
+            )
+        elif subpages.get(p["id"]):
+            posts_once.record(
+                False,
+                reason="split post: sub-pages stored as separate rows",
+                expected=f"one record for all {p['pages']} pages",
+                got=subpages[p["id"]],
+                **base,
             )
         else:
             posts_once.record(True)
