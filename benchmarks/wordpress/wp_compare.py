@@ -579,7 +579,7 @@ def render_summary(result: dict[str, Any], examples: int = 3) -> str:
             shown[reason] += 1
             expected = m.get("expected")
             if isinstance(expected, list):
-                expected = f"{len(expected)} links, e.g. {expected[0]}"
+                expected = f"{len(expected)} items, e.g. {expected[0]}"
             parts.append(
                 f"    {reason}: {m.get('url')}\n"
                 f"      expected {expected!s:.150}\n      got      {m.get('got')!s:.150}"
