@@ -6,7 +6,7 @@ VENV   := .venv
 UV     := $(VENV)/bin/uv
 RUN    := $(UV) run --frozen
 
-.PHONY: env demo test lint typecheck bench bench-fetch bench-extract bench-load clean
+.PHONY: env demo test lint typecheck bench bench-fetch bench-extract bench-load wordpress-check clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,13 @@ bench-extract: env
 
 bench-load: env
 	$(RUN) python benchmarks/bench_load.py $(BENCH_ARGS)
+
+# A real WordPress from Debian's packages (installed if missing; needs root), filled
+# with a generated blog, migrated and checked against WordPress's own database. Not part
+# of `make test`: the first run installs packages and the blog (~1 min), later runs reuse
+# data/wordpress/. WP_ARGS="--port 8481 --samples DIR --rebuild"; see benchmarks/wordpress/.
+wordpress-check: env
+	$(RUN) python benchmarks/wordpress/wpcheck.py $(WP_ARGS)
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-wal data/*.db-shm .pytest_cache .mypy_cache .ruff_cache
