@@ -129,6 +129,9 @@ class ExportConfig:
 
     base_path: str = "/posts"
     permalink: str = "{category}/{slug}"
+    # `export --download-assets` fetches images from the site's own origins only; list
+    # CDN hosts here ("cdn.example.com", or "cdn.example.com:8443" for one port).
+    asset_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
