@@ -238,6 +238,11 @@ class Scope:
                 self._patterns[url_pattern(key)] += 1
 
     @property
+    def exhausted(self) -> bool:
+        """True once the page budget is spent: nothing new will be admitted."""
+        return len(self._seen) >= self.max_pages
+
+    @property
     def admitted(self) -> int:
         """How many distinct URLs have been admitted (or seeded)."""
         return len(self._seen)
