@@ -507,3 +507,83 @@ def test_security_assets_only_from_the_site_and_listed_cdns(crawled, tmp_path):
     assert [r.path for r in other.requests if r.path == "/secret.png"] == ["/secret.png"]
     media = list((tmp_path / "b/static/media").iterdir())
     assert len(media) == 1  # ok.png and secret.png share bytes
+
+
+# ---------------------------------------------------------------------- budgets
+
+
+def _word(i: int) -> str:
+    """A digit-free name per number, so each URL has its own path shape."""
+    letters = ""
+    i += 1
+    while i:
+        i, rest = divmod(i - 1, 26)
+        letters = chr(97 + rest) + letters
+    return letters
+
+
+def _urlset(urls: list[str]) -> Reply:
+    body = (
+        '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        + "".join(f"<url><loc>{u}</loc></url>" for u in urls)
+        + "</urlset>"
+    )
+    return Reply(body=body.encode(), content_type="application/xml")
+
+
+def _run(server: TestServer, folder: Path, scope: str) -> Path:
+    config = folder / "site.toml"
+    config.write_text(
+        f'[site]\nstart = "{server.base_url}/"\n[scope]\n{scope}\n'
+        "[fetch]\ndelay = 0.0\nconcurrency = 4\nmax_attempts = 1\n[extract]\nworkers = 1\n"
+    )
+    db = folder / "m.db"
+    result = CliRunner().invoke(cli, ["run", "--config", str(config), "--db", str(db), "-q"])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_security_sitemap_urls_spend_the_page_and_pattern_budgets(tmp_path):
+    with TestServer() as server:
+        base = server.base_url
+        server.set_robots(f"User-agent: *\nAllow: /\nSitemap: {base}/index.xml\n")
+        children = "".join(
+            f"<sitemap><loc>{base}/s{n}.xml</loc></sitemap>" for n in ("a", "b", "c")
+        )
+        server.script(
+            "/index.xml",
+            Reply(
+                body=(
+                    '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/'
+                    f'schemas/sitemap/0.9">{children}</sitemapindex>'
+                ).encode(),
+                content_type="application/xml",
+            ),
+        )
+        server.script("/sa.xml", _urlset([f"{base}/cal/{2000 + i}/" for i in range(100)]))
+        for n, offset in (("b", 0), ("c", 300)):
+            server.script(
+                f"/s{n}.xml", _urlset([f"{base}/{_word(offset + i)}/" for i in range(300)])
+            )
+        server.route("/", lambda _request: Reply(body=page("A page")))
+        db = _run(server, tmp_path, "max_pages = 25\nmax_urls_per_pattern = 5")
+        fetched = [r.path for r in server.requests if not r.path.endswith((".xml", ".txt"))]
+    assert 0 < len(fetched) <= 25
+    assert len(set(fetched)) == len(fetched)
+    assert sum(p.startswith("/cal/") for p in fetched) <= 5
+    (queued,) = _rows(db, "SELECT count(*) FROM crawl_state")[0]
+    assert isinstance(queued, int)
+    assert queued <= 25
+
+
+def test_security_links_per_page_capped(tmp_path):
+    with TestServer() as server:
+        links = [f"/{_word(i)}/" for i in range(300)]
+        server.script("/", Reply(body=page("Link farm", *links)))
+        server.route("/", lambda _request: Reply(body=page("Leaf")))
+        db = _run(server, tmp_path, "max_links_per_page = 10\nmax_depth = 1")
+        leaves = [r.path for r in server.requests if r.path in set(links)]
+    assert 0 < len(leaves) <= 10
+    (queued,) = _rows(db, "SELECT count(*) FROM crawl_state WHERE via = 'link'")[0]
+    assert isinstance(queued, int)
+    assert 0 < queued <= 10
