@@ -25,6 +25,7 @@ import sqlite3
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from urllib.parse import quote
 
@@ -41,6 +42,8 @@ from migrator.export.frontmatter import front_matter
 from migrator.export.hugo import escape_shortcodes
 from migrator.export.jekyll import protect_liquid
 from migrator.export.redirects import is_safe_redirect_path
+from migrator.load import Store
+from migrator.models import Page
 from migrator.scope import Scope
 from servers import Reply, Request, TestServer, page, redirect
 
@@ -587,3 +590,67 @@ def test_security_links_per_page_capped(tmp_path):
     (queued,) = _rows(db, "SELECT count(*) FROM crawl_state WHERE via = 'link'")[0]
     assert isinstance(queued, int)
     assert 0 < queued <= 10
+
+
+# ------------------------------------------------------------------------ smaller
+
+
+def test_security_dot_dot_tags_keep_the_hugo_build(tmp_path):
+    hugo = _needs("hugo")
+    base = "http://127.0.0.1:8000"
+    db = tmp_path / "m.db"
+    with Store.open(db) as store:
+        for slug, tags in (("one", ("..", ".", "../../escape", "a/../b", "ok")), ("two", ("/",))):
+            url = f"{base}/blog/{slug}/"
+            store.save_page(
+                Page(
+                    url=url,
+                    source_url=url,
+                    canonical_url=url,
+                    title=slug,
+                    page_type="post",
+                    published=date(2020, 1, 2),
+                    tags=tags,
+                    categories=("..",),
+                    body_markdown="Body.",
+                )
+            )
+    site, public = tmp_path / "site", tmp_path / "out" / "public"
+    _export(db, site, "hugo")
+    run = subprocess.run(
+        [hugo, "--source", str(site), "--destination", str(public), "--quiet"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert (public / "tags/ok/index.html").is_file()
+    assert sorted(p.name for p in (public / "tags").iterdir() if p.is_dir()) == ["a-..-b", "ok"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["public"]
+    assert not (public / "escape").exists()
+
+
+def test_security_run_lock_follows_the_file_through_a_symlink(tmp_path):
+    real = tmp_path / "real.db"
+    link = tmp_path / "link.db"
+    with Store.open(real):
+        pass
+    link.symlink_to(real)
+    with Store.open(real):
+        result = CliRunner().invoke(cli, ["extract", "--db", str(link), "-q"])
+    assert result.exit_code == 5, result.output
+
+
+def test_security_deep_nesting_keeps_the_body(tmp_path):
+    """4,000 nested elements used to end Markdown conversion in a RecursionError (blank)."""
+    html = tmp_path / "deep.html"
+    nested = "<div>" * 4000 + "<p>Deep text &lt;script&gt; survives.</p>" + "</div>" * 4000
+    html.write_text(
+        "<!doctype html><html><head><title>Deep</title></head><body><article><h1>Deep</h1>"
+        f"<p>{'Top words here. ' * 20}</p>{nested}</article></body></html>"
+    )
+    result = CliRunner().invoke(cli, ["parse", str(html), "--url", "http://127.0.0.1:8000/d/"])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert "Top words here." in record["body_markdown"]
+    assert "Deep text &lt;script&gt; survives." in record["body_markdown"]

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 
 from migrator.export.files import OutputDir
 from migrator.export.frontmatter import front_matter
 from migrator.export.links import Entry
 from migrator.export.site import SiteContext, alias_paths
 
-__all__ = ["ASSET_FOLDER", "ASSET_PREFIX", "escape_shortcodes", "write_hugo"]
+__all__ = ["ASSET_FOLDER", "ASSET_PREFIX", "escape_shortcodes", "taxonomy_terms", "write_hugo"]
 
 ASSET_FOLDER = "static/media"
 ASSET_PREFIX = "/media"
@@ -151,6 +152,19 @@ def _escape_paragraph(text: str) -> str:
     return "".join(out)
 
 
+_PATH_SEPARATORS = re.compile(r"[/\\]+")
+
+
+def taxonomy_terms(values: Iterable[str]) -> list[str]:
+    """Tags and categories Hugo can turn into pages: no path separators, some letter.
+
+    Hugo makes ``/tags/<term>/`` of every term: ``..`` failed the whole build ("missing
+    taxonomy") and ``../../x`` or ``a/../b`` wrote outside the taxonomy folder.
+    """
+    terms = (_PATH_SEPARATORS.sub(" ", v).strip() for v in values)
+    return list(dict.fromkeys(t for t in terms if any(c.isalnum() for c in t)))
+
+
 def _content_path(path: str) -> str:
     return "content" + path.rstrip("/") + ".md"
 
@@ -163,8 +177,8 @@ def _page_file(ctx: SiteContext, entry: Entry, taken: set[str]) -> str:
         "lastmod": record.get("updated"),
         "slug": entry.slug,
         "url": entry.new_path,
-        "categories": list(entry.categories),
-        "tags": [str(t) for t in record.get("tags") or []],
+        "categories": taxonomy_terms(entry.categories),
+        "tags": taxonomy_terms(str(t) for t in record.get("tags") or []),
         "author": record.get("author"),
         "description": record.get("description"),
         "aliases": alias_paths(entry.old_urls, entry.new_path, taken),
