@@ -23,6 +23,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import psutil
 
@@ -34,7 +35,7 @@ BIG_FILES, BIG_URLS = 40, 50_000
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "bench"
-    served: dict[str, int] = {"sitemaps": 0, "pages": 0}
+    served: ClassVar[dict[str, int]] = {"sitemaps": 0, "pages": 0}
 
     def log_message(self, format: str, *args: object) -> None:
         pass
@@ -66,9 +67,7 @@ class Handler(BaseHTTPRequestHandler):
             n = path.removeprefix("/big/s").removesuffix(".xml")
             body = (
                 f'<?xml version="1.0"?><urlset {NS}>'
-                + "".join(
-                    f"<url><loc>{base}/post/{n}/{i}/</loc></url>" for i in range(BIG_URLS)
-                )
+                + "".join(f"<url><loc>{base}/post/{n}/{i}/</loc></url>" for i in range(BIG_URLS))
                 + "</urlset>"
             )
             self._send(body.encode(), "application/xml", "sitemaps")
