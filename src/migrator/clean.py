@@ -3,19 +3,23 @@
 ``sanitize_html`` is an nh3 allow-list: structural and inline tags only, no script, style,
 iframe, form or event-handler attributes, only http(s)/mailto links, and every link and
 image made absolute against the page URL. ``html_to_markdown`` must only ever see
-sanitized HTML (converters pass ``javascript:`` links through). This module does not
-decide *what* the body is; ``extract.body`` does.
+sanitized HTML (converters pass ``javascript:`` links through), and its Markdown is as
+safe as that HTML: text is escaped so entity-escaped markup (``&lt;script&gt;``,
+``[x](javascript:…)``) stays text, link and image URLs keep only the sanitizer's
+schemes and are percent-encoded so they cannot close their own syntax, and code fences
+are longer than any backtick run inside them. This module does not decide *what* the
+body is; ``extract.body`` does.
 """
 
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import nh3
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-__all__ = ["html_to_markdown", "sanitize_html", "tree_to_markdown"]
+__all__ = ["escape_markdown_text", "html_to_markdown", "sanitize_html", "tree_to_markdown"]
 
 _TAGS = frozenset(
     {
@@ -129,6 +133,43 @@ _RE_NEWLINES = re.compile(r"^(\n*)((?:.*[^\n])?)(\n*)$", re.S)
 _RE_BACKTICKS = re.compile(r"`+")
 _RE_PRE_LEAD = re.compile(r"^[ \n]*\n")
 _RE_PRE_TRAIL = re.compile(r"[ \n]*$")
+
+
+_MARKUP_CHARS = re.compile(r"[\\*_`\[\]<>]|&(?=#?[A-Za-z0-9]+;)")
+_MARKUP_ESCAPES = {"<": "&lt;", ">": "&gt;", "&": "&amp;"}
+
+
+def escape_markdown_text(text: str) -> str:
+    """Escape a text node so Markdown renders it as the same text and never as markup.
+
+    ``<`` and ``>`` become entities (an HTML tag or autolink cannot start), ``&`` only
+    where it would start an entity, and ``\\ * _ ` [ ]`` get a backslash (no emphasis,
+    code span, link or image can be made of text: ``[x](javascript:…)`` stays text).
+    """
+    return _MARKUP_CHARS.sub(lambda m: _MARKUP_ESCAPES.get(m[0], "\\" + m[0]), text)
+
+
+def _markdown_url(url: str) -> str | None:
+    """A link target safe inside ``(…)``: sanitizer schemes only, no space, quote,
+    parenthesis or angle bracket left raw (they are percent-encoded, the same URL)."""
+    url = url.strip()
+    if not url.startswith("#"):
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError:
+            return None
+        if scheme not in _SCHEMES:
+            return None
+    return quote(url, safe="/:?#[]@!$&'*+,;=%-._~")
+
+
+def _title_part(title: str | None) -> str:
+    if not title:
+        return ""
+    text = _RE_ALL_WS.sub(" ", title).strip()
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    text = _MARKUP_CHARS.sub(lambda m: _MARKUP_ESCAPES.get(m[0], m[0]), text)
+    return f' "{text}"' if text else ""
 
 
 def _chomp(text: str) -> tuple[str, str, str]:
@@ -250,11 +291,12 @@ def _convert(node: LexborNode, tag: str, text: str, parents: frozenset[str]) -> 
         prefix, suffix, text = _chomp(text)
         if not text:
             return ""
-        href = node.attributes.get("href")
+        raw_href = node.attributes.get("href")
+        href = _markdown_url(raw_href) if raw_href else None
         title = node.attributes.get("title")
-        if text.replace(r"\_", "_") == href and not title:
+        if href and not title and text == escape_markdown_text(href) and href == raw_href:
             return f"<{href}>"
-        title_part = ' "{}"'.format(title.replace('"', r"\"")) if title else ""
+        title_part = _title_part(title)
         return f"{prefix}[{text}]({href}{title_part}){suffix}" if href else text
     if tag in _HEADINGS:
         if "_inline" in parents:
@@ -275,13 +317,13 @@ def _convert(node: LexborNode, tag: str, text: str, parents: frozenset[str]) -> 
         return "  \n" + text
     if tag == "img":
         attrs = node.attributes
-        alt = attrs.get("alt") or ""
+        alt = escape_markdown_text(_RE_ALL_WS.sub(" ", attrs.get("alt") or ""))
         if "_inline" in parents:
             return alt
-        src = attrs.get("src") or ""
-        title = attrs.get("title") or ""
-        title_part = ' "{}"'.format(title.replace('"', r"\"")) if title else ""
-        return f"![{alt}]({src}{title_part})"
+        src = _markdown_url(attrs.get("src") or "")
+        if not src:
+            return alt
+        return f"![{alt}]({src}{_title_part(attrs.get('title'))})"
     if tag in _CODE:
         if "_noformat" in parents:
             return text
@@ -305,7 +347,10 @@ def _convert(node: LexborNode, tag: str, text: str, parents: frozenset[str]) -> 
         if not text:
             return ""
         text = _RE_PRE_TRAIL.sub("", _RE_PRE_LEAD.sub("", text))
-        return f"\n\n```\n{text}\n```\n\n"
+        # A fence longer than any backtick run inside: "```" in the code cannot close it.
+        longest = max((len(m) for m in _RE_BACKTICKS.findall(text)), default=0)
+        fence = "`" * max(3, longest + 1)
+        return f"\n\n{fence}\n{text}\n{fence}\n\n"
     if tag in _CELLS:
         return " " + text.strip().replace("\n", " ") + " |" * _colspan(node)
     if tag == "tr":
@@ -349,8 +394,8 @@ def _text(
             text = _RE_NEWLINE_WS.sub("\n", text)
         if "\t" in text or "  " in text:
             text = _RE_WS.sub(" ", text)
-    if "_noformat" not in parents and ("*" in text or "_" in text):
-        text = text.replace("*", r"\*").replace("_", r"\_")
+    if "_noformat" not in parents:
+        text = escape_markdown_text(text)
     inside = parent in _INSIDE_BLOCK
     if (prev is not None and prev.tag in _OUTSIDE_BLOCK) or (inside and prev is None):
         text = text.lstrip(" \t\r\n")
@@ -359,7 +404,20 @@ def _text(
     return text
 
 
-def _process(node: LexborNode, tag: str, parents: frozenset[str]) -> str:
+# Deeper than this, a subtree is written as its escaped text: the walk recurses once per
+# level and Python's stack (about 1,000 frames) used to end it with a RecursionError that
+# emptied body_markdown (a 1,000-4,096-level page exported as a blank post).
+MAX_MARKDOWN_DEPTH = 200
+
+
+def _flattened(node: LexborNode) -> str:
+    text = _RE_ALL_WS.sub(" ", node.text(deep=True, separator=" ")).strip()
+    return f"\n\n{escape_markdown_text(text)}\n\n" if text else ""
+
+
+def _process(node: LexborNode, tag: str, parents: frozenset[str], depth: int = 0) -> str:
+    if depth > MAX_MARKDOWN_DEPTH:
+        return _flattened(node)
     kids = list(node.iter(include_text=True))
     remove_inside = tag in _INSIDE_BLOCK
     child_parents = parents | {tag}
@@ -385,7 +443,7 @@ def _process(node: LexborNode, tag: str, parents: frozenset[str]) -> str:
         elif kid_tag == "_comment":
             continue
         else:
-            result = _process(kid, kid_tag, child_parents)
+            result = _process(kid, kid_tag, child_parents, depth + 1)
         if result:
             strings.append(result)
     if tag == "pre" or "pre" in parents:

@@ -58,6 +58,7 @@ class ScopeConfig:
     max_urls_per_pattern: int = 5_000  # crawler-trap guard: URLs per path shape
     max_query_params: int = 4
     max_url_length: int = 2_048
+    max_links_per_page: int = 1_000  # links followed from one page (a link farm stops here)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -133,6 +134,9 @@ class ExportConfig:
 
     base_path: str = "/posts"
     permalink: str = "{category}/{slug}"
+    # `export --download-assets` fetches images from the site's own origins only; list
+    # CDN hosts here ("cdn.example.com", or "cdn.example.com:8443" for one port).
+    asset_hosts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

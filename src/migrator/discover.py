@@ -16,7 +16,7 @@ import email.utils
 import io
 import re
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
@@ -49,7 +49,7 @@ def is_sitemap_url(url: str) -> bool:
     return name.endswith((".xml", ".xml.gz")) or "sitemap" in name
 
 
-async def discover_start(fetcher: Fetcher, start: str) -> AsyncIterator[Discovered]:
+async def discover_start(fetcher: Fetcher, start: str) -> AsyncGenerator[Discovered, None]:
     """Yield the URLs found from one START, each once, with how it was found.
 
     A sitemap START (see :func:`is_sitemap_url`) is read, recursively, and nothing
@@ -114,6 +114,7 @@ async def _walk_sitemaps(
     """Fetch sitemaps breadth-first, following indexes; yield the page URLs."""
     queue: list[tuple[str, int]] = [(u, 0) for u in roots]
     done: set[str] = set()
+    skipped = 0
     while queue and len(done) < MAX_SITEMAPS:
         url, depth = queue.pop(0)
         key = canonical_url(url)
@@ -130,18 +131,23 @@ async def _walk_sitemaps(
         children: list[str] = []
         for entry in iter_sitemap(body, url):
             if isinstance(entry, str):
-                children.append(entry)
+                if len(children) < MAX_SITEMAPS:  # more could never be read anyway
+                    children.append(entry)
             else:
                 pages += 1
                 yield entry
         del body
         log.info("sitemap_read", url=url, urls=pages, sitemaps=len(children))
         if depth < MAX_SITEMAP_DEPTH:
-            queue.extend((child, depth + 1) for child in children)
+            # Never hold more child sitemaps than could still be read: an index of
+            # 50,000 indexes of 50,000 would otherwise queue them all (1.87 GB seen).
+            room = max(0, MAX_SITEMAPS - len(done) - len(queue))
+            queue.extend((child, depth + 1) for child in children[:room])
+            skipped += max(0, len(children) - room)
         elif children:
             log.warning("sitemap_too_deep", url=url, skipped=len(children))
-    if queue:
-        log.warning("sitemap_limit_reached", limit=MAX_SITEMAPS, skipped=len(queue))
+    if queue or skipped:
+        log.warning("sitemap_limit_reached", limit=MAX_SITEMAPS, skipped=len(queue) + skipped)
 
 
 async def _get(fetcher: Fetcher, url: str, *, quiet: bool = False) -> bytes | None:

@@ -1093,7 +1093,10 @@ def _unpack(body: bytes, codec: str) -> bytes:
 
 
 def _take_lock(db_path: Path) -> int:
-    lock_path = db_path.with_name(db_path.name + ".lock")
+    # The lock follows the file, not the name it was opened by: a symlink to the same
+    # database (or a relative spelling) must meet the same lock.
+    real = Path(os.path.realpath(db_path))
+    lock_path = real.with_name(real.name + ".lock")
     try:
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:

@@ -266,14 +266,18 @@ class _Crawl:
     async def _seed(self, start: str, fetcher: Fetcher) -> None:
         batch: list[Discovered] = []
         assert self.scope is not None
-        async for discovered in discover_start(fetcher, start):
-            url = self.scope.fold(discovered.url)
-            found = replace(discovered, url=url) if url != discovered.url else discovered
-            if self.scope.allows(found.url):
-                batch.append(found)
-            if len(batch) >= 500:
-                self.counts["discovered"] += await self._db(self.store.add_urls, list(batch))
-                batch.clear()
+        async with contextlib.aclosing(discover_start(fetcher, start)) as discovered:
+            async for entry in discovered:
+                url = self.scope.fold(entry.url)
+                found = replace(entry, url=url) if url != entry.url else entry
+                # Sitemap and feed URLs spend the same budgets as links (max_pages, traps).
+                if self.scope.admit(found.url, found.depth):
+                    batch.append(found)
+                elif self.scope.exhausted:
+                    break  # the page budget is spent: read no further sitemaps
+                if len(batch) >= 500:
+                    self.counts["discovered"] += await self._db(self.store.add_urls, list(batch))
+                    batch.clear()
         self.counts["discovered"] += await self._db(self.store.add_urls, batch)
 
     async def _feed(self) -> None:
@@ -456,7 +460,7 @@ class _Crawl:
         depth = item.depth + 1
         linked = self.linked
         found = []
-        for link in map(self.scope.fold, page.links):
+        for link in map(self.scope.fold, page.links[: self.config.scope.max_links_per_page]):
             if link in linked:  # nav, category and related links repeat on every page
                 continue
             if self.scope.allows(link) and self.scope.admit(link, depth):

@@ -1,7 +1,11 @@
 """Which URLs belong to the migration, and the crawler-trap guard that bounds a crawl.
 
-``Scope.allows`` is a pure test of one URL against the configured hosts, path
-prefixes, include/exclude patterns and size limits. ``Scope.admit`` adds the stateful
+``Scope.allows`` is a pure test of one URL against the site's origins, path
+prefixes, include/exclude patterns and size limits. The origin is host *and port*:
+another port of the site's host is another server (an admin panel, a metadata
+service, someone else's app) and is out of scope for every request, whether the URL
+came from a link, a sitemap, robots.txt or a redirect. ``http`` and ``https`` on their
+default ports count as one site (the usual upgrade redirect). ``Scope.admit`` adds the stateful
 guard a crawl needs against infinite URL spaces (calendars, faceted search): a depth
 limit, a page budget and a cap on URLs sharing one *path shape* (digits folded to
 ``N``). The counters are in memory; the pipeline seeds them on resume with
@@ -21,7 +25,7 @@ import structlog
 from migrator.config import Config
 from migrator.urls import canonical_url, host_of, is_http_url
 
-__all__ = ["Scope", "url_pattern"]
+__all__ = ["Scope", "origin_of", "url_pattern"]
 
 log = structlog.get_logger()
 
@@ -36,6 +40,43 @@ _NON_PAGE = re.compile(
     r"woff2?|ttf|eot|txt)$",
     re.IGNORECASE,
 )
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> tuple[str, int] | None:
+    """``(host, port)`` of an http(s) URL, the port made explicit; ``None`` if unparseable."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    host = (parts.hostname or "").lower().rstrip(".")
+    scheme = parts.scheme.lower()
+    if not host or scheme not in _DEFAULT_PORTS:
+        return None
+    return host, port if port is not None else _DEFAULT_PORTS[scheme]
+
+
+def _site_origins(url: str) -> set[tuple[str, int]]:
+    origin = origin_of(url)
+    if origin is None:
+        return set()
+    host, port = origin
+    if port in _DEFAULT_PORTS.values():
+        return {(host, p) for p in _DEFAULT_PORTS.values()}
+    return {origin}
+
+
+def _host_and_port(value: str) -> tuple[str, int | None]:
+    """``"Host"`` or ``"host:8443"`` (a configured extra host) as ``(host, port)``."""
+    text = value.strip().lower()
+    parsed = origin_of(text if "://" in text else f"http://{text}")
+    if parsed is None:
+        return "", None
+    explicit = ":" in text.rsplit("]", 1)[-1].split("://", 1)[-1]
+    return parsed[0], parsed[1] if explicit else None
 
 
 def url_pattern(url: str) -> str:
@@ -63,6 +104,10 @@ class Scope:
 
     Attributes:
         hosts: lower-cased host names in scope (start hosts plus ``scope.allowed_hosts``).
+        origins: ``(host, port)`` pairs in scope: each start URL's host and port (both
+            80 and 443 for a default port), each extra host on those ports too, or on
+            exactly the port it names (``"cdn.example.com:8443"``). Empty: any port of
+            ``hosts`` (a scope built by hand).
         path_prefixes: path prefixes in scope (empty: every path).
         include: compiled include patterns (empty: everything not excluded).
         exclude: compiled exclude patterns.
@@ -74,6 +119,7 @@ class Scope:
     """
 
     hosts: frozenset[str]
+    origins: frozenset[tuple[str, int]] = frozenset()
     path_prefixes: tuple[str, ...] = ()
     include: tuple[re.Pattern[str], ...] = ()
     exclude: tuple[re.Pattern[str], ...] = ()
@@ -103,16 +149,23 @@ class Scope:
             A fresh scope with empty counters.
         """
         sc = config.scope
-        starts = {host_of(u) for u in start_urls if is_http_url(u)}
-        hosts = set(starts)
-        hosts.update(h.strip().lower().rstrip(".") for h in sc.allowed_hosts if h.strip())
+        origins = {o for u in start_urls if is_http_url(u) for o in _site_origins(u)}
+        ports = {port for _, port in origins} | set(_DEFAULT_PORTS.values())
+        for extra in sc.allowed_hosts:
+            name, port = _host_and_port(extra)
+            if name:
+                origins.update((name, p) for p in ([port] if port else ports))
+        # The www/no-www twin of each start host (same ports) is the same site.
         twins: dict[str, str] = {}
-        for host in sorted(h for h in starts if h):
+        named = {h for h, _ in origins}
+        for host, port in sorted(o for u in start_urls if is_http_url(u) for o in _site_origins(u)):
             twin = host[4:] if host.startswith("www.") else "www." + host
-            if twin not in hosts and "." in twin and not twin.replace(".", "").isdigit():
+            if twin not in named and "." in twin and not twin.replace(".", "").isdigit():
                 twins[twin] = host
+                origins.add((twin, port))
         return cls(
-            hosts=frozenset(h for h in hosts | set(twins) if h),
+            hosts=frozenset(h for h, _ in origins),
+            origins=frozenset(origins),
             twins=twins,
             path_prefixes=tuple(sc.path_prefixes),
             include=tuple(re.compile(p) for p in sc.include),
@@ -144,8 +197,10 @@ class Scope:
         return canonical_url(parts._replace(netloc=netloc).geturl())
 
     def allows_host(self, url: str) -> bool:
-        """True when ``url`` is http(s) and its host is in scope (used for redirects)."""
-        return is_http_url(url) and host_of(url) in self.hosts
+        """True when ``url`` is http(s) on an in-scope origin (host and port)."""
+        if not is_http_url(url) or host_of(url) not in self.hosts:
+            return False
+        return not self.origins or origin_of(url) in self.origins
 
     def allows(self, url: str) -> bool:
         """True when ``url`` belongs to the migration.
@@ -219,6 +274,11 @@ class Scope:
             if hash(key) not in self._seen:
                 self._seen.add(hash(key))
                 self._patterns[url_pattern(key)] += 1
+
+    @property
+    def exhausted(self) -> bool:
+        """True once the page budget is spent: nothing new will be admitted."""
+        return len(self._seen) >= self.max_pages
 
     @property
     def admitted(self) -> int:

@@ -201,6 +201,7 @@ def _export_site(
             out=folder,
             folder=module.ASSET_FOLDER,
             url_prefix=module.ASSET_PREFIX,
+            site_urls=[e.url for e in plan.entries],
         )
         ctx.assets = result.paths
         fetched, reused, failed = result.fetched, result.reused, result.failed

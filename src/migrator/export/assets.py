@@ -1,7 +1,12 @@
 """Downloading the images pages use: once per URL, deduplicated by content hash.
 
 ``download_assets`` fetches every image URL with ``fetch.Fetcher`` (robots.txt,
-per-host politeness, retries, size cap, the configured User-Agent), names each
+per-host politeness, retries, size cap, the configured User-Agent) under the crawl's
+scope rule: the site's own origins (host and port) plus ``export.asset_hosts`` (CDNs),
+redirects included; and before any request it resolves the host and refuses loopback,
+link-local, private and other non-public addresses unless the site itself resolves to
+that address (image URLs in content are written by anyone: no metadata service or
+internal host is ever fetched into ``static/media``). It names each
 distinct content ``<stem>-<hash12>.<ext>`` with a name made only of safe characters
 (no path from the legacy site can leave the output folder), records original URL →
 content hash → file name in the ``assets`` table, and skips URLs whose file the last
@@ -11,8 +16,11 @@ export already wrote. It never decides which pages an image belongs to.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
+import ipaddress
 import re
+import socket
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -26,9 +34,9 @@ from migrator.errors import FetchError
 from migrator.export.files import OutputDir
 from migrator.fetch import Fetcher
 from migrator.load import Store, StoredAsset
-from migrator.scope import Scope
+from migrator.scope import Scope, origin_of
 
-__all__ = ["AssetResult", "download_assets", "safe_asset_name"]
+__all__ = ["AssetResult", "asset_refusal", "download_assets", "safe_asset_name"]
 
 log = structlog.get_logger()
 
@@ -120,11 +128,14 @@ def download_assets(
     out: OutputDir,
     folder: str,
     url_prefix: str,
+    site_urls: Iterable[str] = (),
 ) -> AssetResult:
     """Fetch each image once, save it under a safe name, and record it in ``assets``.
 
     Args:
         urls: absolute image URLs (duplicates are fine).
+        site_urls: URLs of the site's pages (their origins are in scope; with
+            ``site.start`` when empty).
         store: the migration database (the ``assets`` table).
         config: the fetch politeness settings and User-Agent.
         out: the export's output folder.
@@ -148,7 +159,10 @@ def download_assets(
             missing.append(url)
     if not missing:
         return result
-    downloaded, failed = asyncio.run(_fetch_all(missing, config))
+    origins = {f"{p.scheme}://{p.netloc}/" for u in site_urls if (p := urlsplit(u)).netloc}
+    if config.site.start:
+        origins.add(config.site.start)
+    downloaded, failed = asyncio.run(_fetch_all(missing, config, sorted(origins)))
     result.failed.update(failed)
     by_hash = {a.content_hash: a.file_name for a in known.values()}
     now = datetime.now(UTC).isoformat(timespec="seconds")
@@ -177,14 +191,66 @@ def download_assets(
     return result
 
 
-async def _fetch_all(urls: list[str], config: Config) -> tuple[list[_Downloaded], dict[str, str]]:
-    scope = Scope.from_config(config, urls)
+async def _addresses(host: str) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address ``host`` resolves to (empty when it does not resolve)."""
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return set()
+    found: set[ipaddress.IPv4Address | ipaddress.IPv6Address] = set()
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        mapped = getattr(address, "ipv4_mapped", None)
+        found.add(mapped if mapped is not None else address)
+    return found
+
+
+async def asset_refusal(url: str, scope: Scope, site_addresses: set[object]) -> str | None:
+    """Why ``url`` must not be fetched as an asset, or ``None`` when it may be.
+
+    Args:
+        url: the image URL.
+        scope: the site's origins plus the configured asset hosts.
+        site_addresses: the addresses the site's own hosts resolve to.
+
+    Returns:
+        ``out_of_scope`` (another origin), ``unresolvable``, ``blocked_address``
+        (loopback, link-local, private, reserved … and not where the site is), or ``None``.
+    """
+    if not scope.allows_host(url):
+        return "out_of_scope"
+    origin = origin_of(url)
+    addresses = await _addresses(origin[0]) if origin else set()
+    if not addresses:
+        return "unresolvable"
+    if any(not a.is_global and a not in site_addresses for a in addresses):
+        return "blocked_address"
+    return None
+
+
+async def _fetch_all(
+    urls: list[str], config: Config, site: list[str]
+) -> tuple[list[_Downloaded], dict[str, str]]:
+    sc = config.scope
+    hosts = (*sc.allowed_hosts, *config.export.asset_hosts)
+    scope = Scope.from_config(
+        config.replace(scope=dataclasses.replace(sc, allowed_hosts=hosts)), site
+    )
+    site_addresses: set[object] = set()
+    for host in {o[0] for u in site if (o := origin_of(u))}:
+        site_addresses.update(await _addresses(host))
     done: list[_Downloaded] = []
     failed: dict[str, str] = {}
     gate = asyncio.Semaphore(max(1, config.fetch.concurrency) * 4)
 
     async def one(fetcher: Fetcher, url: str) -> None:
         async with gate:
+            refusal = await asset_refusal(url, scope, site_addresses)
+            if refusal is not None:
+                failed[url] = refusal
+                log.warning("asset_refused", url=url, reason=refusal)
+                return
             try:
                 raw = await fetcher.fetch(url, accept=IMAGE_TYPES)
             except FetchError as exc:

@@ -1,11 +1,11 @@
-"""YAML front matter for Hugo and Jekyll, written by hand so every value round-trips.
+"""YAML front matter for Hugo and Jekyll, written by a YAML library so every value round-trips.
 
-Every string is emitted double-quoted with JSON-style escapes for quotes, backslashes
-and characters YAML parsers refuse raw (C0/C1 controls, U+2028/U+2029, U+FEFF,
-lone surrogates), so titles with quotes, colons, ``&``, ``#`` or non-Latin scripts read
-back exactly. Only the value shapes the exporters use are supported (str, int, bool,
-``None``, lists of those, lists of flat mappings). This module does not decide which
-fields a page has.
+``front_matter`` hands the fields to PyYAML's ``safe_dump`` with a dumper that writes
+every string double-quoted (PyYAML escapes quotes, backslashes, controls, U+2028/U+2029
+and U+FEFF there), never wraps a line, and never emits anchors or tags: a title holding
+``---``, a newline, ``: ``, ``#`` or ``{{`` stays one scalar inside the block, so
+nothing in a value can close the front matter or start a new key. This module does
+not decide which fields a page has.
 """
 
 from __future__ import annotations
@@ -13,42 +13,48 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import yaml
+
 __all__ = ["front_matter", "yaml_string"]
 
-_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper with every string double-quoted and no aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
-def _needs_escape(code: int) -> bool:
-    return (
-        code < 0x20
-        or 0x7F <= code <= 0x9F
-        or code in (0x2028, 0x2029, 0xFEFF, 0xFFFE, 0xFFFF)
-        or 0xD800 <= code <= 0xDFFF
+def _quoted(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+
+
+def _mapping(dumper: yaml.SafeDumper, value: dict[Any, Any]) -> yaml.MappingNode:
+    node = dumper.represent_mapping("tag:yaml.org,2002:map", value.items())
+    for key, _ in node.value:
+        key.style = None  # keys are the exporter's own identifiers: plain
+    return node
+
+
+_Dumper.add_representer(str, _quoted)
+_Dumper.add_representer(dict, _mapping)
+
+
+def _dump(data: Any) -> str:
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1 << 30,
+        explicit_start=False,
     )
 
 
 def yaml_string(value: str) -> str:
     """Quote ``value`` as a YAML double-quoted scalar that parses back to ``value``."""
-    out: list[str] = ['"']
-    for char in value:
-        if char in _ESCAPES:
-            out.append(_ESCAPES[char])
-        elif _needs_escape(ord(char)):
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    return yaml_string(str(value))
+    return _dump(value).removesuffix("\n...\n").strip()
 
 
 def front_matter(fields: Mapping[str, Any]) -> str:
@@ -64,22 +70,11 @@ def front_matter(fields: Mapping[str, Any]) -> str:
     Returns:
         The block, ending with a newline after the closing ``---``.
     """
-    lines = ["---"]
-    for key, value in fields.items():
-        if value is None or (
-            isinstance(value, Sequence) and not isinstance(value, str) and not value
-        ):
-            continue
-        if isinstance(value, Sequence) and not isinstance(value, str):
-            lines.append(f"{key}:")
-            for item in value:
-                if isinstance(item, Mapping):
-                    pairs = [f"{k}: {_scalar(v)}" for k, v in item.items()]
-                    lines.append("  - " + pairs[0])
-                    lines.extend("    " + p for p in pairs[1:])
-                else:
-                    lines.append(f"  - {_scalar(item)}")
-        else:
-            lines.append(f"{key}: {_scalar(value)}")
-    lines.append("---")
-    return "\n".join(lines) + "\n"
+    kept = {
+        key: list(value) if isinstance(value, Sequence) and not isinstance(value, str) else value
+        for key, value in fields.items()
+        if value is not None
+        and not (isinstance(value, Sequence) and not isinstance(value, str) and not value)
+    }
+    body = _dump(kept) if kept else ""
+    return "---\n" + body + "---\n"

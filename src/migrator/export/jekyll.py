@@ -1,20 +1,25 @@
 """The Jekyll flavour of the site export: ``_posts/YYYY-MM-DD-slug.md`` with front matter.
 
 Each post's ``permalink`` pins its planned path and ``redirect_from`` (the
-jekyll-redirect-from plugin) lists its old paths. Bodies that contain Liquid markers
-(``{{``, ``{%``) are wrapped in ``{% raw %}`` so Jekyll prints them as written. A post
+jekyll-redirect-from plugin) lists its old paths. Jekyll runs Liquid over the whole
+body, code blocks included, before Markdown: every ``{`` that starts ``{{`` or ``{%``
+in a body is written as the Liquid output ``{{ "{" }}``, so no text from the legacy
+site can open a tag (``{% raw %}`` is not enough: ``{%endraw%}`` and
+``{%- endraw -%}`` in content end it). A post
 without a publication date takes the day the migration first saw it (Jekyll needs a
 date in the file name). This module only renders files through ``OutputDir``.
 """
 
 from __future__ import annotations
 
+import re
+
 from migrator.export.files import OutputDir
 from migrator.export.frontmatter import front_matter, yaml_string
 from migrator.export.links import Entry
 from migrator.export.site import SiteContext, alias_paths, date_part
 
-__all__ = ["ASSET_FOLDER", "ASSET_PREFIX", "post_file_name", "write_jekyll"]
+__all__ = ["ASSET_FOLDER", "ASSET_PREFIX", "post_file_name", "protect_liquid", "write_jekyll"]
 
 ASSET_FOLDER = "assets/media"
 ASSET_PREFIX = "/assets/media"
@@ -51,11 +56,17 @@ def post_file_name(entry: Entry) -> str:
     return f"_posts/{day}-{entry.slug}.md"
 
 
-def _protect_liquid(markdown: str) -> str:
-    if "{{" not in markdown and "{%" not in markdown:
-        return markdown
-    inner = markdown.replace("{% endraw %}", "{% endraw %}{{ '{% endraw %}' }}{% raw %}")
-    return "{% raw %}\n" + inner + "{% endraw %}\n"
+_LIQUID_OPEN = re.compile(r"\{(?=[{%])")
+
+
+def protect_liquid(text: str) -> str:
+    """Neutralise Liquid in ``text``: it renders back to ``text`` and runs no tag.
+
+    Every ``{`` followed by ``{`` or ``%`` becomes ``{{ "{" }}``; afterwards the only
+    ``{{`` / ``{%`` left in the text are these outputs (an unreplaced ``{`` is never
+    followed by ``{`` or ``%``, and an output ends in ``}``).
+    """
+    return _LIQUID_OPEN.sub('{{ "{" }}', text)
 
 
 def write_jekyll(ctx: SiteContext, out: OutputDir) -> None:
@@ -100,7 +111,7 @@ def write_jekyll(ctx: SiteContext, out: OutputDir) -> None:
         else:
             name = entry.new_path.strip("/") + ".md"
         used.add(name)
-        text = front_matter(fields) + "\n" + _protect_liquid(ctx.body_for(entry))
+        text = front_matter(fields) + "\n" + protect_liquid(ctx.body_for(entry))
         out.write(name, text)
     for section in ctx.plan.sections:
         fields = {

@@ -6,6 +6,14 @@ with its new path, skipping identities; one old path (path plus query, as a serv
 sees it) maps to one target. ``render_redirects`` writes it as CSV, an nginx ``map``
 (to include in the ``http`` block), Apache ``mod_rewrite`` rules or a Netlify
 ``_redirects`` file. Query-string URLs are kept here: only servers can redirect them.
+
+Old paths are untrusted (anyone could link to the legacy site with any URL), so a
+path is written only when every format can hold it literally: the canonical spelling,
+printable ASCII from a small allow-list (no quote, backslash, space, ``{``, ``}``,
+``$``, ``;``, ``#``), and no percent-escape that decodes to a control character or to
+one of those (Apache compares the *decoded* path). Anything else is skipped and
+reported, never escaped into a config language. A redirect never shadows a path the
+new site serves (its pages, sections and ``/``), and new paths are percent-encoded.
 """
 
 from __future__ import annotations
@@ -15,11 +23,19 @@ import io
 import re
 from dataclasses import dataclass
 from typing import Literal
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from migrator.export.links import SitePlan, legacy_path
+from migrator.urls import canonical_url
 
-__all__ = ["FILE_NAMES", "Redirect", "RedirectFormat", "collect_redirects", "render_redirects"]
+__all__ = [
+    "FILE_NAMES",
+    "Redirect",
+    "RedirectFormat",
+    "collect_redirects",
+    "is_safe_redirect_path",
+    "render_redirects",
+]
 
 RedirectFormat = Literal["csv", "nginx", "apache", "netlify"]
 FILE_NAMES: dict[str, str] = {
@@ -28,9 +44,14 @@ FILE_NAMES: dict[str, str] = {
     "apache": "redirects.htaccess",
     "netlify": "_redirects",
 }
-# Characters that would need quoting games in server configs; such URLs are skipped
-# (and reported) rather than risk a config that does not load.
-_UNSAFE_FOR_SERVERS = re.compile(r"[\s\"'\\{};$#<>`]|[\x00-\x1f\x7f]")
+# What an old path may hold, raw and decoded, to be written into a server config as a
+# literal: nginx reads "$" as a variable and "\\" / quotes as escapes, Apache decodes
+# %-escapes before comparing (%0A was a new line in .htaccess), Netlify splits on
+# whitespace and "#" starts a comment. Anything outside this set is skipped (reported).
+_SAFE_RAW = re.compile(r"/[A-Za-z0-9\-._~!&'()*+,=:@/%]*(?:\?[A-Za-z0-9\-._~!()*+,=:@/%&?]*)?")
+_SAFE_DECODED = re.compile(r"[^\x00-\x20\x7f\"'\\{}$;#<>`%|^\[\]]*")
+# Longest old path written (a URL over this is junk, and nginx needs a bucket per key).
+MAX_REDIRECT_PATH = 2048
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,19 +67,25 @@ class Redirect:
 def collect_redirects(plan: SitePlan) -> tuple[list[Redirect], list[str]]:
     """Every legacy URL of the plan with its new path.
 
+    Old paths come from the canonical URLs; a path the new site serves itself (a page,
+    a section, ``/``, or either of them with or without the trailing slash) is never
+    redirected, so a legacy alias cannot hijack a live page.
+
     Returns:
         The redirects, sorted by old path, and the legacy URLs skipped because their
         path has characters a server config cannot hold safely.
     """
     kinds = {e.new_path: "page" for e in plan.entries}
     kinds.update({s.path: "section" for s in plan.sections})
+    served = {"/", *kinds}
+    served.update({p.rstrip("/") for p in served if p != "/"})
     found: dict[str, Redirect] = {}
     skipped: list[str] = []
     for old_url, new_path in plan.targets.items():
-        path = legacy_path(old_url)
-        if path == new_path or path in found:
+        path = legacy_path(canonical_url(old_url))
+        if path == new_path or path in found or path in served:
             continue
-        if _UNSAFE_FOR_SERVERS.search(path):
+        if not is_safe_redirect_path(path):
             skipped.append(old_url)
             continue
         found[path] = Redirect(
@@ -68,6 +95,25 @@ def collect_redirects(plan: SitePlan) -> tuple[list[Redirect], list[str]]:
             kind=kinds.get(new_path, "home" if new_path == "/" else "page"),
         )
     return sorted(found.values(), key=lambda r: r.old_path), sorted(skipped)
+
+
+def is_safe_redirect_path(path: str) -> bool:
+    """True when an old path (path and query) can be written literally in every format."""
+    if len(path) > MAX_REDIRECT_PATH or not _SAFE_RAW.fullmatch(path):
+        return False
+    # The query is compared raw by every server (nginx $request_uri, Apache
+    # %{QUERY_STRING}, Netlify), so its escapes stay escapes; the path is decoded by Apache.
+    head = path.partition("?")[0]
+    try:
+        decoded = unquote(head, errors="strict")
+    except UnicodeDecodeError:
+        return False
+    return bool(_SAFE_DECODED.fullmatch(decoded))
+
+
+def _encoded(new_path: str) -> str:
+    # New paths are slugs (any script): percent-encode them so configs hold only ASCII.
+    return quote(new_path, safe="/-._~")
 
 
 def render_redirects(redirects: list[Redirect], fmt: RedirectFormat) -> str:
@@ -92,13 +138,23 @@ def _nginx(redirects: list[Redirect]) -> str:
         "# the server { } block:",
         "#     if ($migrator_redirect) { return 301 $migrator_redirect; }",
         "# $request_uri is the path and query exactly as the client sent them.",
-        "map_hash_bucket_size 256;",
+        "# The hash sizes fit the longest old path (nginx refuses a key over the bucket).",
+        f"map_hash_bucket_size {_nginx_bucket_size(redirects)};",
+        f"map_hash_max_size {max(2048, 4 * len(redirects))};",
         "map $request_uri $migrator_redirect {",
         '    default "";',
     ]
-    lines.extend(f'    "{r.old_path}" "{r.new_path}";' for r in redirects)
+    lines.extend(f'    "{r.old_path}" "{_encoded(r.new_path)}";' for r in redirects)
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _nginx_bucket_size(redirects: list[Redirect]) -> int:
+    # ngx_hash: an element is a pointer plus the key and 2 bytes, aligned to a pointer;
+    # a bucket also ends with a pointer. nginx rounds the bucket up to a cache line.
+    longest = max((len(r.old_path.encode()) for r in redirects), default=0)
+    needed = 8 + (longest + 2 + 7) // 8 * 8 + 8
+    return max(256, (needed + 63) // 64 * 64)
 
 
 def _apache(redirects: list[Redirect]) -> str:
@@ -109,10 +165,14 @@ def _apache(redirects: list[Redirect]) -> str:
     for r in _query_first(redirects):
         parts = urlsplit(r.old_path)
         # REQUEST_URI is decoded and has no query; "=" compares literally (no regex).
+        # is_safe_redirect_path vouched that the decoded path holds no quote, space,
+        # control character or "%"; QUERY_STRING is compared raw.
         lines.append(f'RewriteCond %{{REQUEST_URI}} "={unquote(parts.path)}"')
         if parts.query:
             lines.append(f'RewriteCond %{{QUERY_STRING}} "={parts.query}"')
-        # The trailing "?" drops the old query string from the target.
+        # The trailing "?" drops the old query string from the target. The new path is
+        # a slug (word characters, "-", "/"): written as is, Apache escapes it itself
+        # ("%8x" would read as a back-reference in a substitution).
         lines.append(f'RewriteRule ^ "{r.new_path}?" [R=301,L]')
     return "\n".join(lines) + "\n"
 
@@ -124,9 +184,9 @@ def _netlify(redirects: list[Redirect]) -> str:
         if parts.query:
             # Netlify matches query parameters as name=value pairs after the path.
             params = " ".join(parts.query.split("&"))
-            lines.append(f"{parts.path}  {params}  {r.new_path}  301!")
+            lines.append(f"{parts.path}  {params}  {_encoded(r.new_path)}  301!")
         else:
-            lines.append(f"{r.old_path}  {r.new_path}  301!")
+            lines.append(f"{r.old_path}  {_encoded(r.new_path)}  301!")
     return "\n".join(lines) + "\n"
 
 
