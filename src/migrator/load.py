@@ -632,6 +632,23 @@ class Store:
             )
         return True
 
+    def save_shortlink(self, url: str, target: str) -> None:
+        """Keep ``url`` (a page's ``rel=shortlink``) as an alias of the page at ``target``.
+
+        An alias already known under another kind (a redirect seen while crawling) is
+        kept as it is: that is what the server answered.
+        """
+        now = _now()
+        with self._atomic() as conn:
+            conn.execute(
+                "INSERT INTO aliases (url, target_url, page_id, kind, first_seen_at,"
+                " last_seen_at) VALUES (?1, ?2, (SELECT id FROM pages WHERE url = ?2),"
+                " 'shortlink', ?3, ?3) ON CONFLICT (url) DO UPDATE SET"
+                " last_seen_at = excluded.last_seen_at,"
+                " page_id = coalesce(aliases.page_id, excluded.page_id)",
+                (url, target, now),
+            )
+
     def is_canonical_alias(self, url: str) -> bool:
         """True when ``url`` is kept as a ``canonical`` alias of another page."""
         row = self._conn.execute(

@@ -170,6 +170,7 @@ class Page:
     body_markdown: str = ""
     body_text: str = ""
     links: tuple[str, ...] = ()  # every absolute http(s) link in the page, for discovery
+    shortlink: str | None = None  # rel=shortlink (WordPress ?p=ID): stored as an alias
     encoding: str | None = None
     sources: tuple[tuple[str, str], ...] = ()
     extractor_version: str = ""
@@ -180,6 +181,7 @@ class Page:
         record: dict[str, Any] = {
             "url": self.url,
             "canonical_url": self.canonical_url,
+            "shortlink": self.shortlink,
             "source_url": self.source_url,
             "page_type": self.page_type,
             "title": self.title,

@@ -786,3 +786,5 @@ def _load_extracted(
         counts["listings"] += 1
     else:
         counts[store.save_page(result, raw_url=url)] += 1
+        if result.shortlink and result.shortlink != result.url:
+            store.save_shortlink(result.shortlink, result.url)

@@ -278,6 +278,25 @@ _V5: tuple[str, ...] = (
         model_json TEXT NOT NULL
     )
     """,
+    # aliases.kind gains 'shortlink' (rel=shortlink, WordPress's /?p=ID): SQLite cannot
+    # change a CHECK constraint, so the table is rebuilt with its rows and index.
+    """
+    CREATE TABLE aliases_v5 (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE,
+        target_url TEXT NOT NULL,
+        page_id INTEGER REFERENCES pages (id) ON DELETE SET NULL,
+        kind TEXT NOT NULL
+            CHECK (kind IN ('redirect', 'duplicate', 'canonical', 'shortlink')),
+        first_seen_at TEXT NOT NULL,
+        last_seen_at TEXT NOT NULL
+    )
+    """,
+    "INSERT INTO aliases_v5 SELECT id, url, target_url, page_id, kind, first_seen_at,"
+    " last_seen_at FROM aliases",
+    "DROP TABLE aliases",
+    "ALTER TABLE aliases_v5 RENAME TO aliases",
+    "CREATE INDEX aliases_target_url ON aliases (target_url)",
     """
     CREATE TABLE site_templates (
         model_id INTEGER NOT NULL REFERENCES site_models (id) ON DELETE CASCADE,

@@ -40,6 +40,15 @@ _NON_PAGE = re.compile(
     r"woff2?|ttf|eot|txt)$",
     re.IGNORECASE,
 )
+# A CMS's own machinery, never content: log-in and admin screens, APIs, comment posting,
+# search result pages, print views (matched on the path and query).
+_MACHINERY = re.compile(
+    r"/(?:wp-login\.php|wp-admin/|wp-json/|xmlrpc\.php|wp-comments-post\.php|wp-cron\.php|"
+    r"wp-signup\.php|wp-trackback\.php|mt-search\.cgi|mt-comments\.cgi|mt\.cgi|"
+    r"cgi-bin/mt/)|[?&](?:action=(?:lostpassword|register|login|logout)|replytocom=|"
+    r"share=|s=[^&]*$)",
+    re.IGNORECASE,
+)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -219,6 +228,8 @@ class Scope:
             return False
         path = parts.path or "/"
         if _NON_PAGE.search(path):
+            return False
+        if _MACHINERY.search(path + ("?" + parts.query if parts.query else "")):
             return False
         if self.path_prefixes and not any(path.startswith(p) for p in self.path_prefixes):
             return False

@@ -222,6 +222,17 @@ def _canonical(tree: LexborHTMLParser, url: str, base: str) -> str:
     return url
 
 
+def _shortlink(tree: LexborHTMLParser, url: str, base: str) -> str | None:
+    """``<link rel=shortlink>`` (WordPress's ``/?p=123``): another URL of this page."""
+    node = tree.css_first('link[rel~="shortlink" i][href]')
+    if node is None:
+        return None
+    href = absolute_url(node.attributes.get("href"), base)
+    if href and is_http_url(href) and host_of(href) == host_of(url) and href != url:
+        return href
+    return None
+
+
 def _language(tree: LexborHTMLParser, structured: Structured) -> str | None:
     html = tree.css_first("html")
     lang = html.attributes.get("lang") or html.attributes.get("xml:lang") if html else None
@@ -735,6 +746,12 @@ def _build(
         None,
         None,
     )
+    # Category and tag links repeat across pages too: read them before the furniture goes.
+    first_scope = _guard(draft, "scope", lambda: _scope(tree, region))
+    tags, categories = _guard(
+        draft, "taxonomy", lambda: _taxonomy(structured, first_scope, draft)
+    ) or ((), ())
+    shortlink = _guard(draft, "shortlink", lambda: _shortlink(tree, url, base))
     if model is not None and _guard(
         draft, "furniture", lambda: _remove_furniture(tree, model, crumbs_node) > 0
     ):
@@ -754,10 +771,6 @@ def _build(
     published, updated = _guard(
         draft, "dates", lambda: _dates(tree, structured, rules, scope, region, draft, model)
     ) or (None, None)
-    tags, categories = _guard(draft, "taxonomy", lambda: _taxonomy(structured, scope, draft)) or (
-        (),
-        (),
-    )
     language = _guard(draft, "language", lambda: _language(tree, structured)) or None
     description = structured.meta_first("description", "og:description", "twitter:description")
     kind, kind_layer = _guard(
@@ -875,6 +888,7 @@ def _build(
         body_markdown=body_markdown,
         body_text=body_text,
         links=links,
+        shortlink=shortlink,
         sources=tuple(sorted(draft.sources.items())),
         extractor_version=version_tag(model),
     )

@@ -227,11 +227,24 @@ def find_author(
     ):
         text = _text(node)
         if text and len(text) < 100 and not _in_junk(node, article_footer_ok=True):
-            return _AUTHOR_LEAD.sub("", text), "heuristic"
+            return _author_name(text), "heuristic"
     return None, None
 
 
 # What themes write before the name: "By", "View all posts by", "Posted by", "Autor:".
+def _author_name(text: str) -> str:
+    """The name in a byline or an author box's link ("View all of Chen Wei's posts.")."""
+    possessive = _AUTHOR_POSSESSIVE.match(text)
+    if possessive:
+        return possessive.group(1).strip()
+    return _AUTHOR_LEAD.sub("", text)
+
+
+# Twenty Twenty-One's author box: "View all of Chen Wei's posts."
+_AUTHOR_POSSESSIVE = re.compile(
+    r"^(?:view|see|read)\s+(?:all\s+)?(?:of\s+)?(.+?)['’]s?\s+(?:posts|articles|entries)\W*$",
+    re.I,
+)
 _AUTHOR_LEAD = re.compile(
     r"^(?:(?:view|see) (?:all )?(?:posts|articles) by|(?:all )?posts by|written by|"
     r"posted by|by|von|par|por|di|door|autor|author|auteur)\s*:?\s+",
