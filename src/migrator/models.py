@@ -181,7 +181,6 @@ class Page:
         record: dict[str, Any] = {
             "url": self.url,
             "canonical_url": self.canonical_url,
-            "shortlink": self.shortlink,
             "source_url": self.source_url,
             "page_type": self.page_type,
             "title": self.title,
