@@ -211,8 +211,9 @@ def wordpress_pl(root: Path, count: int = 20) -> LegacySite:
         return (
             f'<div class="post">{heading}{meta}<div class="entry">{text}'
             f'<h3>Zobacz także</h3><ul class="related">{related}</ul></div>'
-            '<h3 id="comments">Komentarze do wpisu</h3><ol class="commentlist">'
-            f"<li><p>Świetny wpis! Byłem tam w {day.year - 1} roku.</p></li></ol></div>"
+            '<h3 id="comments">Komentarze do wpisu</h3><div class="comment">'
+            f"<p>Świetny wpis! Byłem tam w {day.year - 1} roku i pamiętam te same widoki, "
+            f"to był piękny czas dla wszystkich, komentarz numer {day.day}.</p></div></div>"
         )
 
     for path, title, day, tag in posts:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import structlog
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -650,9 +651,57 @@ def _kind_before_body(
             return "listing", f"site:{len(days)} dates"
     if url_page_type(url) == "listing":
         return "listing", "url"
+    # Only with the whole site's evidence: on a lone page, "more stories" headings linking
+    # elsewhere are too often mistaken for a list of posts.
+    if model is not None and _linked_headlines(tree, url) >= 3:
+        return "listing", "site:linked headlines"
     if _is_listing(tree, rules, url, published, structured, strong):
         return "listing", "heuristic"
     return None, None
+
+
+_ASIDE = re.compile(r"sidebar|widget|related|footer|comment|menu|nav", re.I)
+
+
+def _linked_headlines(tree: LexborHTMLParser, url: str) -> int:
+    """How many headings of the main column are one link each to another page.
+
+    A list of posts shows each title as a link to the post (``<h2><a href=…>``); a post
+    shows its own title unlinked, or linked to itself.
+    """
+    own = url.split("#", 1)[0].rstrip("/")
+    for h1 in tree.css("h1"):
+        text = h1.text(deep=True).strip()
+        linked = sum(len(a.text(deep=True).strip()) for a in h1.css("a"))
+        if len(text) >= 4 and linked < 0.5 * len(text):
+            return 0  # the page shows its own headline: an article, whatever it links to
+    targets: set[str] = set()
+    for heading in tree.css("h1, h2, h3"):
+        links = heading.css("a[href]")
+        if len(links) != 1:
+            continue
+        href = absolute_url(links[0].attributes.get("href"), url)
+        text = heading.text(deep=True).strip()
+        if not href or len(links[0].text(deep=True).strip()) < 0.6 * len(text):
+            continue
+        href = href.split("#", 1)[0]
+        if href.rstrip("/") == own or urlsplit(href).path in {"", "/"}:
+            continue
+        current = heading.parent
+        aside = False
+        while current is not None and current.tag not in {"body", "html"}:
+            marker = (
+                (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
+            )
+            if current.tag in {"aside", "nav", "footer", "header"} or _ASIDE.search(marker):
+                aside = True
+                break
+            current = current.parent
+        if not aside:
+            targets.add(href)
+            if len(targets) >= 3:
+                break
+    return len(targets)
 
 
 def _page_type(

@@ -231,7 +231,7 @@ def node_date(node: LexborNode, order: DateOrder) -> date | datetime | None:
         found = parse_date(node.attributes.get(attribute), order)
         if found is not None:
             return found
-    return parse_date(" ".join(node.text(deep=True).split())[:200], order)
+    return parse_date(" ".join(node.text(deep=True, separator=" ").split())[:200], order)
 
 
 EARLIEST = date(1990, 1, 1)  # before the web had blogs: a CMS default or an epoch bug
@@ -389,6 +389,11 @@ def dates_from_scope(
             break
     if published is not None:
         return published, updated
+    # The date line right under the headline ("Published on …" below the <h1>) beats a
+    # date met earlier in document order (a table layout's sidebar column comes first).
+    below, below_updated = _under_headline(scope, order, ok)
+    if below is not None:
+        return below, updated or below_updated
     for count, node in enumerate(scope.css(_DATE_LINE_SELECTORS)):
         if count >= _MAX_LINE_NODES:
             break
@@ -397,7 +402,7 @@ def dates_from_scope(
             continue
         if node.tag in _NOT_DATE_LINES:
             continue
-        text = " ".join(node.text(deep=True).split())
+        text = " ".join(node.text(deep=True, separator=" ").split())
         if node.tag != "time" and (
             len(text) > 300 or (len(text) > 100 and contains(region, node)) or not text
         ):
@@ -419,6 +424,43 @@ def dates_from_scope(
             if ok(found):
                 return found, updated
     return None, updated
+
+
+def _under_headline(
+    scope: LexborNode, order: DateOrder, ok: Callable[[date | datetime | None], bool]
+) -> tuple[date | datetime | None, date | datetime | None]:
+    """Published and updated dates on the short lines just after the scope's ``h1``."""
+    headline = scope.css_first("h1")
+    if headline is None:
+        return None, None
+    published: date | datetime | None = None
+    updated: date | datetime | None = None
+    sibling = headline.next
+    seen = 0
+    while sibling is not None and seen < 3 and published is None:
+        if sibling.tag in {"-text", "-comment"}:
+            sibling = sibling.next
+            continue
+        seen += 1
+        text = " ".join(sibling.text(deep=True, separator=" ").split())
+        if sibling.tag in _NOT_DATE_LINES or not text or len(text) > _LINE_MAX_CHARS:
+            if len(text) > _LINE_MAX_CHARS:
+                break  # the article's text has begun
+            sibling = sibling.next
+            continue
+        if NAV_TEXT.search(text):
+            sibling = sibling.next
+            continue
+        for match in DATE_RE.finditer(text):
+            found = _from_match(match, order)
+            if not ok(found):
+                continue
+            if _UPDATED_WORD.search(text[: match.start()][-40:]):
+                updated = updated or found
+            elif published is None:
+                published = found
+        sibling = sibling.next
+    return published, updated
 
 
 _LINE_MAX_CHARS = 150  # a date line ("Posted March 4, 2004 by Bob · 3 comments")

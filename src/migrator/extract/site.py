@@ -162,6 +162,13 @@ def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[Lex
     return found
 
 
+_NOT_PROSE = re.compile(
+    r"comment|respond|reply|related|share|social|widget|sidebar|footer|author|bio|meta|"
+    r"trackback|pingback|discuss",
+    re.I,
+)
+
+
 def _leads_text(node: LexborNode) -> int | None:
     """The key of the prose a heading opens (``None``: it opens links, a list or nothing).
 
@@ -174,6 +181,8 @@ def _leads_text(node: LexborNode) -> int | None:
         sibling = sibling.next
     if sibling is None or sibling.tag in {"ul", "ol", "nav", "form", "table"}:
         return None
+    if _NOT_PROSE.search(_marker(node) + " " + _marker(sibling)):
+        return None  # "Komentarze do wpisu" opens the comments, not the post's prose
     text = norm(sibling.text(deep=True, separator=" "))
     if len(text) < 60:
         return None
@@ -393,6 +402,8 @@ def learn_site(
     title_selector, title_agreement = _pick_title(votes, evidence)
     date_selector, date_agreement, date_order = _pick_date(votes, count, evidence)
     cms = cms_votes.most_common(1)[0][0] if cms_votes else None
+    if cms is not None and cms_votes[cms] < 0.3 * count:
+        cms = None  # a few pages (a saved foreign page, a plugin's asset) name no CMS
     if cms:
         evidence.append(f"cms: {cms} on {cms_votes[cms]} of {count} pages")
     return SiteModel(
