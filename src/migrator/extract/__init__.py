@@ -45,6 +45,7 @@ from migrator.extract.dates import (
     node_date,
     parse_date,
     plausible,
+    same_day,
 )
 from migrator.extract.links import absolute_url, host_of
 from migrator.extract.nodes import contains
@@ -771,11 +772,16 @@ def _body(
             node = fragment.body
             if node is not None:
                 wanted = norm(title) if title else None
+                days = {same_day(d) for d in dates if d is not None}
                 for heading in node.css("h1, h2, h3, h4"):
-                    if heading.tag == "h1" or (
-                        wanted and norm(heading.text(deep=True, separator=" ")) == wanted
+                    shown = norm(heading.text(deep=True, separator=" "))
+                    dated = find_date_in_text(shown) if len(shown) <= 60 else None
+                    if (
+                        heading.tag == "h1"
+                        or (wanted and shown == wanted)
+                        or (dated is not None and same_day(dated) in days)
                     ):
-                        heading.decompose()
+                        heading.decompose()  # the title, or a date header: fields
                 draft.sources["body"] = "trafilatura"
                 return sanitize_html(node.inner_html or "", draft.base), read_blocks(node)
     if region is None:

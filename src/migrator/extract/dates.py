@@ -522,9 +522,14 @@ def _edge_lines(
         if tag in _NOT_DATE_LINES - {"a"} or tag == "-comment":
             child = child.prev if from_end else child.next
             continue
+        text = " ".join(child.text(deep=True, separator=" ").split())
         if tag in _STOP_HEADINGS:
+            # A Blogger-style date header ("samedi 30 juillet 2011") is a date line.
+            if len(text) <= 60 and _is_date_line(text, days, order):
+                found.append(child)
+                child = child.prev if from_end else child.next
+                continue
             return True
-        text = " ".join(child.text(deep=True).split())
         if tag == "-text":
             if len(text) > _LINE_MAX_REST:
                 return True
