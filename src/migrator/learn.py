@@ -18,9 +18,9 @@ import structlog
 from migrator.decode import decode_body
 from migrator.extract.site import learn_site, model_summary
 from migrator.load import Store
-from migrator.models import SiteModel
+from migrator.models import RawPage, SiteModel
 
-__all__ = ["LEARN_AFTER", "LEARN_SAMPLE", "learn_from_store", "model_toml"]
+__all__ = ["LEARN_AFTER", "LEARN_SAMPLE", "learn_from_raw", "learn_from_store", "model_toml"]
 
 log = structlog.get_logger()
 
@@ -33,9 +33,14 @@ def learn_from_store(store: Store, *, limit: int = LEARN_SAMPLE) -> SiteModel | 
 
     The model is not saved: the caller decides (``Store.save_site_model``).
     """
+    return learn_from_raw(store.sample_raw_pages(limit), store.feed_dates())
+
+
+def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel | None:
+    """Learn the site model from fetched answers (pure: runs in a worker process too)."""
     pages: list[tuple[str, str]] = []
     latest: datetime | None = None
-    for raw in store.sample_raw_pages(limit):
+    for raw in raws:
         try:
             decoded = decode_body(raw.body, raw.header("content-type"))
         except Exception:  # noqa: BLE001, S112 - an undecodable page teaches nothing
@@ -43,7 +48,7 @@ def learn_from_store(store: Store, *, limit: int = LEARN_SAMPLE) -> SiteModel | 
         pages.append((raw.url, decoded.text))
         if latest is None or raw.fetched_at > latest:
             latest = raw.fetched_at
-    model = learn_site(pages, feed_dates=store.feed_dates(), fetched_at=latest)
+    model = learn_site(pages, feed_dates=feed_dates, fetched_at=latest)
     if model is not None:
         log.info(
             "site_model_learned",

@@ -267,6 +267,7 @@ class SiteModel:
     version: int = SITE_MODEL_VERSION
     pages_sampled: int = 0
     furniture: frozenset[int] = frozenset()
+    furniture_texts: frozenset[int] = frozenset()  # crc32 of their texts: a cheap pre-test
     site_names: frozenset[str] = frozenset()
     title_selector: str | None = None
     title_agreement: tuple[int, int] = (0, 0)
@@ -297,6 +298,7 @@ class SiteModel:
         """The model as JSON (sets as sorted lists)."""
         data = asdict(self)
         data["furniture"] = sorted(self.furniture)
+        data["furniture_texts"] = sorted(self.furniture_texts)
         data["site_names"] = sorted(self.site_names)
         data["fingerprint"] = self.fingerprint
         return json.dumps(data, ensure_ascii=False)
@@ -312,6 +314,7 @@ class SiteModel:
                 version=SITE_MODEL_VERSION,
                 pages_sampled=int(data["pages_sampled"]),
                 furniture=frozenset(int(k) for k in data["furniture"]),
+                furniture_texts=frozenset(int(k) for k in data.get("furniture_texts") or ()),
                 site_names=frozenset(str(n) for n in data["site_names"]),
                 title_selector=data.get("title_selector"),
                 title_agreement=_pair(data.get("title_agreement")),

@@ -35,7 +35,7 @@ from migrator.discover import discover_start
 from migrator.errors import ConfigError, ExtractError, FetchError, RunAborted, StoreError
 from migrator.extract import extract_page, version_tag
 from migrator.fetch import Fetcher, resolve_map
-from migrator.learn import LEARN_AFTER, learn_from_store
+from migrator.learn import LEARN_AFTER, LEARN_SAMPLE, learn_from_raw, learn_from_store
 from migrator.load import CrawlItem, Store
 from migrator.models import Discovered, Page, RawPage, SiteModel
 from migrator.parts import load_part
@@ -216,6 +216,8 @@ class _Crawl:
         # LEARN_AFTER pages are stored; pages extracted before it are redone at the end.
         self.model: SiteModel | None = store.latest_site_model() if mode != "fetch" else None
         self.html_stored = store.html_page_count() if self.model is None else 0
+        self.learning = False  # a worker is learning the model
+        self.learned: SiteModel | None = None  # learned, not stored yet
 
     async def _db(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """Run one store call on the database thread."""
@@ -442,14 +444,34 @@ class _Crawl:
         )
 
     def _maybe_learn(self) -> None:
-        """Learn the site model once enough pages are stored (on the database thread)."""
-        self.html_stored += 1
-        if self.html_stored < LEARN_AFTER or self.html_stored % LEARN_AFTER:
-            return
-        model = learn_from_store(self.store)
-        if model is not None:
+        """Learn the site model once enough pages are stored (on the database thread).
+
+        The sample is read here; the learning itself runs in an extraction worker, so
+        neither the writes nor the event loop wait for it. The model is stored by the
+        next write after it arrives.
+        """
+        if self.learned is not None:
+            model, self.learned = self.learned, None
             self.store.save_site_model(model)
             self.model = model  # later extractions use it; earlier ones are redone
+            return
+        self.html_stored += 1
+        if self.learning or self.html_stored < LEARN_AFTER or self.html_stored % LEARN_AFTER:
+            return
+        sample = self.store.sample_raw_pages(LEARN_SAMPLE)
+        feed = self.store.feed_dates()
+        if self.pool is None:
+            self.learned = learn_from_raw(sample, feed)
+            return
+        self.learning = True
+        future = self.pool.submit(learn_from_raw, sample, feed)
+
+        def arrived(done: Future[SiteModel | None]) -> None:
+            self.learning = False
+            if not done.cancelled() and done.exception() is None:
+                self.learned = done.result()
+
+        future.add_done_callback(arrived)
 
     def _save_canonical_alias(self, page: Page, item: CrawlItem) -> bool:
         """rel=canonical names another in-scope page: keep this URL as its alias only."""

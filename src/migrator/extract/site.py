@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -78,7 +79,7 @@ _SITE_NAME_SHARE = 0.3
 
 def norm(text: str) -> str:
     """Whitespace collapsed and case folded: how texts are compared across pages."""
-    return _WS.sub(" ", text).strip().casefold()
+    return " ".join(text.split()).casefold()
 
 
 def _marker(node: LexborNode) -> str:
@@ -94,15 +95,33 @@ def _marker(node: LexborNode) -> str:
     return (node.tag or "") + "".join("." + t if not t.startswith("#") else t for t in tokens)
 
 
-def block_key(node: LexborNode, text: str) -> int:
-    """The identity of a block across pages: its text and its place (three levels)."""
-    parent = node.parent
-    grand = parent.parent if parent is not None else None
-    place = "/".join(
-        _marker(n) for n in (grand, parent, node) if n is not None and n.tag not in {"html"}
-    )
+def block_key(node: LexborNode, text: str, markers: dict[int, str] | None = None) -> int:
+    """The identity of a block across pages: its text and its place (three levels).
+
+    ``markers`` caches ``_marker`` by node within one page (siblings share ancestors).
+    """
+    parts = []
+    current: LexborNode | None = node
+    for _ in range(3):
+        if current is None or current.tag == "html":
+            break
+        if markers is None:
+            parts.append(_marker(current))
+        else:
+            key = current.mem_id
+            marker = markers.get(key)
+            if marker is None:
+                marker = markers[key] = _marker(current)
+            parts.append(marker)
+        current = current.parent
+    place = "/".join(reversed(parts))
     digest = hashlib.blake2b(f"{place}\x00{text}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def text_key(text: str) -> int:
+    """A block's text alone, hashed: the cheap first test of ``furniture_nodes``."""
+    return zlib.crc32(text.encode())
 
 
 def _is_block(node: LexborNode) -> bool:
@@ -146,8 +165,12 @@ def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[Lex
         return []
     found: list[LexborNode] = []
     taken: set[int] = set()
+    markers: dict[int, str] = {}
+    texts = model.furniture_texts
     for node, text in iter_blocks(tree):
-        if block_key(node, text) not in model.furniture:
+        if texts and text_key(text) not in texts:
+            continue  # most blocks: no furniture has this text, wherever it sits
+        if block_key(node, text, markers) not in model.furniture:
             continue
         ancestor = node.parent
         inside = False
@@ -345,6 +368,7 @@ def learn_site(
         The model, or ``None`` when there are too few pages to learn from.
     """
     samples: list[_Sample] = []
+    texts_of: dict[int, int] = {}  # block key -> its text's key
     cms_votes: Counter[str] = Counter()
     templates: Counter[str] = Counter()
     for url, html in pages:
@@ -358,9 +382,11 @@ def learn_site(
         title_node = tree.css_first("title")
         keys: set[int] = set()
         leading: dict[int, int] = {}
+        markers: dict[int, str] = {}
         for node, text in iter_blocks(tree):
-            key = block_key(node, text)
+            key = block_key(node, text, markers)
             keys.add(key)
+            texts_of[key] = text_key(text)
             if node.tag in _HEADINGS[1:]:
                 prose = _leads_text(node)
                 if prose is not None:
@@ -390,7 +416,8 @@ def learn_site(
         tree = _parse(sample.html)
         if tree is None:
             continue
-        blocks = [(node, text, block_key(node, text)) for node, text in iter_blocks(tree)]
+        cache: dict[int, str] = {}
+        blocks = [(node, text, block_key(node, text, cache)) for node, text in iter_blocks(tree)]
         for node, text, key in blocks:
             if node.tag in {"h1", "h2"} and key in furniture and len(text) <= 120:
                 votes.heading_names.add(text)
@@ -409,6 +436,7 @@ def learn_site(
     return SiteModel(
         pages_sampled=count,
         furniture=furniture,
+        furniture_texts=frozenset(texts_of[k] for k in furniture if k in texts_of),
         site_names=site_names,
         title_selector=title_selector,
         title_agreement=title_agreement,
