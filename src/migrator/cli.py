@@ -332,7 +332,7 @@ def learn_command(
         if model is None:
             raise ConfigError(f"{path}: too few stored pages to learn a site model from")
         latest = store.latest_site_model()
-        if latest is None or latest.fingerprint != model.fingerprint:
+        if latest is None or latest.model_fingerprint != model.model_fingerprint:
             store.save_site_model(model)
         start = store.last_start_url()
     if as_json:

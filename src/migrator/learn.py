@@ -20,12 +20,21 @@ from migrator.extract.site import learn_site, model_summary
 from migrator.load import Store
 from migrator.models import RawPage, SiteModel
 
-__all__ = ["LEARN_AFTER", "LEARN_SAMPLE", "learn_from_raw", "learn_from_store", "model_toml"]
+__all__ = [
+    "LEARN_AFTER",
+    "LEARN_SAMPLE",
+    "learn_from_raw",
+    "learn_from_store",
+    "model_toml",
+    "same_model",
+    "same_rules",
+]
 
 log = structlog.get_logger()
 
 LEARN_SAMPLE = 400  # pages read to learn the model (spread over the crawl)
 LEARN_AFTER = 200  # HTML pages stored before a crawl learns its first model
+_SAME_FURNITURE = 0.9
 
 
 def learn_from_store(store: Store, *, limit: int = LEARN_SAMPLE) -> SiteModel | None:
@@ -60,6 +69,36 @@ def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel
             furniture=len(model.furniture),
         )
     return model
+
+
+def same_rules(old: SiteModel, new: SiteModel) -> bool:
+    """True when two learnings of one template's rules extract its pages alike.
+
+    The learned elements, date order and CMS must match and the furniture sets overlap by
+    90% (Jaccard): two samples of one site never repeat exactly the same blocks, and
+    re-extracting every page for a handful of rare blocks would double a crawl's work.
+    """
+    if (old.title_selector, old.date_selector, old.date_order, old.cms) != (
+        new.title_selector,
+        new.date_selector,
+        new.date_order,
+        new.cms,
+    ):
+        return False
+    if old.site_names != new.site_names:
+        return False
+    union = old.furniture | new.furniture
+    if not union:
+        return True
+    return len(old.furniture & new.furniture) / len(union) >= _SAME_FURNITURE
+
+
+def same_model(old: SiteModel, new: SiteModel) -> bool:
+    """True when ``new`` would extract every template as ``old`` does (``same_rules``)."""
+    signatures = {t.signature for t in (*old.by_template, *new.by_template)}
+    return same_rules(old, new) and all(
+        same_rules(old.for_template(s), new.for_template(s)) for s in signatures if s
+    )
 
 
 def _toml_string(value: str) -> str:

@@ -571,14 +571,18 @@ class Store:
                 ).fetchall()
                 conn.executemany("UPDATE crawl_state SET state = 'queued' WHERE url = ?", sources)
 
-    def save_listing(self, url: str, page_type: str) -> None:
-        """Remember that ``url`` is a listing (index, archive, pagination), not content."""
+    def save_listing(self, url: str, page_type: str, *, version: str | None = None) -> None:
+        """Remember that ``url`` is a listing (index, archive, pagination), not content.
+
+        ``version``: the ``extractor_version`` that typed it (so a later model knows
+        whether to look again).
+        """
         with self._atomic() as conn:
             conn.execute(
-                "INSERT INTO crawl_state (url, state, first_seen_at, page_type)"
-                " VALUES (?, 'fetched', ?, ?) ON CONFLICT (url) DO UPDATE SET"
-                " page_type = excluded.page_type",
-                (url, _now(), page_type),
+                "INSERT INTO crawl_state (url, state, first_seen_at, page_type, extracted_with)"
+                " VALUES (?, 'fetched', ?, ?, ?) ON CONFLICT (url) DO UPDATE SET"
+                " page_type = excluded.page_type, extracted_with = excluded.extracted_with",
+                (url, _now(), page_type, version),
             )
             conn.execute(
                 "UPDATE crawl_state SET page_type = ? WHERE final_url = ? AND url != ?",
@@ -808,6 +812,35 @@ class Store:
                 yield _raw_from_row(row[1:])
             last_id = rows[-1][0]
 
+    def extraction_tags(self) -> Iterator[tuple[int, str | None]]:
+        """``(raw_pages.id, extractor_version)`` of every stored HTML answer: the version
+        its page was extracted with, or its listing typed with (``None``: neither)."""
+        cursor = self._conn.execute(
+            "SELECT r.id, coalesce(p.extractor_version, c.extracted_with) FROM raw_pages AS r"
+            " LEFT JOIN pages AS p ON p.url = r.url LEFT JOIN crawl_state AS c ON c.url = r.url"
+            " WHERE r.status BETWEEN 200 AND 299"
+            " AND (r.content_type IS NULL OR r.content_type IN (?, ?))",
+            _HTML_TYPES,
+        )
+        yield from cursor.fetchall()
+
+    def raw_pages_by_id(self, ids: Sequence[int]) -> Iterator[RawPage]:
+        """The stored answers with these ids, a chunk at a time, in id order."""
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), _RAW_CHUNK):
+            chunk = ordered[start : start + _RAW_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(
+                f"SELECT {_RAW_COLUMNS} FROM raw_pages WHERE id IN ({marks}) ORDER BY id", chunk
+            ).fetchall()
+            for row in rows:
+                yield _raw_from_row(row)
+
+    def site_models(self) -> list[SiteModel]:
+        """Every stored site model, oldest first."""
+        rows = self._conn.execute("SELECT model_json FROM site_models ORDER BY id").fetchall()
+        return [m for (text,) in rows if (m := SiteModel.from_json(text)) is not None]
+
     def sample_raw_pages(self, limit: int) -> list[RawPage]:
         """Up to ``limit`` stored HTML answers spread over the whole crawl (deterministic).
 
@@ -848,7 +881,7 @@ class Store:
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     _now(),
-                    model.fingerprint,
+                    model.model_fingerprint,
                     model.pages_sampled,
                     model.cms,
                     model.title_selector,

@@ -243,7 +243,7 @@ def record_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-SITE_MODEL_VERSION = 1
+SITE_MODEL_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -277,6 +277,23 @@ class SiteModel:
     cms: str | None = None
     templates: tuple[tuple[str, int], ...] = ()
     evidence: tuple[str, ...] = field(default=())
+    # Per template (page skeleton signature) with enough sampled pages: its own furniture,
+    # headline and date elements; the fields above are the site-wide fallback.
+    signature: str | None = None
+    by_template: tuple[SiteModel, ...] = ()
+
+    def for_template(self, signature: str) -> SiteModel:
+        """The rules for pages of one template: its own, else the site-wide ones."""
+        for rules in self.by_template:
+            if rules.signature == signature:
+                return rules
+        return self
+
+    @property
+    def model_fingerprint(self) -> str:
+        """A short hash of the whole model, templates included (what is stored)."""
+        blob = json.dumps([self.fingerprint, [t.fingerprint for t in self.by_template]])
+        return hashlib.blake2b(blob.encode(), digest_size=6).hexdigest()
 
     @property
     def fingerprint(self) -> str:
@@ -284,6 +301,7 @@ class SiteModel:
         blob = json.dumps(
             [
                 self.version,
+                self.signature,
                 sorted(self.furniture),
                 sorted(self.site_names),
                 self.title_selector,
@@ -294,14 +312,18 @@ class SiteModel:
         )
         return hashlib.blake2b(blob.encode(), digest_size=6).hexdigest()
 
-    def to_json(self) -> str:
-        """The model as JSON (sets as sorted lists)."""
+    def _data(self) -> dict[str, Any]:
         data = asdict(self)
         data["furniture"] = sorted(self.furniture)
         data["furniture_texts"] = sorted(self.furniture_texts)
         data["site_names"] = sorted(self.site_names)
         data["fingerprint"] = self.fingerprint
-        return json.dumps(data, ensure_ascii=False)
+        data["by_template"] = [t._data() for t in self.by_template]
+        return data
+
+    def to_json(self) -> str:
+        """The model as JSON (sets as sorted lists)."""
+        return json.dumps(self._data(), ensure_ascii=False)
 
     @classmethod
     def from_json(cls, text: str) -> SiteModel | None:
@@ -310,23 +332,29 @@ class SiteModel:
             data = json.loads(text)
             if data.get("version") != SITE_MODEL_VERSION:
                 return None
-            return cls(
-                version=SITE_MODEL_VERSION,
-                pages_sampled=int(data["pages_sampled"]),
-                furniture=frozenset(int(k) for k in data["furniture"]),
-                furniture_texts=frozenset(int(k) for k in data.get("furniture_texts") or ()),
-                site_names=frozenset(str(n) for n in data["site_names"]),
-                title_selector=data.get("title_selector"),
-                title_agreement=_pair(data.get("title_agreement")),
-                date_selector=data.get("date_selector"),
-                date_agreement=_pair(data.get("date_agreement")),
-                date_order=data.get("date_order"),
-                cms=data.get("cms"),
-                templates=tuple((str(a), int(b)) for a, b in data.get("templates") or ()),
-                evidence=tuple(data.get("evidence") or ()),
-            )
+            return cls._from_data(data)
         except (ValueError, KeyError, TypeError):
             return None
+
+    @classmethod
+    def _from_data(cls, data: dict[str, Any]) -> SiteModel:
+        return cls(
+            version=SITE_MODEL_VERSION,
+            pages_sampled=int(data["pages_sampled"]),
+            furniture=frozenset(int(k) for k in data["furniture"]),
+            furniture_texts=frozenset(int(k) for k in data.get("furniture_texts") or ()),
+            site_names=frozenset(str(n) for n in data["site_names"]),
+            title_selector=data.get("title_selector"),
+            title_agreement=_pair(data.get("title_agreement")),
+            date_selector=data.get("date_selector"),
+            date_agreement=_pair(data.get("date_agreement")),
+            date_order=data.get("date_order"),
+            cms=data.get("cms"),
+            templates=tuple((str(a), int(b)) for a, b in data.get("templates") or ()),
+            evidence=tuple(data.get("evidence") or ()),
+            signature=data.get("signature"),
+            by_template=tuple(cls._from_data(t) for t in data.get("by_template") or ()),
+        )
 
 
 def _pair(value: Any) -> tuple[int, int]:

@@ -33,9 +33,16 @@ import structlog
 from migrator.config import Config, ExtractConfig
 from migrator.discover import discover_start
 from migrator.errors import ConfigError, ExtractError, FetchError, RunAborted, StoreError
-from migrator.extract import extract_page, version_tag
+from migrator.extract import EXTRACTOR_VERSION, extract_page
 from migrator.fetch import Fetcher, resolve_map
-from migrator.learn import LEARN_AFTER, LEARN_SAMPLE, learn_from_raw, learn_from_store
+from migrator.learn import (
+    LEARN_AFTER,
+    LEARN_SAMPLE,
+    learn_from_raw,
+    learn_from_store,
+    same_model,
+    same_rules,
+)
 from migrator.load import CrawlItem, Store
 from migrator.models import Discovered, Page, RawPage, SiteModel
 from migrator.parts import load_part
@@ -696,7 +703,7 @@ def extract(config: Config, store: Store, *, progress: ProgressCallback | None =
     model = learn_from_store(store)
     if model is not None:
         latest = store.latest_site_model()
-        if latest is None or latest.fingerprint != model.fingerprint:
+        if latest is None or latest.model_fingerprint != model.model_fingerprint:
             store.save_site_model(model)
     else:
         model = store.latest_site_model()
@@ -742,32 +749,45 @@ def _refresh_model(
     store: Store, report: RunReport, pool: Executor, rules: ExtractConfig, *, relearn: bool
 ) -> None:
     """After a crawl: learn the model from the whole crawl's sample (``relearn``, or when
-    none exists yet) and re-extract the pages not extracted with it.
+    none exists yet) and re-extract the pages whose template's rules it changed.
 
-    Pages extracted before the first model, or with one the final model replaced, are
-    the only ones redone; their counts go to ``reextracted``, not to new/changed.
+    A learning that extracts every template as the crawl's model did (``same_model``)
+    keeps that model. Pages extracted before the first model, or with rules the final
+    model replaced for their template, are the only ones redone; their counts go to
+    ``reextracted``, not to new/changed.
     """
     model = store.latest_site_model()
     if model is not None and not relearn:
         return  # the crawl extracted every page with this model
-    if relearn or model is None:
-        learned = learn_from_store(store)
-        if learned is not None and (model is None or learned.fingerprint != model.fingerprint):
-            store.save_site_model(learned)
-            model = learned
+    learned = learn_from_store(store)
+    if learned is not None and (model is None or not same_model(model, learned)):
+        store.save_site_model(learned)
+        model = learned
     if model is None:
         return
-    shadow = RunReport(
-        run_id=report.run_id, mode="extract", db_path=report.db_path, started_at=report.started_at
-    )
     final = model
+    used = {r.fingerprint: r for m in store.site_models() for r in (m, *m.by_template)}
+    prefix = EXTRACTOR_VERSION + "+"
+
+    def current(tag: str | None) -> bool:
+        if not tag or not tag.startswith(prefix) or ":" not in tag:
+            return False
+        signature, _, fingerprint = tag[len(prefix) :].rpartition(":")
+        rules_used = used.get(fingerprint)
+        return rules_used is not None and same_rules(rules_used, final.for_template(signature))
+
+    stale = [raw_id for raw_id, tag in store.extraction_tags() if not current(tag)]
+    if not stale:
+        return
 
     def again(raw: RawPage) -> Page:
         return extract_page(raw, rules, final)
 
+    shadow = RunReport(
+        run_id=report.run_id, mode="extract", db_path=report.db_path, started_at=report.started_at
+    )
     batch: list[tuple[RawPage, Page | ExtractError]] = []
-    stale = store.iter_raw_pages(stale_for=version_tag(model))
-    for raw, result in _extract_stream(pool, stale, model):
+    for raw, result in _extract_stream(pool, store.raw_pages_by_id(stale), final):
         batch.append((raw, result))
         if len(batch) >= _BATCH_PAGES:
             _write_extracted(store, batch, shadow, again)
@@ -776,7 +796,7 @@ def _refresh_model(
     redone = sum(shadow.counts.values())
     if redone:
         report.counts["reextracted"] += redone
-        log.info("site_model_applied", model=model.fingerprint, pages=redone)
+        log.info("site_model_applied", model=final.model_fingerprint, pages=redone)
 
 
 def _result(raw: RawPage, future: object) -> tuple[RawPage, Page | ExtractError]:
@@ -832,7 +852,7 @@ def _load_extracted(
             report.failures.append((raw.url, result.reason))
         log.warning("page_failed", url=raw.url, stage="extract", reason=result.reason)
     elif result.page_type == "listing":
-        store.save_listing(result.url, result.page_type)
+        store.save_listing(result.url, result.page_type, version=result.extractor_version)
         counts["listings"] += 1
     elif result.part_of is not None or result.has_parts:
         counts[load_part(store, result, raw_url=url, extract=extract)] += 1

@@ -297,6 +297,8 @@ _V5: tuple[str, ...] = (
     "DROP TABLE aliases",
     "ALTER TABLE aliases_v5 RENAME TO aliases",
     "CREATE INDEX aliases_target_url ON aliases (target_url)",
+    # The extraction a listing was typed by (pages.extractor_version for the rest).
+    "ALTER TABLE crawl_state ADD COLUMN extracted_with TEXT",
     """
     CREATE TABLE page_parts (
         main_url TEXT NOT NULL,

@@ -51,7 +51,7 @@ from migrator.extract.links import absolute_url, host_of
 from migrator.extract.nodes import contains
 from migrator.extract.pagetype import cms_page_type, split_page_number, url_page_type
 from migrator.extract.sidebar import find_sidebar_links
-from migrator.extract.site import SiteModel, furniture_nodes, norm
+from migrator.extract.site import SiteModel, furniture_nodes, norm, template_signature
 from migrator.extract.structured import Structured, jsonld_text, read_structured
 from migrator.extract.title import find_author, find_title, listing_title
 from migrator.models import Crumb, Image, Page, PageType, RawPage, Section, SidebarLink, record_hash
@@ -802,6 +802,9 @@ def _build(
 ) -> Page:
     url = raw.url
     draft = _Draft(url=url, base=url, fetched_at=raw.fetched_at)
+    signature = template_signature(tree) if model is not None else None
+    if model is not None and signature is not None:
+        model = model.for_template(signature)  # the page's own template's rules
     draft.base = _guard(draft, "base", lambda: _base_url(tree, url)) or url
     base = draft.base
     links = _guard(draft, "links", lambda: _links(tree, base)) or ()
@@ -973,10 +976,13 @@ def _build(
         part=part,
         has_parts=has_parts,
         sources=tuple(sorted(draft.sources.items())),
-        extractor_version=version_tag(model),
+        extractor_version=version_tag(model, signature),
     )
 
 
-def version_tag(model: SiteModel | None) -> str:
-    """What ``pages.extractor_version`` records: the extractor and the site model used."""
-    return EXTRACTOR_VERSION if model is None else f"{EXTRACTOR_VERSION}+{model.fingerprint}"
+def version_tag(model: SiteModel | None, signature: str | None = None) -> str:
+    """What ``pages.extractor_version`` records: the extractor, the page's template and
+    the fingerprint of the site-model rules it was extracted with."""
+    if model is None:
+        return EXTRACTOR_VERSION
+    return f"{EXTRACTOR_VERSION}+{signature or '-'}:{model.fingerprint}"

@@ -26,6 +26,7 @@ __all__ = [
     "NAV_TEXT",
     "PUBLISHED_META",
     "UPDATED_META",
+    "UPDATED_WORD",
     "date_line_nodes",
     "dates_from_scope",
     "find_date_in_text",
@@ -294,7 +295,7 @@ _UPDATED_SELECTORS = (
 # Every element: the date line is wherever the theme put it (font, td, div.submitted);
 # only short texts outside the body are read, in document order.
 _DATE_LINE_SELECTORS = "*"
-_UPDATED_WORD = re.compile(
+UPDATED_WORD = re.compile(
     r"(?:updated|last\s+modified|modified|aktualisiert|geändert|mis\s+à\s+jour|modifié|"
     r"actualizado|aggiornato|bijgewerkt|更新)\W{0,4}(?:on|am|le|el|il|op|:)?\s*$",
     re.I,
@@ -415,7 +416,7 @@ def dates_from_scope(
                 return found, updated
             continue
         for match in DATE_RE.finditer(text):
-            if _UPDATED_WORD.search(text[: match.start()][-40:]):
+            if UPDATED_WORD.search(text[: match.start()][-40:]):
                 found = _from_match(match, order)
                 if updated is None and ok(found):
                     updated = found
@@ -455,7 +456,7 @@ def _under_headline(
             found = _from_match(match, order)
             if not ok(found):
                 continue
-            if _UPDATED_WORD.search(text[: match.start()][-40:]):
+            if UPDATED_WORD.search(text[: match.start()][-40:]):
                 updated = updated or found
             elif published is None:
                 published = found

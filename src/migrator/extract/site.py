@@ -37,7 +37,14 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from migrator.extract.dates import DATE_RE, NAV_TEXT, node_date, parse_date, same_day
+from migrator.extract.dates import (
+    DATE_RE,
+    NAV_TEXT,
+    UPDATED_WORD,
+    node_date,
+    parse_date,
+    same_day,
+)
 from migrator.models import SiteModel
 
 __all__ = [
@@ -47,6 +54,7 @@ __all__ = [
     "furniture_nodes",
     "learn_site",
     "node_selector",
+    "template_signature",
     "title_parts",
     "title_spans",
 ]
@@ -70,6 +78,8 @@ _MAX_TEXT = 2000
 _MAX_NODES = 6000  # elements keyed per page; a theme's furniture sits well within this
 _MIN_SAMPLE = 6  # fewer pages than this: nothing repeats meaningfully, no model
 _FURNITURE_SHARE = 0.3  # a block on this share of the sample is furniture
+_TEMPLATE_SHARE = 0.6  # … of the pages of its own template
+_TEMPLATE_FURNITURE_PAGES = 30  # pages of a template needed to learn its own furniture
 _MIN_FURNITURE_PAGES = 3
 _SITE_NAME_SHARE = 0.3
 
@@ -307,6 +317,7 @@ class _Sample:
     og_site: str
     keys: set[int]
     leading: dict[int, int]  # heading key -> key of the prose it opens on this page
+    template: str
 
 
 @dataclass(slots=True)
@@ -323,19 +334,32 @@ class _Votes:
     orders: Counter[str]
 
 
-def _template(tree: LexborHTMLParser) -> str:
-    """A page skeleton's signature: the sorted stable ids of its layout containers."""
+_LAYOUT = frozenset({"div", "section", "main", "aside", "header", "footer", "nav", "table"})
+
+
+def template_signature(tree: LexborHTMLParser) -> str:
+    """A page skeleton's signature: the layout containers of its top levels.
+
+    The ids and class names of the ``div``/``section``/``aside``… elements at most three
+    levels below ``<body>`` (names with digits left out): the same on every page a theme's
+    template renders, whatever the content; a comment block deep inside does not count.
+    """
     body = tree.body
     if body is None:
         return "-"
-    ids = sorted(
-        {
-            n.attributes.get("id") or ""
-            for n in body.css("div[id], section[id], main[id], aside[id], header[id], footer[id]")
-            if not _VOLATILE.search(n.attributes.get("id") or "")
-        }
-    )[:40]
-    return hashlib.blake2b("|".join(ids).encode(), digest_size=4).hexdigest()
+    marks: set[str] = set()
+    level: list[LexborNode] = [body]
+    for _depth in range(3):
+        below: list[LexborNode] = []
+        for node in level:
+            child = node.child
+            while child is not None:
+                if child.tag in _LAYOUT:
+                    marks.add(_marker(child))
+                    below.append(child)
+                child = child.next
+        level = below[:200]
+    return hashlib.blake2b("|".join(sorted(marks)).encode(), digest_size=4).hexdigest()
 
 
 def _parse(html: str) -> LexborHTMLParser | None:
@@ -378,7 +402,8 @@ def learn_site(
         cms = detect_cms(html)
         if cms:
             cms_votes[cms] += 1
-        templates[_template(tree)] += 1
+        signature = template_signature(tree)
+        templates[signature] += 1
         title_node = tree.css_first("title")
         keys: set[int] = set()
         leading: dict[int, int] = {}
@@ -400,18 +425,41 @@ def learn_site(
                 og_site=_meta(tree, "og:site_name"),
                 keys=keys,
                 leading=leading,
+                template=signature,
             )
         )
     count = len(samples)
     if count < _MIN_SAMPLE:
         return None
     evidence: list[str] = []
-    furniture = _learn_furniture(samples, evidence)
+    furniture = _learn_furniture(samples, evidence, share=_FURNITURE_SHARE)
     names = _title_names(samples)
     latest = (fetched_at or datetime.now().astimezone()).date()
-    votes = _Votes(
-        Counter(), 0, Counter(), set(), defaultdict(float), Counter(), defaultdict(set), Counter()
-    )
+    # Templates with enough pages of their own get their own rules (a blog that changed
+    # theme, a gallery template); the site-wide ones serve every other page.
+    groups: dict[str, list[_Sample]] = defaultdict(list)
+    for sample in samples:
+        groups[sample.template].append(sample)
+    big = {
+        sig: members
+        for sig, members in groups.items()
+        if len(groups) > 1 and len(members) >= max(_MIN_SAMPLE, 0.1 * count)
+    }
+    # Within one template, furniture is on nearly every page: more than half of them. A
+    # template seen on few pages cannot tell its furniture from repeated content: it keeps
+    # the site-wide furniture only.
+    own_furniture = {
+        sig: furniture
+        | (
+            _learn_furniture(members, [], share=_TEMPLATE_SHARE)
+            if len(members) >= _TEMPLATE_FURNITURE_PAGES
+            else frozenset()
+        )
+        for sig, members in big.items()
+    }
+    votes = _new_votes()
+    own_votes = {sig: _new_votes() for sig in big}
+    feeds = feed_dates or {}
     for sample in samples:
         tree = _parse(sample.html)
         if tree is None:
@@ -422,7 +470,11 @@ def learn_site(
             if node.tag in {"h1", "h2"} and key in furniture and len(text) <= 120:
                 votes.heading_names.add(text)
         _vote_title(sample, tree, furniture, names, votes)
-        _vote_date(sample, blocks, furniture, feed_dates or {}, latest, votes)
+        _vote_date(sample, blocks, furniture, feeds, latest, votes)
+        if sample.template in big:
+            mine = own_votes[sample.template]
+            _vote_title(sample, tree, own_furniture[sample.template], names, mine)
+            _vote_date(sample, blocks, own_furniture[sample.template], feeds, latest, mine)
     site_names = frozenset(names | votes.heading_names)
     if site_names:
         evidence.append("site names: " + ", ".join(sorted(site_names)[:5]))
@@ -433,6 +485,27 @@ def learn_site(
         cms = None  # a few pages (a saved foreign page, a plugin's asset) name no CMS
     if cms:
         evidence.append(f"cms: {cms} on {cms_votes[cms]} of {count} pages")
+    by_template = []
+    for sig, members in sorted(big.items()):
+        notes: list[str] = [f"template {sig}: {len(members)} pages"]
+        t_title, t_title_agree = _pick_title(own_votes[sig], notes)
+        t_date, t_date_agree, _ = _pick_date(own_votes[sig], len(members), notes)
+        evidence.extend(notes)
+        by_template.append(
+            SiteModel(
+                signature=sig,
+                pages_sampled=len(members),
+                furniture=own_furniture[sig],
+                furniture_texts=frozenset(texts_of[k] for k in own_furniture[sig] if k in texts_of),
+                site_names=site_names,
+                title_selector=t_title,
+                title_agreement=t_title_agree,
+                date_selector=t_date,
+                date_agreement=t_date_agree,
+                date_order=date_order,
+                cms=cms,
+            )
+        )
     return SiteModel(
         pages_sampled=count,
         furniture=furniture,
@@ -446,6 +519,13 @@ def learn_site(
         cms=cms,
         templates=tuple(templates.most_common(20)),
         evidence=tuple(evidence),
+        by_template=tuple(by_template),
+    )
+
+
+def _new_votes() -> _Votes:
+    return _Votes(
+        Counter(), 0, Counter(), set(), defaultdict(float), Counter(), defaultdict(set), Counter()
     )
 
 
@@ -454,11 +534,13 @@ def _meta(tree: LexborHTMLParser, prop: str) -> str:
     return norm(node.attributes.get("content") or "") if node is not None else ""
 
 
-def _learn_furniture(samples: list[_Sample], evidence: list[str]) -> frozenset[int]:
+def _learn_furniture(
+    samples: list[_Sample], evidence: list[str], *, share: float = 0.3
+) -> frozenset[int]:
     document_frequency: Counter[int] = Counter()
     for sample in samples:
         document_frequency.update(sample.keys)
-    threshold = max(_MIN_FURNITURE_PAGES, math.ceil(_FURNITURE_SHARE * len(samples)))
+    threshold = max(_MIN_FURNITURE_PAGES, math.ceil(share * len(samples)))
     # A repeated heading (h2–h6) that mostly opens prose of the page's own (prose that is
     # not itself repeated) is the post's section: "Final Thoughts", "Summary".
     leading: Counter[int] = Counter()
@@ -576,6 +658,16 @@ def _vote_date(
             continue
         if NAV_TEXT.search(text):
             continue  # "« Previous entry (March 3, 2005)": another post's date
+        match = DATE_RE.search(text)
+        if match is not None and UPDATED_WORD.search(text[: match.start()][-40:]):
+            continue  # "Last updated on …": not the publication date
+        if _in_aside(node):
+            continue  # a widget's, a related post's or a comment's date
+        own = (node.attributes.get("class") or "").lower()
+        if ("updated" in own or "modified" in own) and not (
+            "published" in own or "entry-date" in own
+        ):
+            continue  # <time class="updated">: when it changed, not when it was published
         if not (node.tag == "time" or DATE_RE.search(text)):
             continue
         found = node_date(node, "MDY")
@@ -597,6 +689,22 @@ def _vote_date(
             score += 1.0 if (day.year, day.month) == month else -1.0
         votes.date_scores[selector] += score
         votes.orders.update(_numeric_orders(text))
+
+
+_ASIDE_MARKER = re.compile(r"sidebar|widget|related|comment|footer|respond|share", re.I)
+
+
+def _in_aside(node: LexborNode) -> bool:
+    current = node.parent
+    while current is not None and current.tag not in {"body", "html"}:
+        if current.tag in {"aside", "nav", "footer"}:
+            return True
+        if _ASIDE_MARKER.search(
+            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
+        ):
+            return True
+        current = current.parent
+    return False
 
 
 def _pick_date(
@@ -653,7 +761,7 @@ def parse_with_model(value: str, model: SiteModel | None) -> date | datetime | N
 def model_summary(model: SiteModel) -> dict[str, Any]:
     """A short JSON-friendly view for ``--explain`` and the run report."""
     return {
-        "fingerprint": model.fingerprint,
+        "fingerprint": model.model_fingerprint,
         "pages_sampled": model.pages_sampled,
         "furniture_blocks": len(model.furniture),
         "site_names": sorted(model.site_names)[:10],
@@ -664,5 +772,15 @@ def model_summary(model: SiteModel) -> dict[str, Any]:
         "date_order": model.date_order,
         "cms": model.cms,
         "templates": [list(t) for t in model.templates],
+        "by_template": [
+            {
+                "signature": t.signature,
+                "pages_sampled": t.pages_sampled,
+                "title_selector": t.title_selector,
+                "date_selector": t.date_selector,
+                "furniture_blocks": len(t.furniture),
+            }
+            for t in model.by_template
+        ],
         "evidence": list(model.evidence),
     }
