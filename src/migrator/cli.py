@@ -353,6 +353,65 @@ def learn_command(
         )
 
 
+@cli.command("report")
+@click.option(
+    "--out", "out", required=True, type=click.Path(file_okay=False), help="Output folder."
+)
+@common_options
+@db_option
+@handle_errors
+def report_command(out: str, config_path: str | None, db_path: str | None) -> None:
+    """Write a static HTML report of the migration (opens from disk) into --out."""
+    from migrator.load import Store
+    from migrator.report import write_report
+
+    path = _existing_db(db_path, config_path)
+    with Store.open(path, lock=False) as store:
+        result = write_report(store, out)
+    if click.get_current_context().meta["verbosity"] >= 0:
+        click.echo(f"report: {result.posts} posts, {result.charts} charts -> {result.path}")
+
+
+@cli.command("failures")
+@click.option("--json", "fmt", flag_value="json", help="One JSON array on stdout.")
+@click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row on stdout.")
+@common_options
+@db_option
+@handle_errors
+def failures_command(fmt: str | None, config_path: str | None, db_path: str | None) -> None:
+    """List the URLs that still fail, with stage, status, reason, attempts and last try."""
+    import csv
+
+    from migrator.load import Store
+    from migrator.report import FAILURE_COLUMNS, failures
+
+    path = _existing_db(db_path, config_path)
+    with Store.open(path, lock=False) as store:
+        rows = failures(store)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=FAILURE_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for row in rows:
+            status = row["status"] if row["status"] is not None else "-"
+            click.echo(
+                f"{row['stage']}\t{status}\t{row['reason']}\t{row['attempts']}"
+                f"\t{row['last_tried_at']}\t{row['url']}"
+            )
+        if click.get_current_context().meta["verbosity"] >= 0:
+            click.echo(f"{len(rows)} failed URLs", err=True)
+
+
+def _existing_db(db_path: str | None, config_path: str | None) -> str:
+    path = _db_path(db_path, _config(config_path))
+    if not Path(path).exists():
+        raise ConfigError(f"no migration database at {path}")
+    return path
+
+
 @cli.command("export")
 @click.argument(
     "fmt", metavar="FORMAT", type=click.Choice(["hugo", "jekyll", "jsonl", "redirects"])
@@ -464,6 +523,11 @@ def demo_command(db_path: str, site: str | None, config_path: str | None) -> Non
             report = run(config, store, mode="run", start=server.base_url + "/", progress=cb)
     render_summary(report, stream=sys.stdout)
     _print_demo_queries(db_path)
+    from migrator.report import write_report
+
+    with Store.open(db_path, lock=False) as store:
+        written = write_report(store, Path(db_path).with_name("demo-report"))
+    click.echo(f"\nReport: {written.path}")
 
 
 _DEMO_QUERY = """\

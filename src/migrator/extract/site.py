@@ -46,6 +46,7 @@ __all__ = [
     "furniture_nodes",
     "learn_site",
     "node_selector",
+    "template_signature",
     "title_parts",
     "title_spans",
 ]
@@ -304,6 +305,12 @@ def _template(tree: LexborHTMLParser) -> str:
         }
     )[:40]
     return hashlib.blake2b("|".join(ids).encode(), digest_size=4).hexdigest()
+
+
+def template_signature(html: str) -> str | None:
+    """The template signature of one page (as ``SiteModel.templates`` counts them)."""
+    tree = _parse(html)
+    return None if tree is None else _template(tree)
 
 
 def _parse(html: str) -> LexborHTMLParser | None:
