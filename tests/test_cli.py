@@ -53,6 +53,40 @@ def test_cli_run_unknown_config_key_exits_2(runner, tmp_path):
     assert "unknown config key 'fetch.concurency'" in _assert_one_line_error(result)
 
 
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('title = "h1[[["', "extract.selectors.title"),
+        ('content = "article, "', "extract.selectors.content"),
+        ('remove = [".ad", "p:contains(x)"]', "extract.selectors.remove[1]"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "parse"])
+def test_cli_invalid_css_selector_in_config_exits_2(runner, tmp_path, toml, key, command):
+    """A selector the CSS engine cannot parse is a usage error naming its key."""
+    config = tmp_path / "site.toml"
+    config.write_text(f"[extract.selectors]\n{toml}\n")
+    page = tmp_path / "p.html"
+    page.write_text("<html><body><h1>x</h1></body></html>")
+    args = ["http://127.0.0.1/"] if command == "run" else [str(page)]
+    result = runner.invoke(cli, [command, *args, "--config", str(config)])
+    line = _assert_one_line_error(result)
+    assert f"'{key}' is not a valid CSS selector" in line
+
+
+def test_cli_valid_css_selectors_in_config_load(runner, tmp_path):
+    config = tmp_path / "site.toml"
+    config.write_text(
+        '[extract.selectors]\ntitle = "h1.post-title"\npublished = "div > p:nth-child(2)"\n'
+        'remove = [".ad", "a[href^=\'/share\']"]\n'
+    )
+    page = tmp_path / "p.html"
+    page.write_text('<html><body><h1 class="post-title">Right</h1><h1>Wrong</h1></body></html>')
+    result = runner.invoke(cli, ["parse", str(page), "--config", str(config)])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["title"] == "Right"
+
+
 def test_cli_run_missing_config_file_exits_2(runner, tmp_path):
     result = runner.invoke(cli, ["run", "--config", str(tmp_path / "nope.toml")])
     assert "config file not found" in _assert_one_line_error(result)
