@@ -14,7 +14,6 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -129,6 +128,7 @@ def _run_crawl(
     *,
     max_failures: int | None,
     as_json: bool,
+    limit: int | None = None,
 ) -> None:
     from migrator.load import Store
     from migrator.pipeline import run
@@ -136,7 +136,7 @@ def _run_crawl(
 
     ctx = click.get_current_context()
     with Store.open(db_path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
-        report = run(config, store, mode=mode, start=start, progress=cb)
+        report = run(config, store, mode=mode, start=start, progress=cb, limit=limit)
     _finish(report, as_json=as_json, max_failures=max_failures)
 
 
@@ -178,13 +178,6 @@ def report_options(func: F) -> F:
 def _crawl_command(mode: Literal["run", "fetch"], doc: str) -> None:
     """Define ``migrator run`` / ``migrator fetch``: same options, different stage set."""
 
-    @cli.command(mode, help=doc)
-    @click.argument("start", required=False)
-    @common_options
-    @db_option
-    @crawl_options
-    @report_options
-    @handle_errors
     def command(
         start: str | None,
         config_path: str | None,
@@ -194,10 +187,31 @@ def _crawl_command(mode: Literal["run", "fetch"], doc: str) -> None:
         delay: float | None,
         max_failures: int | None,
         as_json: bool,
+        limit: int | None = None,
     ) -> None:
         config = _config(config_path, concurrency=concurrency, delay=delay, resolve=resolve)
         path = _db_path(db_path, config)
-        _run_crawl(mode, start, config, path, max_failures=max_failures, as_json=as_json)
+        _run_crawl(
+            mode, start, config, path, max_failures=max_failures, as_json=as_json, limit=limit
+        )
+
+    if mode == "run":
+        command = click.option(
+            "--limit",
+            type=click.IntRange(min=1),
+            help="Stop cleanly after N content pages; a later run continues.",
+        )(command)
+    decorators = (
+        cli.command(mode, help=doc),
+        click.argument("start", required=False),
+        common_options,
+        db_option,
+        crawl_options,
+        report_options,
+        handle_errors,
+    )
+    for decorate in reversed(decorators):
+        command = decorate(command)
 
 
 _crawl_command("run", "Fetch, extract and load a site. START is a site root or sitemap URL.")
@@ -257,8 +271,8 @@ def extract_command(
 
 
 @cli.command("parse")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--url", help="The page's original address (for resolving relative links).")
+@click.argument("sources", nargs=-1, required=True, metavar="FILE|URL|-...")
+@click.option("--url", help="The page's original address (one FILE or stdin only).")
 @click.option("--explain", is_flag=True, help="Add which layer gave each field.")
 @click.option(
     "--db",
@@ -269,44 +283,33 @@ def extract_command(
 @common_options
 @handle_errors
 def parse_command(
-    file: str, url: str | None, explain: bool, model_db: str | None, config_path: str | None
+    sources: tuple[str, ...],
+    url: str | None,
+    explain: bool,
+    model_db: str | None,
+    config_path: str | None,
 ) -> None:
-    """Extract one HTML FILE and print its record as JSON on stdout."""
-    from migrator.extract import extract_page
-    from migrator.extract.site import model_summary
-    from migrator.load import Store
-    from migrator.models import RawPage, SiteModel
-    from migrator.urls import canonical_url, is_http_url
+    """Extract HTML FILEs, pages fetched from URLs, or stdin ('-'); print the records.
+
+    One source prints one JSON object; several print one JSON object per line.
+    """
+    from migrator.parse import load_site_model, parse_sources
 
     config = _config(config_path)
-    model: SiteModel | None = None
-    if model_db is not None:
-        if not Path(model_db).exists():
-            raise ConfigError(f"no migration database at {model_db}")
-        with Store.open(model_db, lock=False) as store:
-            model = store.latest_site_model()
-        if model is None:
-            raise ConfigError(f"{model_db} holds no site model: run 'migrator run' first")
-    if url is not None and not is_http_url(url):
-        raise ConfigError(f"--url must be an absolute http(s) URL: {url}")
-    try:
-        body = Path(file).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {file}: {exc.strerror or exc}") from exc
-    address = canonical_url(url) if url else f"http://localhost/{Path(file).name}"
-    raw = RawPage(
-        url=address,
-        requested_url=address,
-        status=200,
-        headers=(("content-type", "text/html"),),
-        body=body,
-        fetched_at=datetime.now(UTC),
+    model = load_site_model(model_db) if model_db is not None else None
+    records = parse_sources(
+        sources,
+        config,
+        url=url,
+        model=model,
+        explain=explain,
+        stdin=sys.stdin.buffer,
     )
-    page = extract_page(raw, config.extract, model)
-    record = page.to_record(explain=explain)
-    if explain and model is not None:
-        record["site_model"] = model_summary(model)
-    click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    for record in records:
+        if len(sources) == 1:
+            click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        else:
+            click.echo(json.dumps(record, ensure_ascii=False))
 
 
 @cli.command("learn")
