@@ -5,6 +5,7 @@ progress lines at level info."""
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections import Counter
 from pathlib import Path
@@ -12,9 +13,11 @@ from pathlib import Path
 import pytest
 import structlog
 from click.testing import CliRunner
+from selectolax.lexbor import LexborHTMLParser
 
 from migrator import progress
 from migrator.cli import cli
+from migrator.decode import decode_body
 from migrator.demo import demo_site_dir, serve_site
 from migrator.log import setup_logging
 from servers import Reply, TestServer
@@ -153,3 +156,67 @@ def _progress_events(tmp_path, capsys):
             assert shown[0]["fetched"] == 3
         else:
             assert shown == []
+
+
+def _explained(args: list[str]) -> dict:
+    result = CliRunner().invoke(cli, ["parse", *args, "--explain"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(
+    "file",
+    [
+        *sorted(PAGES.glob("*.html")),
+        ROOT / "tests/fixtures/site/blog/anxiety/my-month-tracking-avoidance/index.html",
+    ],
+    ids=lambda p: p.parent.name if p.name == "index.html" else p.stem,
+)
+def test_cli_parse_explain_names_each_fields_element(file):
+    """Each explained element is a CSS path to one element that holds the field."""
+    record = _explained([str(file), "--url", "https://blog.example.com/post/"])
+    explain = record["explain"]
+    tree = LexborHTMLParser(decode_body(file.read_bytes(), "text/html").text)
+    for name, entry in explain.items():
+        assert entry["layer"] == record["sources"].get(name), name
+        assert entry["rule"], name
+        if entry["element"] is None:
+            continue
+        matches = tree.css(entry["element"])
+        assert len(matches) == 1, (name, entry["element"])
+        text = re.sub(r"\s+", " ", matches[0].text() or "")
+        if name == "title":
+            assert record["title"].casefold() in text.casefold()
+        if name == "breadcrumbs":
+            for crumb in record["breadcrumbs"][:-1]:
+                assert crumb["label"] in text
+        if name == "sidebar_links":
+            assert record["sidebar_links"][0]["label"] in text
+
+
+def test_cli_parse_explain_demo_post_elements():
+    file = ROOT / "tests/fixtures/site/blog/anxiety/my-month-tracking-avoidance/index.html"
+    explain = _explained([str(file), "--url", "https://blog.example.com/post/"])["explain"]
+    assert explain["title"]["element"].endswith("h1.post-title")
+    assert explain["published"]["element"].endswith("time.published")
+    assert explain["breadcrumbs"]["element"].endswith("nav > ol.breadcrumb")
+    assert explain["sidebar_links"]["groups"] == {
+        "You may also like": explain["sidebar_links"]["element"]
+    }
+    assert explain["author"] == {"layer": "jsonld", "rule": "JSON-LD", "element": None}
+
+
+def test_cli_parse_explain_names_the_config_rule(tmp_path):
+    config = tmp_path / "site.toml"
+    config.write_text('[extract.selectors]\ntitle = "h1.post-title"\n')
+    page = tmp_path / "p.html"
+    page.write_text(
+        '<html><body><div id="main"><h1>Blog</h1><h1 class="post-title">Right</h1>'
+        "<p>Body text of the post, long enough to be a body.</p></div></body></html>"
+    )
+    explain = _explained([str(page), "--config", str(config)])["explain"]
+    assert explain["title"] == {
+        "layer": "config",
+        "rule": "extract.selectors.title = 'h1.post-title'",
+        "element": "div#main > h1.post-title:nth-of-type(2)",
+    }

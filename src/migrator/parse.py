@@ -19,6 +19,7 @@ from typing import Any, BinaryIO
 from migrator.config import Config
 from migrator.errors import ConfigError, FetchError
 from migrator.extract import extract_page
+from migrator.extract.explain import explain_fields
 from migrator.extract.site import model_summary
 from migrator.models import RawPage, SiteModel
 from migrator.urls import canonical_url, is_http_url
@@ -104,7 +105,8 @@ def parse_sources(
         config: the site config (selectors, date order, fetch manners).
         url: the original address of a single file or of standard input.
         model: a learned site model to apply.
-        explain: add each field's layer (and the model, when one is given).
+        explain: add each field's layer, rule and element (a CSS path), and the model
+            when one is given.
         stdin: where ``-`` reads from.
 
     Raises:
@@ -133,6 +135,8 @@ def parse_sources(
             )
         page = extract_page(raw, config.extract, model)
         record = page.to_record(explain=explain)
+        if explain:
+            record["explain"] = explain_fields(raw, record, config.extract, model)
         if explain and model is not None:
             record["site_model"] = model_summary(model)
         yield record
