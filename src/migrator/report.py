@@ -469,6 +469,7 @@ td.url{max-width:520px;overflow-wrap:anywhere}.muted{color:#6b7383}
 svg text{font:11px system-ui,sans-serif;fill:#333}rect.bar{fill:#3b6fd4}rect.bar:hover{fill:#f08c00}
 .c0{background:#f8d7d3}.c1{background:#fbe3c8}.c2{background:#fdf1c4}.c3{background:#e4f2cf}
 .c4{background:#cdebc4}code{background:#f0f2f5;padding:0 3px;border-radius:3px}
+figure{margin:0}figcaption{font-weight:600;margin:8px 0 4px}
 nav a{margin-right:12px;color:#c8cfdb}header h1 a{color:#fff}
 """
 
@@ -772,8 +773,8 @@ def render_report(data: ReportData) -> tuple[str, int]:
     dated = sum(n for _, n in data.posts_per_month)
     body = [
         '<section id="found"><h2>What was found and what became of it</h2><div class="grid">',
-        charts[0],
-        charts[1],
+        f"<figure><figcaption>Pages by type</figcaption>{charts[0]}</figure>",
+        f"<figure><figcaption>URLs by crawl state and HTTP status</figcaption>{charts[1]}</figure>",
         "</div><h3>Failures by reason</h3>",
         charts[2],
         '<p class="muted">List them: <code>migrator failures --db …</code></p></section>',
