@@ -359,3 +359,13 @@ def test_cli_demo_ends_with_the_report(tmp_path):
             "SELECT count(*) FROM pages WHERE page_type = 'post' AND published_at IS NOT NULL"
         )
     assert posts == dated[0][0] > 0
+
+
+def test_cli_report_of_an_empty_migration(tmp_path):
+    db = tmp_path / "m.db"
+    Store.open(db).close()
+    result = CliRunner().invoke(cli, ["report", "--db", str(db), "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.stderr
+    html = (tmp_path / "r" / "index.html").read_text()
+    assert "<svg" not in html
+    assert html.count("nothing to show") == 5
