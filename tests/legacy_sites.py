@@ -274,6 +274,17 @@ def wordpress_ja(root: Path, count: int = 70) -> LegacySite:
             f'<div class="entry-content">{text}</div></article>'
         )
 
+    split = 3  # this post is split over three URLs with <!--nextpage-->
+
+    def part_links(path: str, current: int) -> str:
+        links = "".join(
+            f'<span class="post-page-numbers current">{n}</span>'
+            if n == current
+            else f'<a href="{path}{"" if n == 1 else f"{n}/"}" class="post-page-numbers">{n}</a>'
+            for n in (1, 2, 3)
+        )
+        return f'<div class="page-links">ページ: {links}</div>'
+
     for index, (path, title, day) in enumerate(posts):
         nav = '<nav class="navigation post-navigation"><div class="nav-links">'
         if index > 0:
@@ -285,6 +296,20 @@ def wordpress_ja(root: Path, count: int = 70) -> LegacySite:
         classes = (
             f"post-template-default single single-post postid-{100 + index} single-format-standard"
         )
+        if index == split:
+            body = body.replace("</article>", part_links(path, 1) + "</article>")
+            for number in (2, 3):
+                part = (
+                    f'<article class="post type-post hentry"><header class="entry-header">'
+                    f'<h1 class="entry-title">{title}</h1></header><div class="entry-content">'
+                    f"<h2>第{number}部</h2><p>{_paragraphs(number * 31)[0]}</p>"
+                    f"{part_links(path, number)}</div></article>"
+                )
+                site.write(
+                    f"{path}{number}/",
+                    page(title, f"{classes} paged-{number} single-paged-{number}", part),
+                )
+                site.others.add(f"{path}{number}/")
         site.write(path, page(title, classes, body))
         site.posts[path] = (title, day.isoformat())
         archive = f"/{day:%Y/%m/%d}/"

@@ -116,6 +116,23 @@ def test_japanese_wordpress_blog(tmp_path):
     _check_site(site, con)
     limited = con.execute("SELECT count(*) FROM runs WHERE status != 'ok'").fetchone()[0]
     assert limited == 0
+    # The post split over three URLs is one record with the sections of all its pages.
+    split = next(p for p in site.others if p.endswith("/2/"))[: -len("2/")]
+    row = con.execute("SELECT id FROM pages WHERE url LIKE ?", (f"%{split}",)).fetchone()
+    headings = [
+        r[0]
+        for r in con.execute(
+            "SELECT heading FROM sections WHERE page_id = ? ORDER BY position", (row["id"],)
+        )
+    ]
+    assert headings == ["第2部", "第3部"]
+    parts = con.execute(
+        "SELECT url FROM aliases WHERE kind = 'part' AND target_url LIKE ?", (f"%{split}",)
+    ).fetchall()
+    assert len(parts) == 2
+    assert not con.execute(
+        "SELECT 1 FROM pages WHERE url LIKE ? OR url LIKE ?", (f"%{split}2/", f"%{split}3/")
+    ).fetchall()
 
 
 # ------------------------------------------------------------------------- units

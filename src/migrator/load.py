@@ -632,6 +632,36 @@ class Store:
             )
         return True
 
+    def save_part(self, main_url: str, part: int, url: str, content: str) -> None:
+        """Keep page ``part`` of the post at ``main_url`` (its body as JSON); its URL
+        becomes an alias (kind ``part``) of the post, and no ``pages`` row of its own."""
+        now = _now()
+        with self._atomic() as conn:
+            conn.execute(
+                "INSERT INTO page_parts (main_url, part, url, content) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (main_url, part) DO UPDATE SET url = excluded.url,"
+                " content = excluded.content",
+                (main_url, part, url, content),
+            )
+            conn.execute(
+                "INSERT INTO aliases (url, target_url, page_id, kind, first_seen_at,"
+                " last_seen_at) VALUES (?1, ?2, (SELECT id FROM pages WHERE url = ?2),"
+                " 'part', ?3, ?3) ON CONFLICT (url) DO UPDATE SET"
+                " target_url = excluded.target_url, page_id = excluded.page_id,"
+                " kind = excluded.kind, last_seen_at = excluded.last_seen_at",
+                (url, main_url, now),
+            )
+            # Stored as a page of its own by an earlier extraction: not any more.
+            conn.execute("DELETE FROM pages WHERE url = ?", (url,))
+
+    def parts(self, main_url: str) -> list[str]:
+        """The stored later parts of a split post, in page order (``save_part`` JSON)."""
+        rows = self._conn.execute(
+            "SELECT content FROM page_parts WHERE main_url = ? AND part >= 2 ORDER BY part",
+            (main_url,),
+        ).fetchall()
+        return [str(row[0]) for row in rows]
+
     def save_shortlink(self, url: str, target: str) -> None:
         """Keep ``url`` (a page's ``rel=shortlink``) as an alias of the page at ``target``.
 

@@ -171,6 +171,11 @@ class Page:
     body_text: str = ""
     links: tuple[str, ...] = ()  # every absolute http(s) link in the page, for discovery
     shortlink: str | None = None  # rel=shortlink (WordPress ?p=ID): stored as an alias
+    # A post split over several URLs: page N (>= 2) names its first page; the first page
+    # says it has parts. Neither is part of the record (see parts.py).
+    part_of: str | None = None
+    part: int | None = None
+    has_parts: bool = False
     encoding: str | None = None
     sources: tuple[tuple[str, str], ...] = ()
     extractor_version: str = ""
@@ -181,7 +186,6 @@ class Page:
         record: dict[str, Any] = {
             "url": self.url,
             "canonical_url": self.canonical_url,
-            "shortlink": self.shortlink,
             "source_url": self.source_url,
             "page_type": self.page_type,
             "title": self.title,

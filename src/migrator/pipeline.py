@@ -38,6 +38,7 @@ from migrator.fetch import Fetcher, resolve_map
 from migrator.learn import LEARN_AFTER, learn_from_store
 from migrator.load import CrawlItem, Store
 from migrator.models import Discovered, Page, RawPage, SiteModel
+from migrator.parts import load_part
 from migrator.remote_fetch import RemoteFetcher
 from migrator.scope import Scope
 from migrator.urls import canonical_url, is_http_url
@@ -453,8 +454,16 @@ class _Crawl:
             if page.page_type != "listing" and self._save_canonical_alias(page, outcome.item):
                 counts["aliased"] += 1
                 return
-        _load_extracted(self.store, self.report, raw, result, url=url)
-        if self.limit is not None and page is not None and page.page_type != "listing":
+        _load_extracted(
+            self.store,
+            self.report,
+            raw,
+            result,
+            url=url,
+            extract=lambda first: extract_page(first, self.config.extract, self.model),
+        )
+        content = page is not None and page.page_type != "listing" and page.part_of is None
+        if self.limit is not None and content:
             self.content_written += 1
             if self.content_written >= self.limit:
                 self.stopping = True
@@ -568,7 +577,7 @@ def run(
             )
         )
         if mode != "fetch" and pool is not None:
-            _refresh_model(store, report, pool, relearn=mode == "run")
+            _refresh_model(store, report, pool, config.extract, relearn=mode == "run")
         if mode == "sync":
             _apply_removals(config, store, report, removals)
     except RunAborted as exc:
@@ -716,16 +725,20 @@ def extract(config: Config, store: Store, *, progress: ProgressCallback | None =
             store.save_site_model(model)
     else:
         model = store.latest_site_model()
+
+    def again(raw: RawPage) -> Page:
+        return extract_page(raw, config.extract, model)
+
     try:
         batch: list[tuple[RawPage, Page | ExtractError]] = []
         for raw, result in _extract_stream(pool, store.iter_raw_pages(), model):
             batch.append((raw, result))
             if len(batch) >= _BATCH_PAGES:
-                _write_extracted(store, batch, report)
+                _write_extracted(store, batch, report, again)
                 batch.clear()
                 if progress is not None:
                     progress(counts)
-        _write_extracted(store, batch, report)
+        _write_extracted(store, batch, report, again)
     except BaseException:
         report.status = "failed"
         raise
@@ -750,7 +763,9 @@ def _extract_stream(
         yield _result(*pending.pop(0))
 
 
-def _refresh_model(store: Store, report: RunReport, pool: Executor, *, relearn: bool) -> None:
+def _refresh_model(
+    store: Store, report: RunReport, pool: Executor, rules: ExtractConfig, *, relearn: bool
+) -> None:
     """After a crawl: learn the model from the whole crawl's sample (``relearn``, or when
     none exists yet) and re-extract the pages not extracted with it.
 
@@ -770,14 +785,19 @@ def _refresh_model(store: Store, report: RunReport, pool: Executor, *, relearn: 
     shadow = RunReport(
         run_id=report.run_id, mode="extract", db_path=report.db_path, started_at=report.started_at
     )
+    final = model
+
+    def again(raw: RawPage) -> Page:
+        return extract_page(raw, rules, final)
+
     batch: list[tuple[RawPage, Page | ExtractError]] = []
     stale = store.iter_raw_pages(stale_for=version_tag(model))
     for raw, result in _extract_stream(pool, stale, model):
         batch.append((raw, result))
         if len(batch) >= _BATCH_PAGES:
-            _write_extracted(store, batch, shadow)
+            _write_extracted(store, batch, shadow, again)
             batch.clear()
-    _write_extracted(store, batch, shadow)
+    _write_extracted(store, batch, shadow, again)
     redone = sum(shadow.counts.values())
     if redone:
         report.counts["reextracted"] += redone
@@ -794,12 +814,15 @@ def _result(raw: RawPage, future: object) -> tuple[RawPage, Page | ExtractError]
 
 
 def _write_extracted(
-    store: Store, batch: list[tuple[RawPage, Page | ExtractError]], report: RunReport
+    store: Store,
+    batch: list[tuple[RawPage, Page | ExtractError]],
+    report: RunReport,
+    extract: Callable[[RawPage], Page] | None = None,
 ) -> None:
     with store.transaction():
         for raw, result in batch:
             try:
-                _load_extracted(store, report, raw, result, url=raw.url)
+                _load_extracted(store, report, raw, result, url=raw.url, extract=extract)
             except StoreError as exc:
                 _load_failed(store, report, raw.url, exc)
 
@@ -814,7 +837,13 @@ def _load_failed(store: Store, report: RunReport, url: str, exc: StoreError) -> 
 
 
 def _load_extracted(
-    store: Store, report: RunReport, raw: RawPage, result: Page | ExtractError, *, url: str
+    store: Store,
+    report: RunReport,
+    raw: RawPage,
+    result: Page | ExtractError,
+    *,
+    url: str,
+    extract: Callable[[RawPage], Page] | None = None,
 ) -> None:
     """Load one extraction result, in a crawl and in an offline extract alike: a
     failure, a listing (kept in the crawl state only) or a content page."""
@@ -830,7 +859,15 @@ def _load_extracted(
     elif result.page_type == "listing":
         store.save_listing(result.url, result.page_type)
         counts["listings"] += 1
+    elif result.part_of is not None or result.has_parts:
+        counts[load_part(store, result, raw_url=url, extract=extract)] += 1
     else:
         counts[store.save_page(result, raw_url=url)] += 1
-        if result.shortlink and result.shortlink != result.url:
-            store.save_shortlink(result.shortlink, result.url)
+    if (
+        isinstance(result, Page)
+        and result.page_type != "listing"
+        and result.part_of is None
+        and result.shortlink
+        and result.shortlink != result.url
+    ):
+        store.save_shortlink(result.shortlink, result.url)

@@ -287,7 +287,7 @@ _V5: tuple[str, ...] = (
         target_url TEXT NOT NULL,
         page_id INTEGER REFERENCES pages (id) ON DELETE SET NULL,
         kind TEXT NOT NULL
-            CHECK (kind IN ('redirect', 'duplicate', 'canonical', 'shortlink')),
+            CHECK (kind IN ('redirect', 'duplicate', 'canonical', 'shortlink', 'part')),
         first_seen_at TEXT NOT NULL,
         last_seen_at TEXT NOT NULL
     )
@@ -297,6 +297,15 @@ _V5: tuple[str, ...] = (
     "DROP TABLE aliases",
     "ALTER TABLE aliases_v5 RENAME TO aliases",
     "CREATE INDEX aliases_target_url ON aliases (target_url)",
+    """
+    CREATE TABLE page_parts (
+        main_url TEXT NOT NULL,
+        part INTEGER NOT NULL,
+        url TEXT NOT NULL,
+        content TEXT NOT NULL,
+        PRIMARY KEY (main_url, part)
+    )
+    """,
     """
     CREATE TABLE site_templates (
         model_id INTEGER NOT NULL REFERENCES site_models (id) ON DELETE CASCADE,

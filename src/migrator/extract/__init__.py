@@ -47,7 +47,7 @@ from migrator.extract.dates import (
 )
 from migrator.extract.links import absolute_url, host_of
 from migrator.extract.nodes import contains
-from migrator.extract.pagetype import cms_page_type, url_page_type
+from migrator.extract.pagetype import cms_page_type, split_page_number, url_page_type
 from migrator.extract.sidebar import find_sidebar_links
 from migrator.extract.site import SiteModel, furniture_nodes, norm
 from migrator.extract.structured import Structured, jsonld_text, read_structured
@@ -220,6 +220,30 @@ def _canonical(tree: LexborHTMLParser, url: str, base: str) -> str:
         if href and is_http_url(href) and host_of(href) == host_of(url):
             return href
     return url
+
+
+_PART_CLASS = re.compile(r"\b(?:single|page)-paged-(\d+)\b")
+
+
+def _split_post(
+    url: str, links: tuple[str, ...], cms_evidence: str | None, tree: LexborHTMLParser
+) -> tuple[str | None, int | None, bool]:
+    """``(first page, part number, has parts)`` of a post split with ``<!--nextpage-->``.
+
+    Page N says so in its body class (``single-paged-N``) and sits at ``<post>/N/``; the
+    first page links to ``<post>/2/``.
+    """
+    if cms_evidence == "body.single-paged":
+        body = tree.body
+        match = _PART_CLASS.search((body.attributes.get("class") or "") if body else "")
+        number = split_page_number(url)
+        if match and number == int(match.group(1)):
+            first = re.sub(r"/\d{1,3}/?$", "/", url)
+            return (first, number, False) if first != url else (None, None, False)
+        return None, None, False
+    if not url.endswith("/"):
+        return None, None, False
+    return None, None, url + "2/" in links
 
 
 def _shortlink(tree: LexborHTMLParser, url: str, base: str) -> str | None:
@@ -867,6 +891,7 @@ def _build(
         draft.sources["description"] = "meta"
     if sections:
         draft.sources["sections"] = draft.sources.get("body", "heuristic")
+    part_of, part, has_parts = _split_post(url, links, cms_evidence, tree)
     return Page(
         url=url,
         source_url=raw.requested_url,
@@ -889,6 +914,9 @@ def _build(
         body_text=body_text,
         links=links,
         shortlink=shortlink,
+        part_of=part_of,
+        part=part,
+        has_parts=has_parts,
         sources=tuple(sorted(draft.sources.items())),
         extractor_version=version_tag(model),
     )

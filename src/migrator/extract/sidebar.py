@@ -18,6 +18,7 @@ from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
 from migrator.extract.dates import node_date, parse_date
 from migrator.extract.links import absolute_url, host_of
+from migrator.extract.pagetype import url_page_type
 from migrator.models import SidebarLink
 
 __all__ = ["find_sidebar_links"]
@@ -233,7 +234,11 @@ def _is_ancestor(url: str, page_path: str) -> bool:
         return "?" not in url
     if "?" in url:
         return False
-    return page_path != path and page_path.startswith(path + "/")
+    if page_path == path or not page_path.startswith(path + "/"):
+        return False
+    # A post above its own attachment page (/2024/09/28/post/photo/) is a post, not a
+    # section index: only short parents (/blog/, /news/2019/) are navigation.
+    return path.count("/") < 2 or url_page_type(url) == "listing"
 
 
 def _inside_link(node: LexborNode, container: LexborNode) -> bool:
