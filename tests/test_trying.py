@@ -47,6 +47,11 @@ def test_cli_run_limit_stops_after_n_pages_and_a_second_run_continues(tmp_path):
         assert "--limit" in report["message"]
         after_first = _content_urls(db)
         assert len(after_first) == 5
+        # No page was fetched that the run did not store: 5 posts and the listings.
+        pages = [p for m, p in server.requests if m == "GET" and p.endswith("/")]
+        pages = [p for p in pages if p != "/feed/"]
+        assert len(pages) == len(set(pages)) == 5 + report["counts"]["listings"]
+        assert "in_progress" not in _states(db)
         second = CliRunner().invoke(cli, ["run", start, "--db", str(db), "--limit", "5", *FAST])
         assert second.exit_code == 0, second.stderr
         assert json.loads(second.stdout)["counts"]["new"] == 5
@@ -57,15 +62,23 @@ def test_cli_run_limit_stops_after_n_pages_and_a_second_run_continues(tmp_path):
         rest = CliRunner().invoke(cli, ["run", start, "--db", str(db), *FAST])
         assert rest.exit_code == 0, rest.stderr
         assert json.loads(rest.stdout)["message"] is None
+    states = _states(db)
+    assert "in_progress" not in states
+    assert "queued" not in states
     conn = sqlite3.connect(db)
     try:
-        states = dict(conn.execute("SELECT state, count(*) FROM crawl_state GROUP BY state"))
         posts = conn.execute("SELECT count(*) FROM pages WHERE page_type = 'post'").fetchone()[0]
     finally:
         conn.close()
-    assert "in_progress" not in states
-    assert "queued" not in states
     assert posts == 48
+
+
+def _states(db: Path) -> dict[str, int]:
+    conn = sqlite3.connect(db)
+    try:
+        return dict(conn.execute("SELECT state, count(*) FROM crawl_state GROUP BY state"))
+    finally:
+        conn.close()
 
 
 def test_cli_run_limit_must_be_positive(tmp_path):

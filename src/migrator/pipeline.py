@@ -301,8 +301,13 @@ class _Crawl:
                     await asyncio.wait_for(self.wake.wait(), timeout=0.5)
                 continue
             room = self.fetch_q.maxsize - self.fetch_q.qsize()
+            if self.limit is not None:
+                # Never more in flight than content pages still wanted: a limited run
+                # fetches no page it will not store.
+                room = min(room, self.limit - self.content_written - self.outstanding)
             # Claim in sizeable batches: each claim is a hand-off to the database thread.
             worth = room >= min(_FEED_BATCH, self.fetch_q.maxsize) // 2 or self.fetch_q.empty()
+            worth = worth and room > 0
             items = await self._db(self.store.claim, min(room, _FEED_BATCH)) if worth else []
             if items:
                 self.outstanding += len(items)
