@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from migrator.cli import cli
+from migrator.load import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -186,3 +187,19 @@ def test_cli_sync_while_another_run_holds_the_database_exits_5(runner, tmp_path)
     with Store.open(db):
         result = runner.invoke(cli, ["sync", "--db", str(db)])
     assert "another migrator run" in _assert_one_line_error(result, code=5)
+
+
+def test_cli_verbosity_options_work_before_the_command(runner, tmp_path):
+    db = tmp_path / "m.db"
+    Store.open(db).close()
+    quiet = runner.invoke(cli, ["-q", "report", "--db", str(db), "--out", str(tmp_path / "r")])
+    assert quiet.exit_code == 0, quiet.stderr
+    assert quiet.stdout == ""
+    loud = runner.invoke(cli, ["-v", "report", "--db", str(db), "--out", str(tmp_path / "r")])
+    assert loud.exit_code == 0, loud.stderr
+    assert "report:" in loud.stdout
+    page = tmp_path / "p.html"
+    page.write_text("<html><body><h1>x</h1><p>y</p></body></html>")
+    both = runner.invoke(cli, ["-v", "parse", str(page), "-v"])
+    assert both.exit_code == 0, both.stderr
+    assert json.loads(both.stdout)["title"] == "x"

@@ -50,9 +50,11 @@ def common_options(func: F) -> F:
     def wrapper(*args: Any, verbose: int, quiet: bool, **kwargs: Any) -> Any:
         from migrator.log import setup_logging
 
-        verbosity = -1 if quiet else verbose
-        setup_logging(verbosity)
         ctx = click.get_current_context()
+        # -v/-q also work before the command (`migrator -v run …`): the group keeps them.
+        before, quiet_before = ctx.meta.get("group_verbosity", (0, False))
+        verbosity = -1 if quiet or quiet_before else verbose + before
+        setup_logging(verbosity)
         ctx.meta["verbosity"] = verbosity
         return func(*args, **kwargs)
 
@@ -116,8 +118,12 @@ def _db_path(db_path: str | None, config: Config) -> str:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="migrator")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True, help="More log output (also after the command).")
+@click.option("-q", "--quiet", is_flag=True, help="Errors only (also after the command).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Move a legacy blog into SQLite: fetch, extract, load, re-sync, export."""
+    ctx.meta["group_verbosity"] = (verbose, quiet)
 
 
 def _run_crawl(
