@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from migrator.cli import cli
+from migrator.load import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,6 +52,40 @@ def test_cli_run_unknown_config_key_exits_2(runner, tmp_path):
     config.write_text("[fetch]\nconcurency = 3\n")
     result = runner.invoke(cli, ["run", "http://127.0.0.1/", "--config", str(config)])
     assert "unknown config key 'fetch.concurency'" in _assert_one_line_error(result)
+
+
+@pytest.mark.parametrize(
+    ("toml", "key"),
+    [
+        ('title = "h1[[["', "extract.selectors.title"),
+        ('content = "article, "', "extract.selectors.content"),
+        ('remove = [".ad", "p:contains(x)"]', "extract.selectors.remove[1]"),
+    ],
+)
+@pytest.mark.parametrize("command", ["run", "parse"])
+def test_cli_invalid_css_selector_in_config_exits_2(runner, tmp_path, toml, key, command):
+    """A selector the CSS engine cannot parse is a usage error naming its key."""
+    config = tmp_path / "site.toml"
+    config.write_text(f"[extract.selectors]\n{toml}\n")
+    page = tmp_path / "p.html"
+    page.write_text("<html><body><h1>x</h1></body></html>")
+    args = ["http://127.0.0.1/"] if command == "run" else [str(page)]
+    result = runner.invoke(cli, [command, *args, "--config", str(config)])
+    line = _assert_one_line_error(result)
+    assert f"'{key}' is not a valid CSS selector" in line
+
+
+def test_cli_valid_css_selectors_in_config_load(runner, tmp_path):
+    config = tmp_path / "site.toml"
+    config.write_text(
+        '[extract.selectors]\ntitle = "h1.post-title"\npublished = "div > p:nth-child(2)"\n'
+        'remove = [".ad", "a[href^=\'/share\']"]\n'
+    )
+    page = tmp_path / "p.html"
+    page.write_text('<html><body><h1 class="post-title">Right</h1><h1>Wrong</h1></body></html>')
+    result = runner.invoke(cli, ["parse", str(page), "--config", str(config)])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["title"] == "Right"
 
 
 def test_cli_run_missing_config_file_exits_2(runner, tmp_path):
@@ -152,3 +187,19 @@ def test_cli_sync_while_another_run_holds_the_database_exits_5(runner, tmp_path)
     with Store.open(db):
         result = runner.invoke(cli, ["sync", "--db", str(db)])
     assert "another migrator run" in _assert_one_line_error(result, code=5)
+
+
+def test_cli_verbosity_options_work_before_the_command(runner, tmp_path):
+    db = tmp_path / "m.db"
+    Store.open(db).close()
+    quiet = runner.invoke(cli, ["-q", "report", "--db", str(db), "--out", str(tmp_path / "r")])
+    assert quiet.exit_code == 0, quiet.stderr
+    assert quiet.stdout == ""
+    loud = runner.invoke(cli, ["-v", "report", "--db", str(db), "--out", str(tmp_path / "r")])
+    assert loud.exit_code == 0, loud.stderr
+    assert "report:" in loud.stdout
+    page = tmp_path / "p.html"
+    page.write_text("<html><body><h1>x</h1><p>y</p></body></html>")
+    both = runner.invoke(cli, ["-v", "parse", str(page), "-v"])
+    assert both.exit_code == 0, both.stderr
+    assert json.loads(both.stdout)["title"] == "x"

@@ -14,7 +14,6 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
@@ -51,9 +50,11 @@ def common_options(func: F) -> F:
     def wrapper(*args: Any, verbose: int, quiet: bool, **kwargs: Any) -> Any:
         from migrator.log import setup_logging
 
-        verbosity = -1 if quiet else verbose
-        setup_logging(verbosity)
         ctx = click.get_current_context()
+        # -v/-q also work before the command (`migrator -v run …`): the group keeps them.
+        before, quiet_before = ctx.meta.get("group_verbosity", (0, False))
+        verbosity = -1 if quiet or quiet_before else verbose + before
+        setup_logging(verbosity)
         ctx.meta["verbosity"] = verbosity
         return func(*args, **kwargs)
 
@@ -117,8 +118,12 @@ def _db_path(db_path: str | None, config: Config) -> str:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="migrator")
-def cli() -> None:
+@click.option("-v", "--verbose", count=True, help="More log output (also after the command).")
+@click.option("-q", "--quiet", is_flag=True, help="Errors only (also after the command).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, quiet: bool) -> None:
     """Move a legacy blog into SQLite: fetch, extract, load, re-sync, export."""
+    ctx.meta["group_verbosity"] = (verbose, quiet)
 
 
 def _run_crawl(
@@ -129,6 +134,7 @@ def _run_crawl(
     *,
     max_failures: int | None,
     as_json: bool,
+    limit: int | None = None,
 ) -> None:
     from migrator.load import Store
     from migrator.pipeline import run
@@ -136,7 +142,7 @@ def _run_crawl(
 
     ctx = click.get_current_context()
     with Store.open(db_path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
-        report = run(config, store, mode=mode, start=start, progress=cb)
+        report = run(config, store, mode=mode, start=start, progress=cb, limit=limit)
     _finish(report, as_json=as_json, max_failures=max_failures)
 
 
@@ -178,13 +184,6 @@ def report_options(func: F) -> F:
 def _crawl_command(mode: Literal["run", "fetch"], doc: str) -> None:
     """Define ``migrator run`` / ``migrator fetch``: same options, different stage set."""
 
-    @cli.command(mode, help=doc)
-    @click.argument("start", required=False)
-    @common_options
-    @db_option
-    @crawl_options
-    @report_options
-    @handle_errors
     def command(
         start: str | None,
         config_path: str | None,
@@ -194,10 +193,31 @@ def _crawl_command(mode: Literal["run", "fetch"], doc: str) -> None:
         delay: float | None,
         max_failures: int | None,
         as_json: bool,
+        limit: int | None = None,
     ) -> None:
         config = _config(config_path, concurrency=concurrency, delay=delay, resolve=resolve)
         path = _db_path(db_path, config)
-        _run_crawl(mode, start, config, path, max_failures=max_failures, as_json=as_json)
+        _run_crawl(
+            mode, start, config, path, max_failures=max_failures, as_json=as_json, limit=limit
+        )
+
+    if mode == "run":
+        command = click.option(
+            "--limit",
+            type=click.IntRange(min=1),
+            help="Stop cleanly after N content pages; a later run continues.",
+        )(command)
+    decorators = (
+        cli.command(mode, help=doc),
+        click.argument("start", required=False),
+        common_options,
+        db_option,
+        crawl_options,
+        report_options,
+        handle_errors,
+    )
+    for decorate in reversed(decorators):
+        command = decorate(command)
 
 
 _crawl_command("run", "Fetch, extract and load a site. START is a site root or sitemap URL.")
@@ -257,8 +277,8 @@ def extract_command(
 
 
 @cli.command("parse")
-@click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--url", help="The page's original address (for resolving relative links).")
+@click.argument("sources", nargs=-1, required=True, metavar="FILE|URL|-...")
+@click.option("--url", help="The page's original address (one FILE or stdin only).")
 @click.option("--explain", is_flag=True, help="Add which layer gave each field.")
 @click.option(
     "--db",
@@ -269,44 +289,33 @@ def extract_command(
 @common_options
 @handle_errors
 def parse_command(
-    file: str, url: str | None, explain: bool, model_db: str | None, config_path: str | None
+    sources: tuple[str, ...],
+    url: str | None,
+    explain: bool,
+    model_db: str | None,
+    config_path: str | None,
 ) -> None:
-    """Extract one HTML FILE and print its record as JSON on stdout."""
-    from migrator.extract import extract_page
-    from migrator.extract.site import model_summary
-    from migrator.load import Store
-    from migrator.models import RawPage, SiteModel
-    from migrator.urls import canonical_url, is_http_url
+    """Extract HTML FILEs, pages fetched from URLs, or stdin ('-'); print the records.
+
+    One source prints one JSON object; several print one JSON object per line.
+    """
+    from migrator.parse import load_site_model, parse_sources
 
     config = _config(config_path)
-    model: SiteModel | None = None
-    if model_db is not None:
-        if not Path(model_db).exists():
-            raise ConfigError(f"no migration database at {model_db}")
-        with Store.open(model_db, lock=False) as store:
-            model = store.latest_site_model()
-        if model is None:
-            raise ConfigError(f"{model_db} holds no site model: run 'migrator run' first")
-    if url is not None and not is_http_url(url):
-        raise ConfigError(f"--url must be an absolute http(s) URL: {url}")
-    try:
-        body = Path(file).read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read {file}: {exc.strerror or exc}") from exc
-    address = canonical_url(url) if url else f"http://localhost/{Path(file).name}"
-    raw = RawPage(
-        url=address,
-        requested_url=address,
-        status=200,
-        headers=(("content-type", "text/html"),),
-        body=body,
-        fetched_at=datetime.now(UTC),
+    model = load_site_model(model_db) if model_db is not None else None
+    records = parse_sources(
+        sources,
+        config,
+        url=url,
+        model=model,
+        explain=explain,
+        stdin=sys.stdin.buffer,
     )
-    page = extract_page(raw, config.extract, model)
-    record = page.to_record(explain=explain)
-    if explain and model is not None:
-        record["site_model"] = model_summary(model)
-    click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    for record in records:
+        if len(sources) == 1:
+            click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        else:
+            click.echo(json.dumps(record, ensure_ascii=False))
 
 
 @cli.command("learn")
@@ -351,6 +360,65 @@ def learn_command(
         click.echo(
             f"site model {model.fingerprint} ({model.pages_sampled} pages) -> {out}", err=True
         )
+
+
+@cli.command("report")
+@click.option(
+    "--out", "out", required=True, type=click.Path(file_okay=False), help="Output folder."
+)
+@common_options
+@db_option
+@handle_errors
+def report_command(out: str, config_path: str | None, db_path: str | None) -> None:
+    """Write a static HTML report of the migration (opens from disk) into --out."""
+    from migrator.load import Store
+    from migrator.report import write_report
+
+    path = _existing_db(db_path, config_path)
+    with Store.open(path, lock=False) as store:
+        result = write_report(store, out)
+    if click.get_current_context().meta["verbosity"] >= 0:
+        click.echo(f"report: {result.posts} posts, {result.charts} charts -> {result.path}")
+
+
+@cli.command("failures")
+@click.option("--json", "fmt", flag_value="json", help="One JSON array on stdout.")
+@click.option("--csv", "fmt", flag_value="csv", help="CSV with a header row on stdout.")
+@common_options
+@db_option
+@handle_errors
+def failures_command(fmt: str | None, config_path: str | None, db_path: str | None) -> None:
+    """List the URLs that still fail, with stage, status, reason, attempts and last try."""
+    import csv
+
+    from migrator.load import Store
+    from migrator.report import FAILURE_COLUMNS, failures
+
+    path = _existing_db(db_path, config_path)
+    with Store.open(path, lock=False) as store:
+        rows = failures(store)
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=FAILURE_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        for row in rows:
+            status = row["status"] if row["status"] is not None else "-"
+            click.echo(
+                f"{row['stage']}\t{status}\t{row['reason']}\t{row['attempts']}"
+                f"\t{row['last_tried_at']}\t{row['url']}"
+            )
+        if click.get_current_context().meta["verbosity"] >= 0:
+            click.echo(f"{len(rows)} failed URLs", err=True)
+
+
+def _existing_db(db_path: str | None, config_path: str | None) -> str:
+    path = _db_path(db_path, _config(config_path))
+    if not Path(path).exists():
+        raise ConfigError(f"no migration database at {path}")
+    return path
 
 
 @cli.command("export")
@@ -464,6 +532,11 @@ def demo_command(db_path: str, site: str | None, config_path: str | None) -> Non
             report = run(config, store, mode="run", start=server.base_url + "/", progress=cb)
     render_summary(report, stream=sys.stdout)
     _print_demo_queries(db_path)
+    from migrator.report import write_report
+
+    with Store.open(db_path, lock=False) as store:
+        written = write_report(store, Path(db_path).with_name("demo-report"))
+    click.echo(f"\nReport: {written.path}")
 
 
 _DEMO_QUERY = """\

@@ -3,7 +3,9 @@
 ``load_config(path)`` reads one ``config/<site>.toml`` into a :class:`Config`; every
 section is a frozen dataclass and every unknown key or wrongly typed value is a
 :class:`~migrator.errors.ConfigError` naming the key, so a typo never silently falls
-back to a default. This module knows nothing about HTTP, HTML or SQLite.
+back to a default. This module knows nothing about HTTP or SQLite; of HTML it only asks
+the extractor's CSS engine whether each configured selector parses, so a typo such as
+``h1[[[`` is an error naming its key instead of a field that silently stays empty.
 """
 
 from __future__ import annotations
@@ -285,9 +287,29 @@ def _validate(config: Config, source: str) -> None:
             raise ConfigError(
                 f"{source}: fetch.resolve entry {entry!r} must look like HOST=ADDRESS[:PORT]"
             )
+    _validate_selectors(config.extract.selectors, source)
     patterns = config.scope.include + config.scope.exclude + config.extract.listing_patterns
     for pattern in patterns:
         try:
             re.compile(pattern)
         except re.error as exc:
             raise ConfigError(f"{source}: bad regular expression {pattern!r}: {exc}") from exc
+
+
+def _validate_selectors(selectors: Selectors, source: str) -> None:
+    """Raise a ConfigError naming the first selector the CSS engine cannot parse."""
+    from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+
+    tree = LexborHTMLParser("<html><body></body></html>")
+    for f in dataclasses.fields(selectors):
+        value = getattr(selectors, f.name)
+        for i, selector in enumerate(value if isinstance(value, tuple) else (value,)):
+            if not selector:
+                continue
+            try:
+                tree.css(selector)
+            except SelectolaxError as exc:
+                key = f"extract.selectors.{f.name}" + (f"[{i}]" if isinstance(value, tuple) else "")
+                raise ConfigError(
+                    f"{source}: '{key}' is not a valid CSS selector: {selector!r} ({exc})"
+                ) from exc

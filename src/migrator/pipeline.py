@@ -196,6 +196,7 @@ class _Crawl:
         mode: Mode,
         pool: Executor | None,
         progress: ProgressCallback | None,
+        limit: int | None = None,
     ) -> None:
         self.config = config
         self.store = store
@@ -215,6 +216,12 @@ class _Crawl:
         self.removal_candidates: list[str] = []
         self.scope: Scope | None = None
         self.linked: set[str] = set()  # links recently queued: skip re-checking them
+        # --limit N: after N content pages are written, nothing more is fetched or
+        # written; the URLs claimed but not written stay in_progress and the next run
+        # requeues them, so a second run continues where this one stopped.
+        self.limit = limit
+        self.content_written = 0
+        self.stopping = False
         # Every database call of the crawl runs on this one thread, so a commit (or FTS
         # indexing, zlib) never stalls the event loop, and the connection is never used
         # by two threads at once: sqlite3 and zlib release the GIL while they work.
@@ -293,9 +300,23 @@ class _Crawl:
     async def _feed(self) -> None:
         """Move URLs from the on-disk frontier to the fetchers; end when all is done."""
         while True:
+            if self.stopping:
+                if self.outstanding == 0 and self.fetch_q.empty():
+                    for _ in range(self.fetch_workers):
+                        await self.fetch_q.put(None)
+                    return
+                self.wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), timeout=0.5)
+                continue
             room = self.fetch_q.maxsize - self.fetch_q.qsize()
+            if self.limit is not None:
+                # Never more in flight than content pages still wanted: a limited run
+                # fetches no page it will not store.
+                room = min(room, self.limit - self.content_written - self.outstanding)
             # Claim in sizeable batches: each claim is a hand-off to the database thread.
             worth = room >= min(_FEED_BATCH, self.fetch_q.maxsize) // 2 or self.fetch_q.empty()
+            worth = worth and room > 0
             items = await self._db(self.store.claim, min(room, _FEED_BATCH)) if worth else []
             if items:
                 self.outstanding += len(items)
@@ -315,6 +336,10 @@ class _Crawl:
         while (item := await self.fetch_q.get()) is not None:
             if self.fetch_q.qsize() < low:  # running dry: don't wait for the writer's wake-up
                 self.wake.set()
+            if self.stopping:  # --limit reached: leave it for the next run
+                self.outstanding -= 1
+                self.wake.set()
+                continue
             outcome = await self._fetch_one(item, fetcher)
             if isinstance(outcome, _Fetched) and outcome.page is None and outcome.error is None:
                 await self.extract_slots.acquire()
@@ -427,6 +452,8 @@ class _Crawl:
             self._remember_failure(url, error.reason)
             log.warning("page_failed", url=url, stage="fetch", reason=error.reason, status=status)
             return
+        if self.stopping:  # --limit reached: this page is the next run's
+            return
         raw = outcome.raw
         counts["fetched"] += 1
         page = outcome.page
@@ -449,6 +476,11 @@ class _Crawl:
             url=url,
             extract=lambda first: extract_page(first, self.config.extract, self.model),
         )
+        content = page is not None and page.page_type != "listing" and page.part_of is None
+        if self.limit is not None and content:
+            self.content_written += 1
+            if self.content_written >= self.limit:
+                self.stopping = True
 
     def _maybe_learn(self) -> None:
         """Learn the site model once enough pages are stored (on the database thread).
@@ -532,6 +564,7 @@ def run(
     mode: Mode = "run",
     start: str | None = None,
     progress: ProgressCallback | None = None,
+    limit: int | None = None,
 ) -> RunReport:
     """Crawl the site into ``store``: discover, fetch, extract and load.
 
@@ -544,6 +577,8 @@ def run(
         start: the site root or sitemap URL; defaults to ``config.site.start`` and, on
             a sync, to the start of the database's first run.
         progress: called with the running counts after each written batch.
+        limit: stop cleanly after this many content pages (not listings) are written;
+            the rest stays queued for the next run.
 
     Returns:
         The run's report (also stored in the ``runs`` table).
@@ -564,7 +599,16 @@ def run(
     pool = _LazyPool(config.extract) if mode != "fetch" else None
     try:
         removals = asyncio.run(
-            _crawl(config, store, report, mode=mode, starts=starts, pool=pool, progress=progress)
+            _crawl(
+                config,
+                store,
+                report,
+                mode=mode,
+                starts=starts,
+                pool=pool,
+                progress=progress,
+                limit=limit,
+            )
         )
         if mode != "fetch" and pool is not None:
             _refresh_model(store, report, pool, config.extract, relearn=mode == "run")
@@ -595,6 +639,7 @@ async def _crawl(
     starts: Sequence[str],
     pool: Executor | None,
     progress: ProgressCallback | None,
+    limit: int | None = None,
 ) -> list[str]:
     """Run the crawl; return the URLs that now answer 404/410 (sync removal candidates)."""
     await _check_reachable(starts[0], timeout=config.fetch.timeout, resolve=config.fetch.resolve)
@@ -613,10 +658,17 @@ async def _crawl(
             await crawl.crawl(starts, scope, fetcher, helper)
         _report_limits(scope, report)
         return crawl.removal_candidates
-    crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
+    crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress, limit=limit)
     async with Fetcher(config, scope) as fetcher:
         await crawl.crawl(starts, scope, fetcher)
     _report_limits(scope, report)
+    if crawl.stopping:
+        report.counts["limited_run"] = crawl.content_written
+        said = (
+            f"stopped after {crawl.content_written} content pages (--limit); run again to continue"
+        )
+        report.message = f"{report.message}; {said}" if report.message else said
+        log.info("run_limit_reached", pages=crawl.content_written)
     return crawl.removal_candidates
 
 

@@ -62,7 +62,7 @@ def live_progress(
         now = time.monotonic()
         if enabled and now - last[0] >= _LOG_EVERY_S:
             last[0] = now
-            log.warning("run_progress", **{k: counts.get(k, 0) for k in _LIVE_KEYS})
+            log.info("run_progress", **{k: counts.get(k, 0) for k in _LIVE_KEYS})
 
     yield log_line
 

@@ -362,6 +362,12 @@ def template_signature(tree: LexborHTMLParser) -> str:
     return hashlib.blake2b("|".join(sorted(marks)).encode(), digest_size=4).hexdigest()
 
 
+def template_signature(html: str) -> str | None:
+    """The template signature of one page (as ``SiteModel.templates`` counts them)."""
+    tree = _parse(html)
+    return None if tree is None else _template(tree)
+
+
 def _parse(html: str) -> LexborHTMLParser | None:
     try:
         tree = LexborHTMLParser(html)
