@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 from migrator import __version__
 from migrator.decode import decode_body
 from migrator.errors import ConfigError
-from migrator.extract.site import template_signature
+from migrator.extract.site import html_template_signature
 from migrator.load import Store
 
 __all__ = [
@@ -333,7 +333,7 @@ def _signature(store: Store, url: str) -> str | None:
     raw = store.raw_page(url)
     if raw is None:
         return None
-    return template_signature(decode_body(raw.body, raw.header("content-type")).text)
+    return html_template_signature(decode_body(raw.body, raw.header("content-type")).text)
 
 
 def _months(dates: Iterable[str | None]) -> list[tuple[str, int]]:

@@ -52,6 +52,7 @@ __all__ = [
     "block_key",
     "cut_site_names",
     "furniture_nodes",
+    "html_template_signature",
     "learn_site",
     "node_selector",
     "template_signature",
@@ -362,10 +363,10 @@ def template_signature(tree: LexborHTMLParser) -> str:
     return hashlib.blake2b("|".join(sorted(marks)).encode(), digest_size=4).hexdigest()
 
 
-def template_signature(html: str) -> str | None:
-    """The template signature of one page (as ``SiteModel.templates`` counts them)."""
+def html_template_signature(html: str) -> str | None:
+    """The template signature of one page's HTML (as ``SiteModel.templates`` counts them)."""
     tree = _parse(html)
-    return None if tree is None else _template(tree)
+    return None if tree is None else template_signature(tree)
 
 
 def _parse(html: str) -> LexborHTMLParser | None:
