@@ -21,6 +21,7 @@ from migrator.config import ExtractConfig
 from migrator.decode import decode_body
 from migrator.extract.body import find_region
 from migrator.extract.dates import node_date, parse_date
+from migrator.extract.site import template_signature
 from migrator.models import RawPage, SiteModel
 
 __all__ = ["css_path", "explain_fields"]
@@ -190,6 +191,8 @@ def explain_fields(
         when no single element holds the value, e.g. a value from JSON-LD only).
     """
     tree = LexborHTMLParser(decode_body(raw.body, raw.header("content-type")).text)
+    if model is not None:
+        model = model.for_template(template_signature(tree))  # the rules the page used
     sources: Mapping[str, str] = record.get("sources") or {}
     base = str(record.get("url") or raw.url)
     order = (model.date_order if model is not None else None) or rules.date_order
