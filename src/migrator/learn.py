@@ -74,9 +74,10 @@ def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel
 def same_rules(old: SiteModel, new: SiteModel) -> bool:
     """True when two learnings of one template's rules extract its pages alike.
 
-    The learned elements, date order and CMS must match and the furniture sets overlap by
-    90% (Jaccard): two samples of one site never repeat exactly the same blocks, and
-    re-extracting every page for a handful of rare blocks would double a crawl's work.
+    The learned elements, date order, CMS and site names must match and 90% of the old
+    furniture must still be furniture: two samples of one site never repeat exactly the
+    same blocks, and re-extracting every page for a handful of rare blocks would double a
+    crawl's work.
     """
     if (old.title_selector, old.date_selector, old.date_order, old.cms) != (
         new.title_selector,
@@ -87,10 +88,11 @@ def same_rules(old: SiteModel, new: SiteModel) -> bool:
         return False
     if old.site_names != new.site_names:
         return False
-    union = old.furniture | new.furniture
-    if not union:
-        return True
-    return len(old.furniture & new.furniture) / len(union) >= _SAME_FURNITURE
+    if not old.furniture:
+        return not new.furniture
+    # The old furniture is still furniture: what the new sample adds (archive links that
+    # grow with the blog, a widget of the later pages) lies outside the posts' text.
+    return len(old.furniture & new.furniture) >= _SAME_FURNITURE * len(old.furniture)
 
 
 def same_model(old: SiteModel, new: SiteModel) -> bool:
