@@ -32,7 +32,15 @@ import structlog
 
 from migrator.config import Config, ExtractConfig
 from migrator.discover import discover_start
-from migrator.errors import ConfigError, ExtractError, FetchError, RunAborted, StoreError
+from migrator.errors import (
+    ConfigError,
+    ExtractError,
+    FetchError,
+    MigratorError,
+    RunAborted,
+    RunFailed,
+    StoreError,
+)
 from migrator.extract import extract_page
 from migrator.fetch import Fetcher
 from migrator.load import CrawlItem, Store
@@ -206,6 +214,7 @@ class _Crawl:
         self.removal_candidates: list[str] = []
         self.scope: Scope | None = None
         self.linked: set[str] = set()  # links recently queued: skip re-checking them
+        self.group: asyncio.TaskGroup | None = None
         # Every database call of the crawl runs on this one thread, so a commit (or FTS
         # indexing, zlib) never stalls the event loop, and the connection is never used
         # by two threads at once: sqlite3 and zlib release the GIL while they work.
@@ -238,25 +247,34 @@ class _Crawl:
                 listed_since=discovery_started,
             )
             log.info("sync_queued", urls=requeued, trust_lastmod=self.config.sync.trust_lastmod)
-        tasks = [asyncio.create_task(self._feed(), name="feed")]
-        tasks += [
-            asyncio.create_task(
-                self._fetch_worker(helper if helper is not None and i % 2 else fetcher),
-                name=f"fetch-{i}",
-            )
-            for i in range(self.fetch_workers)
-        ]
-        writer = asyncio.create_task(self._writer(), name="writer")
         try:
-            await asyncio.gather(*tasks)
-            await self.write_q.join()
+            # The supervisor: a task that dies (the writer on a failed commit, a fetcher
+            # on a bug) cancels every other one at once, so nothing is left waiting on a
+            # queue that nobody drains; the first error ends the run.
+            async with asyncio.TaskGroup() as group:
+                self.group = group
+                stages = [group.create_task(self._feed(), name="feed")]
+                stages += [
+                    group.create_task(
+                        self._fetch_worker(helper if helper is not None and i % 2 else fetcher),
+                        name=f"fetch-{i}",
+                    )
+                    for i in range(self.fetch_workers)
+                ]
+                writer = group.create_task(self._writer(), name="writer")
+                group.create_task(self._stop_when_done(stages, writer), name="supervisor")
+        except BaseExceptionGroup as group_error:
+            raise _first_error(group_error) from None
         finally:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-            for task in tasks:
-                task.cancel()
             self.db_thread.shutdown(wait=True)
+
+    async def _stop_when_done(
+        self, stages: list[asyncio.Task[None]], writer: asyncio.Task[None]
+    ) -> None:
+        """Stop the writer once the fetchers ended and every outcome is written."""
+        await asyncio.gather(*stages)
+        await self.write_q.join()
+        writer.cancel()
 
     async def _seed(self, start: str, fetcher: Fetcher) -> None:
         batch: list[Discovered] = []
@@ -286,8 +304,11 @@ class _Crawl:
                     await self.fetch_q.put(None)
                 return
             self.wake.clear()
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+            # that lands as the timeout fires, and this loop would then never end.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=0.5)
+                async with asyncio.timeout(0.5):
+                    await self.wake.wait()
 
     async def _fetch_worker(self, fetcher: Fetcher | RemoteFetcher) -> None:
         low = self.fetch_q.maxsize // 2
@@ -297,7 +318,8 @@ class _Crawl:
             outcome = await self._fetch_one(item, fetcher)
             if isinstance(outcome, _Fetched) and outcome.page is None and outcome.error is None:
                 await self.extract_slots.acquire()
-                asyncio.create_task(self._extract(outcome))  # noqa: RUF006 - joined via write_q
+                assert self.group is not None
+                self.group.create_task(self._extract(outcome))
             else:
                 await self.write_q.put(outcome)
 
@@ -449,6 +471,23 @@ class _Crawl:
     def _remember_failure(self, url: str, reason: str) -> None:
         if len(self.report.failures) < _LOG_FAILURES:
             self.report.failures.append((url, reason))
+
+
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error that ended a crawl's task group (the others are its consequences).
+
+    A library error is raised as it is (the CLI maps it to an exit code); anything
+    else becomes a ``RunFailed`` naming the stage that died.
+    """
+    first = group.exceptions[0]
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    if isinstance(first, MigratorError | KeyboardInterrupt | SystemExit):
+        return first
+    log.debug("stage_crashed", error=repr(first), exc_info=first)
+    error = RunFailed(f"the run stopped: {type(first).__name__}: {first}")
+    error.__cause__ = first
+    return error
 
 
 async def _run_extract(pool: Executor | None, raw: RawPage, rules: ExtractConfig) -> Page:
