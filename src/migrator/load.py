@@ -755,6 +755,28 @@ class Store:
         ).fetchone()
         return None if row is None else _raw_from_row(row)
 
+    def stored_answer(self, url: str) -> RawPage | None:
+        """The stored answer a frontier ``url`` led to (after redirects), or ``None``."""
+        row = self._conn.execute(
+            f"SELECT {_RAW_COLUMNS} FROM raw_pages WHERE url ="
+            " (SELECT coalesce(final_url, url) FROM crawl_state WHERE url = ?)",
+            (url,),
+        ).fetchone()
+        return None if row is None else _raw_from_row(row)
+
+    def unextracted_urls(self) -> set[str]:
+        """Frontier URLs whose stored 2xx answer has no record: extraction or load failed.
+
+        A sync must extract these again even when the server answers 304, or the gap
+        would last as long as the page does not change.
+        """
+        rows = self._conn.execute(
+            "SELECT c.url FROM crawl_state AS c JOIN raw_pages AS r"
+            " ON r.url = coalesce(c.final_url, c.url)"
+            " WHERE c.state = 'failed' AND r.status BETWEEN 200 AND 299"
+        )
+        return {str(url) for (url,) in rows}
+
     def page_count(self, *, include_removed: bool = False) -> int:
         """How many pages the database holds (live ones only, by default)."""
         where = "" if include_removed else " WHERE removed_at IS NULL"

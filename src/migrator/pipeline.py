@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import hashlib
 import json
@@ -23,6 +24,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, ParamSpec, TypeVar
@@ -124,8 +126,8 @@ def _extract_in_worker(raw: RawPage) -> Page:
     return extract_page(raw, _worker_rules)
 
 
-def _make_pool(rules: ExtractConfig) -> Executor:
-    workers = rules.workers or os.cpu_count() or 1
+def _make_pool(rules: ExtractConfig, workers: int | None = None) -> ProcessPoolExecutor:
+    workers = workers or rules.workers or os.cpu_count() or 1
     # forkserver: forking a process that runs an event loop and threads is unsafe.
     ctx = multiprocessing.get_context("forkserver")
     return ProcessPoolExecutor(
@@ -134,24 +136,62 @@ def _make_pool(rules: ExtractConfig) -> Executor:
 
 
 class _LazyPool(Executor):
-    """The worker pool, started on the first page that needs extracting.
+    """The worker pool, started on the first page that needs extracting, and started
+    again when a worker dies.
 
     A sync where every page answers 304 never extracts anything: starting the
     forkserver and importing the extractors in each worker would cost it about a second.
+    A worker that dies (killed, out of memory, a crash in a C parser) breaks the whole
+    ``ProcessPoolExecutor``: every page in flight fails with ``BrokenProcessPool``. The
+    broken pool is replaced, and those pages are retried once, one at a time, in a spare
+    one-worker pool, so a page that kills its worker again fails alone.
     """
 
     def __init__(self, rules: ExtractConfig) -> None:
         self._rules = rules
-        self._pool: Executor | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._spare: ProcessPoolExecutor | None = None
+        self.generation = 0  # bumped on each replacement: one break, one replacement
 
     def submit(self, fn: Callable[..., _T], /, *args: object, **kwargs: object) -> Future[_T]:
         if self._pool is None:
             self._pool = _make_pool(self._rules)
-        return self._pool.submit(fn, *args, **kwargs)
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool:
+            # Broken before this page was handed over: nothing to retry, just replace.
+            self.replace(self.generation)
+            return self.submit(fn, *args, **kwargs)
+
+    def replace(self, generation: int) -> None:
+        """The pool of ``generation`` broke: start a new one on the next submit."""
+        if generation != self.generation or self._pool is None:
+            return  # another page of the same break already replaced it
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        self.generation += 1
+        log.warning("extract_pool_replaced", reason="a worker process died")
+
+    def submit_retry(self, raw: RawPage) -> Future[Page]:
+        """Extract ``raw`` again in the spare pool (callers retry one page at a time)."""
+        if self._spare is None:
+            self._spare = _make_pool(self._rules, workers=1)
+        return self._spare.submit(_extract_in_worker, raw)
+
+    def retry_failed(self, raw: RawPage, exc: BaseException) -> ExtractError:
+        """The retried page broke the spare pool too: drop it; the page's error."""
+        if self._spare is not None:
+            self._spare.shutdown(wait=False, cancel_futures=True)
+            self._spare = None
+        log.warning("page_killed_its_worker", url=raw.url)
+        error = ExtractError(raw.url, "worker_died: its worker process died twice")
+        error.__cause__ = exc
+        return error
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+        for pool in (self._pool, self._spare):
+            if pool is not None:
+                pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
 # --------------------------------------------------------------------------- messages
@@ -163,6 +203,9 @@ class _Fetched:
     raw: RawPage
     page: Page | None = None
     error: ExtractError | None = None
+    # Set when the server answered 304 and ``raw`` is the stored answer, extracted again
+    # because it had no record (its extraction or load failed before).
+    not_modified_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -193,7 +236,7 @@ class _Crawl:
         report: RunReport,
         *,
         mode: Mode,
-        pool: Executor | None,
+        pool: _LazyPool | None,
         progress: ProgressCallback | None,
     ) -> None:
         self.config = config
@@ -209,12 +252,14 @@ class _Crawl:
         self.write_q: asyncio.Queue[_Outcome] = asyncio.Queue(maxsize=_BATCH_PAGES * 4)
         in_flight = (config.extract.workers or os.cpu_count() or 1) * 4
         self.extract_slots = asyncio.Semaphore(in_flight)
+        self.retry_lock = asyncio.Lock()  # pages whose worker died: retried one at a time
         self.outstanding = 0  # claimed from the frontier, not yet written
         self.wake = asyncio.Event()
         self.removal_candidates: list[str] = []
         self.scope: Scope | None = None
         self.linked: set[str] = set()  # links recently queued: skip re-checking them
         self.group: asyncio.TaskGroup | None = None
+        self.unextracted: set[str] = set()  # stored answers without a record (sync)
         # Every database call of the crawl runs on this one thread, so a commit (or FTS
         # indexing, zlib) never stalls the event loop, and the connection is never used
         # by two threads at once: sqlite3 and zlib release the GIL while they work.
@@ -241,6 +286,7 @@ class _Crawl:
         for start in starts:
             await self._seed(start, fetcher)
         if self.mode == "sync":
+            self.unextracted = await self._db(self.store.unextracted_urls)
             requeued = await self._db(
                 self.store.queue_for_sync,
                 trust_lastmod=self.config.sync.trust_lastmod,
@@ -337,6 +383,10 @@ class _Crawl:
             log.exception("fetch_crashed", url=item.url)
             return _Failed(item=item, error=FetchError(item.url, f"internal: {exc!r}"))
         if raw.status == 304:
+            if item.url in self.unextracted:
+                stored = await self._db(self.store.stored_answer, item.url)
+                if stored is not None:
+                    return _Fetched(item=item, raw=stored, not_modified_at=raw.fetched_at)
             return _NotModified(item=item, fetched_at=raw.fetched_at)
         if raw.status >= 300:
             return _Failed(
@@ -350,17 +400,34 @@ class _Crawl:
                 outcome = fetched
             else:
                 try:
-                    page = await _run_extract(self.pool, fetched.raw, self.config.extract)
-                    outcome = _Fetched(item=fetched.item, raw=fetched.raw, page=page)
+                    page = await self._extract_page(fetched.raw)
+                    outcome = dataclasses.replace(fetched, page=page)
                 except ExtractError as exc:
-                    outcome = _Fetched(item=fetched.item, raw=fetched.raw, error=exc)
+                    outcome = dataclasses.replace(fetched, error=exc)
                 except Exception as exc:
                     log.exception("extract_crashed", url=fetched.raw.url)
                     error = ExtractError(fetched.raw.url, f"internal: {exc!r}")
-                    outcome = _Fetched(item=fetched.item, raw=fetched.raw, error=error)
+                    outcome = dataclasses.replace(fetched, error=error)
             await self.write_q.put(outcome)
         finally:
             self.extract_slots.release()
+
+    async def _extract_page(self, raw: RawPage) -> Page:
+        """Extract in a worker; a page whose worker died is retried once, alone."""
+        pool = self.pool
+        if pool is None:
+            return extract_page(raw, self.config.extract)
+        generation = pool.generation
+        try:
+            return await asyncio.wrap_future(pool.submit(_extract_in_worker, raw))
+        except BrokenProcessPool:
+            pool.replace(generation)
+        log.info("extract_retry", url=raw.url, reason="worker_died")
+        async with self.retry_lock:
+            try:
+                return await asyncio.wrap_future(pool.submit_retry(raw))
+            except BrokenProcessPool as exc:
+                raise pool.retry_failed(raw, exc) from exc
 
     async def _writer(self) -> None:
         while True:
@@ -427,9 +494,14 @@ class _Crawl:
             log.warning("page_failed", url=url, stage="fetch", reason=error.reason, status=status)
             return
         raw = outcome.raw
-        counts["fetched"] += 1
         page = outcome.page
-        self.store.save_fetch(url, raw, page_type=page.page_type if page else None)
+        if outcome.not_modified_at is not None:
+            self.store.save_not_modified_many([(url, outcome.not_modified_at)])
+            counts["not_modified"] += 1
+            counts["extracted_again"] += 1
+        else:
+            counts["fetched"] += 1
+            self.store.save_fetch(url, raw, page_type=page.page_type if page else None)
         result: Page | ExtractError | None = outcome.error or page
         if result is None:  # fetch-only mode: links are found when extract runs
             return
@@ -488,13 +560,6 @@ def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
     error = RunFailed(f"the run stopped: {type(first).__name__}: {first}")
     error.__cause__ = first
     return error
-
-
-async def _run_extract(pool: Executor | None, raw: RawPage, rules: ExtractConfig) -> Page:
-    if pool is None:
-        return extract_page(raw, rules)
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool, _extract_in_worker, raw)
 
 
 # --------------------------------------------------------------------------- entry points
@@ -566,7 +631,7 @@ async def _crawl(
     *,
     mode: Mode,
     starts: Sequence[str],
-    pool: Executor | None,
+    pool: _LazyPool | None,
     progress: ProgressCallback | None,
 ) -> list[str]:
     """Run the crawl; return the URLs that now answer 404/410 (sync removal candidates)."""
@@ -655,7 +720,7 @@ def extract(config: Config, store: Store, *, progress: ProgressCallback | None =
     run_id = store.start_run("extract", config_hash=config_hash(config), start_url=None)
     report = RunReport(run_id=run_id, mode="extract", db_path=str(store.path), started_at=started)
     counts = report.counts
-    pool = _make_pool(config.extract)
+    pool = _LazyPool(config.extract)
     try:
         batch: list[tuple[RawPage, Page | ExtractError]] = []
         for raw, result in _extract_stream(pool, store.iter_raw_pages()):
@@ -677,22 +742,31 @@ def extract(config: Config, store: Store, *, progress: ProgressCallback | None =
 
 
 def _extract_stream(
-    pool: Executor, raws: Iterator[RawPage]
+    pool: _LazyPool, raws: Iterator[RawPage]
 ) -> Iterator[tuple[RawPage, Page | ExtractError]]:
     """Yield each raw page with its extraction result, in order, a bounded window ahead."""
     window = 64
-    pending: list[tuple[RawPage, object]] = []
+    pending: list[tuple[RawPage, Future[Page], int]] = []
     for raw in raws:
-        pending.append((raw, pool.submit(_extract_in_worker, raw)))
+        pending.append((raw, pool.submit(_extract_in_worker, raw), pool.generation))
         if len(pending) >= window:
-            yield _result(*pending.pop(0))
+            yield _result(pool, *pending.pop(0))
     while pending:
-        yield _result(*pending.pop(0))
+        yield _result(pool, *pending.pop(0))
 
 
-def _result(raw: RawPage, future: object) -> tuple[RawPage, Page | ExtractError]:
+def _result(
+    pool: _LazyPool, raw: RawPage, future: Future[Page], generation: int
+) -> tuple[RawPage, Page | ExtractError]:
     try:
-        return raw, future.result()  # type: ignore[attr-defined]
+        try:
+            return raw, future.result()
+        except BrokenProcessPool:
+            pool.replace(generation)  # a worker died: retry this page once, alone
+        try:
+            return raw, pool.submit_retry(raw).result()
+        except BrokenProcessPool as exc:
+            return raw, pool.retry_failed(raw, exc)
     except ExtractError as exc:
         return raw, exc
     except Exception as exc:  # noqa: BLE001 - the per-page boundary
