@@ -11,7 +11,12 @@ can be counted with psutil.
 
 from __future__ import annotations
 
+import json
 import os
+import random
+import re
+import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -35,6 +40,8 @@ pytestmark = [
 ]
 
 QUICK = ["--concurrency", "4", "--delay", "0", "-q"]
+MANIFEST = json.loads((ROOT / "tests" / "fixtures" / "site_expected" / "manifest.json").read_text())
+POSTS = sorted(p["path"] for p in MANIFEST["pages"] if p["type"] == "post")
 
 
 def migrator_argv(*args: str, prelude: str = "") -> list[str]:
@@ -162,3 +169,112 @@ def test_faults_writer_failure_stops_the_run(tmp_path, prelude, message):
     assert leftover_processes(mark) == []
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
     assert query(db, "SELECT status FROM runs") == [("failed",)]
+
+
+# Slow enough (one host, 2 at a time, 30 ms apart) that a signal lands mid-crawl.
+POLITE = ["--concurrency", "2", "--delay", "0.03", "-q"]
+STOPS = [
+    pytest.param(signal.SIGTERM, 143, id="SIGTERM"),
+    pytest.param(signal.SIGINT, 130, id="SIGINT"),
+    pytest.param(signal.SIGHUP, 129, id="SIGHUP"),
+    pytest.param(signal.SIGKILL, -signal.SIGKILL, id="SIGKILL"),
+]
+
+
+def _count(db: Path, sql: str) -> int:
+    """One number from the database of a running process, read-only; -1 if not yet."""
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=0.5)
+    except sqlite3.Error:
+        return -1
+    try:
+        return int(conn.execute(sql).fetchone()[0])
+    except sqlite3.Error:
+        return -1
+    finally:
+        conn.close()
+
+
+def stop_when(argv: list[str], mark: str, db: Path, sql: str, at_least: int, sig: int) -> int:
+    """Start ``argv``, send ``sig`` once ``sql`` counts ``at_least``; return the exit code.
+
+    Output goes to files, not pipes: a process left behind would hold a pipe open.
+    """
+    log = db.with_suffix(".stderr")
+    with log.open("w") as err:
+        proc = subprocess.Popen(argv, env=marked_env(mark), stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        deadline = time.monotonic() + 60
+        while _count(db, sql) < at_least:
+            if proc.poll() is not None:
+                pytest.fail(f"ended (exit {proc.returncode}) before the signal: {log.read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail("no progress within 60 s")
+            time.sleep(0.01)
+        proc.send_signal(sig)
+        return proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _posts(db: Path) -> list[str]:
+    rows = query(db, "SELECT url FROM pages WHERE page_type = 'post' ORDER BY url")
+    return [str(url) for (url,) in rows]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize(("sig", "code"), STOPS)
+def test_faults_stop_signal_during_run(tmp_path, sig, code, seed):
+    """Stopped mid-run: the exit code, the run row, no process left, a clean resume."""
+    db = tmp_path / "m.db"
+    mark = uuid.uuid4().hex
+    at_least = random.Random(seed).randint(3, 30)
+    with TestServer(SITE) as server:
+        argv = migrator_argv("run", server.url("/"), "--db", str(db), *POLITE)
+        stop = "SELECT count(*) FROM raw_pages"
+        assert stop_when(argv, mark, db, stop, at_least, sig) == code
+        assert leftover_processes(mark) == []
+        assert query(db, "PRAGMA integrity_check") == [("ok",)]
+        if sig != signal.SIGKILL:
+            assert f"interrupted ({sig.name})" in one_line(db.with_suffix(".stderr").read_text())
+            assert query(db, "SELECT status FROM runs") == [("interrupted",)]
+        again = run_cli(migrator_argv("run", server.url("/"), "--db", str(db), *QUICK), mark)
+        expected = sorted(server.url(p) for p in POSTS)
+    assert again.returncode == 0, again.stderr
+    assert leftover_processes(mark) == []
+    assert _posts(db) == expected  # every post, once
+    assert query(db, "SELECT status FROM runs ORDER BY id") == [("interrupted",), ("ok",)]
+
+
+@pytest.mark.parametrize(("sig", "code"), STOPS)
+def test_faults_stop_signal_during_sync(tmp_path, sig, code):
+    """A sync (with its fetch helper process) stopped while it writes changed pages."""
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    db = tmp_path / "m.db"
+    mark = uuid.uuid4().hex
+    with TestServer(site) as server:
+        first = run_cli(migrator_argv("run", server.url("/"), "--db", str(db), *QUICK), mark)
+        assert first.returncode == 0, first.stderr
+        for path in POSTS:
+            file = site / path.strip("/") / "index.html"
+            html = file.read_text(encoding="utf-8")
+            html, n = re.subn(r"(<h2[^>]*>)", r"<p>Revised for the stop test.</p>\1", html, count=1)
+            assert n == 1, path
+            file.write_text(html, encoding="utf-8")
+        argv = migrator_argv("sync", "--db", str(db), *POLITE)
+        stop = "SELECT count(*) FROM page_versions"
+        assert stop_when(argv, mark, db, stop, 5, sig) == code
+        assert leftover_processes(mark) == []
+        assert query(db, "PRAGMA integrity_check") == [("ok",)]
+        if sig != signal.SIGKILL:
+            assert query(db, "SELECT status FROM runs ORDER BY id") == [("ok",), ("interrupted",)]
+        again = run_cli(migrator_argv("sync", "--db", str(db), *QUICK), mark)
+        expected = sorted(server.url(p) for p in POSTS)
+    assert again.returncode == 0, again.stderr
+    assert leftover_processes(mark) == []
+    assert _posts(db) == expected
+    versions = query(db, "SELECT version, count(*) FROM pages WHERE page_type = 'post' GROUP BY 1")
+    assert versions == [(2, len(POSTS))]  # each post changed once, never twice

@@ -3,7 +3,8 @@
 Exit status: 0 ok; 1 error or failed run; 2 usage or configuration error (bad URL,
 unknown config key, unreachable host, unwritable database); 3 finished with more page
 failures than ``--max-failures``; 4 a sync stopped by the mass-removal guard; 5 the
-database is in use by another run. Errors print one line on stderr, never a
+database is in use by another run; 128 + the signal's number when interrupted (130
+Ctrl-C, 143 SIGTERM, 129 SIGHUP). Errors print one line on stderr, never a
 traceback (``-vv`` shows it).
 """
 
@@ -12,10 +13,12 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
@@ -77,13 +80,50 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+class _StopSignals:
+    """SIGTERM and SIGHUP stop a command the way Ctrl-C does.
+
+    A signal does what SIGINT would do at that moment: inside the pipeline's event loop
+    asyncio cancels the run (pages in flight are written or rolled back, the run row
+    says ``interrupted``); elsewhere it raises ``KeyboardInterrupt``. The exit status
+    is 128 + the signal's number (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
+    """
+
+    def __init__(self) -> None:
+        self.received = signal.SIGINT
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            self._previous[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signal.Signals(signum)
+        interrupt = signal.getsignal(signal.SIGINT)
+        if callable(interrupt) and interrupt is not signal.default_int_handler:
+            interrupt(signal.SIGINT, frame)  # asyncio's: cancel the main task
+            return
+        raise KeyboardInterrupt
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.received)
+
+
 def handle_errors(func: F) -> F:
     """Map library errors to exit codes with a one-line message."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        stop = _StopSignals()
         try:
-            return func(*args, **kwargs)
+            with stop:
+                return func(*args, **kwargs)
         except StoreLocked as exc:
             _fail(str(exc), EXIT_LOCKED)
         except RunAborted as exc:
@@ -93,7 +133,8 @@ def handle_errors(func: F) -> F:
         except MigratorError as exc:
             _fail(str(exc), EXIT_ERROR)
         except KeyboardInterrupt:
-            _fail("interrupted; run again to resume", EXIT_ERROR)
+            name = stop.received.name
+            _fail(f"interrupted ({name}); run again to resume", stop.exit_code)
         except Exception as exc:
             ctx = click.get_current_context(silent=True)
             if ctx is not None and ctx.meta.get("verbosity", 0) >= 2:

@@ -42,7 +42,7 @@ log = structlog.get_logger()
 
 SaveResult = Literal["new", "changed", "unchanged", "aliased"]
 RunMode = Literal["run", "sync", "extract", "fetch"]
-RunStatus = Literal["ok", "failed", "aborted"]
+RunStatus = Literal["ok", "failed", "aborted", "interrupted"]
 
 _COUNT_COLUMNS = (
     "discovered",

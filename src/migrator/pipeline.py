@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import structlog
 
+from migrator.children import die_with_parent
 from migrator.config import Config, ExtractConfig
 from migrator.discover import discover_start
 from migrator.errors import (
@@ -79,7 +80,7 @@ class RunReport:
     db_path: str
     started_at: datetime
     finished_at: datetime | None = None
-    status: Literal["ok", "failed", "aborted"] = "ok"
+    status: Literal["ok", "failed", "aborted", "interrupted"] = "ok"
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)
     message: str | None = None
@@ -112,8 +113,9 @@ def config_hash(config: Config) -> str:
 _worker_rules: ExtractConfig | None = None
 
 
-def _init_worker(rules: ExtractConfig) -> None:
+def _init_worker(rules: ExtractConfig, main_pid: int) -> None:
     global _worker_rules  # noqa: PLW0603 - one immutable value per worker process
+    die_with_parent(main_pid)
     _worker_rules = rules
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(40),  # errors only in workers
@@ -131,7 +133,10 @@ def _make_pool(rules: ExtractConfig, workers: int | None = None) -> ProcessPoolE
     # forkserver: forking a process that runs an event loop and threads is unsafe.
     ctx = multiprocessing.get_context("forkserver")
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(rules,)
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(rules, os.getpid()),
     )
 
 
@@ -611,17 +616,34 @@ def run(
     except RunAborted as exc:
         report.status, report.message = "aborted", str(exc)
         raise
+    except KeyboardInterrupt:  # Ctrl-C, and SIGTERM / SIGHUP through the CLI
+        report.status = "interrupted"
+        raise
+    except asyncio.CancelledError as exc:  # asyncio's Ctrl-C when cancelled twice over
+        report.status = "interrupted"
+        raise KeyboardInterrupt from exc
     except BaseException:
         report.status = "failed"
         raise
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-        report.finished_at = datetime.now(UTC)
-        store.finish_run(run_id, status=report.status, counts=dict(report.counts))
-        log.info("run_finished", status=report.status, **dict(report.counts))
+        _finish_run(store, report)
         structlog.contextvars.unbind_contextvars("run_id")
     return report
+
+
+def _finish_run(store: Store, report: RunReport) -> None:
+    """Record the run's end; when the run already failed, a failure here (the disk is
+    full) is logged, so the error that stopped the run is the one reported."""
+    report.finished_at = datetime.now(UTC)
+    try:
+        store.finish_run(report.run_id, status=report.status, counts=dict(report.counts))
+    except StoreError as exc:
+        if report.status == "ok":
+            raise
+        log.error("run_not_recorded", reason=str(exc))
+    log.info("run_finished", status=report.status, **dict(report.counts))
 
 
 async def _crawl(
@@ -731,13 +753,15 @@ def extract(config: Config, store: Store, *, progress: ProgressCallback | None =
                 if progress is not None:
                     progress(counts)
         _write_extracted(store, batch, report)
+    except KeyboardInterrupt:
+        report.status = "interrupted"
+        raise
     except BaseException:
         report.status = "failed"
         raise
     finally:
         pool.shutdown(cancel_futures=True)
-        report.finished_at = datetime.now(UTC)
-        store.finish_run(run_id, status=report.status, counts=dict(counts))
+        _finish_run(store, report)
     return report
 
 

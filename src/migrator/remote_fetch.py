@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import multiprocessing
+import os
 import sys
 import threading
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ from typing import Any
 
 import structlog
 
+from migrator.children import die_with_parent
 from migrator.config import Config
 from migrator.errors import FetchError
 from migrator.fetch import Fetcher
@@ -54,7 +56,9 @@ class RemoteFetcher:
         ctx = multiprocessing.get_context("forkserver")
         parent, child = ctx.Pipe(duplex=True)
         self._process = ctx.Process(
-            target=_serve, args=(child, self._config, self._starts), name="migrator-fetch"
+            target=_serve,
+            args=(child, self._config, self._starts, os.getpid()),
+            name="migrator-fetch",
         )
         self._process.start()
         child.close()
@@ -123,8 +127,9 @@ class RemoteFetcher:
                 future.set_exception(FetchError(self._urls.get(request_id, ""), reason))
 
 
-def _serve(conn: Connection, config: Config, starts: list[str]) -> None:
+def _serve(conn: Connection, config: Config, starts: list[str], main_pid: int) -> None:
     """The helper process: answer fetch requests until told to stop."""
+    die_with_parent(main_pid)
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(40),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
