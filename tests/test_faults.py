@@ -28,7 +28,7 @@ import psutil
 import pytest
 
 from migrator.demo import demo_site_dir
-from servers import TestServer
+from servers import Reply, TestServer
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = demo_site_dir()
@@ -278,3 +278,46 @@ def test_faults_stop_signal_during_sync(tmp_path, sig, code):
     assert _posts(db) == expected
     versions = query(db, "SELECT version, count(*) FROM pages WHERE page_type = 'post' GROUP BY 1")
     assert versions == [(2, len(POSTS))]  # each post changed once, never twice
+
+
+# trafilatura's dependency justext imports lxml.html.clean, a separate package
+# (lxml_html_clean) since lxml 5.2: an install without it cannot import trafilatura.
+NO_LXML_HTML_CLEAN = "import sys\nsys.modules['lxml_html_clean'] = None\n"
+
+
+@pytest.mark.parametrize("command", ["parse", "run", "extract"])
+def test_faults_broken_install_is_an_error_at_start(tmp_path, command):
+    """Not a quiet downgrade: exit 2 and one line that says how to repair it."""
+    page = ROOT / "tests" / "fixtures" / "site" / "about" / "index.html"
+    db = tmp_path / "m.db"
+    sqlite3.connect(db).close()
+    args = {
+        "parse": ["parse", str(page)],
+        "run": ["run", "http://127.0.0.1:9/", "--db", str(db)],
+        "extract": ["extract", "--db", str(db)],
+    }[command]
+    mark = uuid.uuid4().hex
+    done = run_cli(migrator_argv(*args, prelude=NO_LXML_HTML_CLEAN), mark)
+    assert done.returncode == 2, done.stderr
+    line = one_line(done.stderr)
+    assert "trafilatura cannot be imported" in line
+    assert "make env" in line
+    assert done.stdout == ""
+    assert leftover_processes(mark) == []
+
+
+def test_faults_worker_warnings_reach_the_user(tmp_path):
+    """A field warning logged in an extraction worker process shows on stderr."""
+    config = tmp_path / "site.toml"
+    config.write_text('[extract]\nworkers = 1\n[extract.selectors]\ntitle = "div[[["\n')
+    mark = uuid.uuid4().hex
+    with TestServer() as server:
+        server.script("/", Reply(body=b"<!doctype html><title>t</title><p>Hello there.</p>"))
+        args = ["run", server.url("/"), "--db", str(tmp_path / "m.db"), "--config", str(config)]
+        done = run_cli(migrator_argv(*args), mark)
+    assert done.returncode == 0, done.stderr
+    warnings = [json.loads(line) for line in done.stderr.splitlines() if "field_failed" in line]
+    assert warnings, done.stderr
+    assert warnings[0]["level"] == "warning"
+    assert warnings[0]["field"] == "title"
+    assert leftover_processes(mark) == []

@@ -298,10 +298,12 @@ def extract_command(
 def parse_command(file: str, url: str | None, explain: bool, config_path: str | None) -> None:
     """Extract one HTML FILE and print its record as JSON on stdout."""
     from migrator.extract import extract_page
+    from migrator.extract.body import require_dependencies
     from migrator.models import RawPage
     from migrator.urls import canonical_url, is_http_url
 
     config = _config(config_path)
+    require_dependencies(config.extract)
     if url is not None and not is_http_url(url):
         raise ConfigError(f"--url must be an absolute http(s) URL: {url}")
     try:

@@ -20,7 +20,6 @@ import hashlib
 import json
 import multiprocessing
 import os
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -45,8 +44,10 @@ from migrator.errors import (
     StoreError,
 )
 from migrator.extract import extract_page
+from migrator.extract.body import require_dependencies
 from migrator.fetch import Fetcher
 from migrator.load import CrawlItem, Store
+from migrator.log import logging_settings, setup_child_logging
 from migrator.models import Discovered, Page, RawPage
 from migrator.remote_fetch import RemoteFetcher
 from migrator.scope import Scope
@@ -113,14 +114,13 @@ def config_hash(config: Config) -> str:
 _worker_rules: ExtractConfig | None = None
 
 
-def _init_worker(rules: ExtractConfig, main_pid: int) -> None:
+def _init_worker(
+    rules: ExtractConfig, main_pid: int, log_settings: tuple[int, bool] | None
+) -> None:
     global _worker_rules  # noqa: PLW0603 - one immutable value per worker process
     die_with_parent(main_pid)
     _worker_rules = rules
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(40),  # errors only in workers
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-    )
+    setup_child_logging(log_settings)  # field warnings reach the user
 
 
 def _extract_in_worker(raw: RawPage) -> Page:
@@ -136,7 +136,7 @@ def _make_pool(rules: ExtractConfig, workers: int | None = None) -> ProcessPoolE
         max_workers=workers,
         mp_context=ctx,
         initializer=_init_worker,
-        initargs=(rules, os.getpid()),
+        initargs=(rules, os.getpid(), logging_settings()),
     )
 
 
@@ -160,6 +160,9 @@ class _LazyPool(Executor):
 
     def submit(self, fn: Callable[..., _T], /, *args: object, **kwargs: object) -> Future[_T]:
         if self._pool is None:
+            # A sync checks here, not at its start: importing trafilatura costs ~1 s,
+            # and a sync where nothing changed extracts nothing.
+            require_dependencies(self._rules)
             self._pool = _make_pool(self._rules)
         try:
             return self._pool.submit(fn, *args, **kwargs)
@@ -409,6 +412,8 @@ class _Crawl:
                     outcome = dataclasses.replace(fetched, page=page)
                 except ExtractError as exc:
                     outcome = dataclasses.replace(fetched, error=exc)
+                except ConfigError:
+                    raise  # a broken installation stops the run (the supervisor)
                 except Exception as exc:
                     log.exception("extract_crashed", url=fetched.raw.url)
                     error = ExtractError(fetched.raw.url, f"internal: {exc!r}")
@@ -598,6 +603,8 @@ def run(
         RunAborted: the mass-removal guard stopped a sync.
     """
     starts = _start_urls(config, store, start)
+    if mode == "run":  # a sync checks when it first extracts (_LazyPool)
+        require_dependencies(config.extract)
     started = datetime.now(UTC)
     run_id = store.start_run(mode, config_hash=config_hash(config), start_url=starts[0])
     structlog.contextvars.bind_contextvars(run_id=run_id)
@@ -738,6 +745,7 @@ def extract(config: Config, store: Store, *, progress: ProgressCallback | None =
     Returns:
         The run's report.
     """
+    require_dependencies(config.extract)
     started = datetime.now(UTC)
     run_id = store.start_run("extract", config_hash=config_hash(config), start_url=None)
     report = RunReport(run_id=run_id, mode="extract", db_path=str(store.path), started_at=started)

@@ -15,7 +15,6 @@ import contextlib
 import itertools
 import multiprocessing
 import os
-import sys
 import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -27,6 +26,7 @@ from migrator.children import die_with_parent
 from migrator.config import Config
 from migrator.errors import FetchError
 from migrator.fetch import Fetcher
+from migrator.log import logging_settings, setup_child_logging
 from migrator.models import RawPage
 from migrator.scope import Scope
 
@@ -57,7 +57,7 @@ class RemoteFetcher:
         parent, child = ctx.Pipe(duplex=True)
         self._process = ctx.Process(
             target=_serve,
-            args=(child, self._config, self._starts, os.getpid()),
+            args=(child, self._config, self._starts, os.getpid(), logging_settings()),
             name="migrator-fetch",
         )
         self._process.start()
@@ -127,13 +127,16 @@ class RemoteFetcher:
                 future.set_exception(FetchError(self._urls.get(request_id, ""), reason))
 
 
-def _serve(conn: Connection, config: Config, starts: list[str], main_pid: int) -> None:
+def _serve(
+    conn: Connection,
+    config: Config,
+    starts: list[str],
+    main_pid: int,
+    log_settings: tuple[int, bool] | None,
+) -> None:
     """The helper process: answer fetch requests until told to stop."""
     die_with_parent(main_pid)
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(40),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-    )
+    setup_child_logging(log_settings)
     asyncio.run(_serve_async(conn, config, starts))
     conn.close()
 
