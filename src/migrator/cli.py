@@ -177,19 +177,27 @@ def _run_crawl(
 
     ctx = click.get_current_context()
     with Store.open(db_path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
-        report = run(config, store, mode=mode, start=start, progress=cb)
-    _finish(report, as_json=as_json, max_failures=max_failures)
+        report = run(config, store, mode=mode, start=start, progress=cb, max_failures=max_failures)
+    _finish(report, as_json=as_json)
 
 
-def _finish(report: RunReport, *, as_json: bool, max_failures: int | None) -> None:
-    """Render a run report (JSON on stdout, or the summary on stderr) and set the exit."""
+def _finish(report: RunReport, *, as_json: bool) -> None:
+    """Render a run report (JSON on stdout, or the summary on stderr) and set the exit.
+
+    A run ``failed`` by its page failures (``--max-failures``) exits 3; with ``-q`` it
+    still says so in one line, so a cron log shows why.
+    """
     from migrator.progress import render_summary
 
+    quiet = click.get_current_context().meta["verbosity"] < 0
     if as_json:
         click.echo(json.dumps(report.as_dict(), default=str))
-    elif click.get_current_context().meta["verbosity"] >= 0:
+    elif not quiet:
         render_summary(report)
-    if max_failures is not None and report.counts.get("failed", 0) > max_failures:
+    if report.status == "failed":
+        if quiet:
+            first = f"; first: {' '.join(report.failures[0])}" if report.failures else ""
+            _fail(f"{report.mode} finished: {report.message}{first}", EXIT_FAILURES)
         sys.exit(EXIT_FAILURES)
 
 
@@ -285,8 +293,8 @@ def extract_command(
         raise ConfigError(f"no migration database at {path}")
     ctx = click.get_current_context()
     with Store.open(path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
-        report = extract(config, store, progress=cb)
-    _finish(report, as_json=as_json, max_failures=max_failures)
+        report = extract(config, store, progress=cb, max_failures=max_failures)
+    _finish(report, as_json=as_json)
 
 
 @cli.command("parse")

@@ -226,6 +226,8 @@ class _Failed:
 class _NotModified:
     item: CrawlItem
     fetched_at: datetime
+    # A 200 whose body is byte for byte the stored one (a server without validators).
+    same_body: bool = False
 
 
 _Outcome = _Fetched | _Failed | _NotModified
@@ -400,6 +402,24 @@ class _Crawl:
             return _Failed(
                 item=item, error=FetchError(item.url, f"http_{raw.status}", status=raw.status)
             )
+        if conditional and not (item.etag or item.last_modified):
+            return await self._compare_body(item, raw)
+        return _Fetched(item=item, raw=raw)
+
+    async def _compare_body(self, item: CrawlItem, raw: RawPage) -> _Outcome:
+        """A sync's answer from a server that sends no validators (WordPress posts):
+        when the body is the stored one byte for byte, skip extraction and writes as for
+        a 304. Counted as ``no_validators``: pages a sync cannot check cheaply."""
+        self.counts["no_validators"] += 1
+        if item.url not in self.unextracted:
+            stored = await self._db(self.store.stored_answer, item.url)
+            if (
+                stored is not None
+                and 200 <= stored.status < 300
+                and stored.url == raw.url
+                and stored.body == raw.body
+            ):
+                return _NotModified(item=item, fetched_at=raw.fetched_at, same_body=True)
         return _Fetched(item=item, raw=raw)
 
     async def _extract(self, fetched: _Fetched) -> None:
@@ -469,10 +489,12 @@ class _Crawl:
         not_modified = [o for o in batch if isinstance(o, _NotModified)]
         with self.store.transaction():
             if not_modified:
-                self.store.save_not_modified_many(
-                    [(o.item.url, o.fetched_at) for o in not_modified]
-                )
-                self.counts["not_modified"] += len(not_modified)
+                same = [(o.item.url, o.fetched_at) for o in not_modified if o.same_body]
+                answers = [(o.item.url, o.fetched_at) for o in not_modified if not o.same_body]
+                self.store.save_not_modified_many(answers)
+                self.store.save_not_modified_many(same, status=200)
+                self.counts["not_modified"] += len(answers)
+                self.counts["same_body"] += len(same)
                 self.counts["unchanged"] += len(not_modified)
             for outcome in batch:
                 if not isinstance(outcome, _NotModified):
@@ -491,13 +513,15 @@ class _Crawl:
         if isinstance(outcome, _Failed):
             error = outcome.error
             status = error.status
-            if self.mode == "sync" and status in _REMOVED_STATUSES:
-                self.removal_candidates.append(url)
+            gone = self._gone(url) if status in _REMOVED_STATUSES else None
             self.store.save_failure(
                 url, stage="fetch", reason=error.reason, status=status, attempts=error.attempts
             )
             if error.reason in _SKIP_REASONS:  # the site's wish or not a page: not a failure
                 counts["skipped"] += 1
+                return
+            if gone is not None:  # a removal, a page already removed, a dead link
+                counts[gone] += 1
                 return
             counts["failed"] += 1
             self._remember_failure(url, error.reason)
@@ -521,6 +545,26 @@ class _Crawl:
                 counts["aliased"] += 1
                 return
         _load_extracted(self.store, self.report, raw, result, url=url)
+
+    def _gone(self, url: str) -> str | None:
+        """What a 404/410 means for ``url`` when it is not a failure (the count it goes
+        to), else ``None``.
+
+        A sync's nightly exit status must not stay 3 forever once a post is deleted: a
+        page that now vanishes is a removal candidate (counted ``removed`` when marked),
+        one already marked removed is ``already_removed``, and a URL that never gave a
+        page (a dead link, a stale sitemap entry) is a ``dead_link``. A stored page
+        that vanishes during a first run is still a failure.
+        """
+        status = self.store.page_status(url)
+        if status is None:
+            return "dead_links"
+        if self.mode != "sync":
+            return None
+        if status == "live":
+            self.removal_candidates.append(url)
+            return "removal_candidates"
+        return "already_removed"
 
     def _save_canonical_alias(self, page: Page, item: CrawlItem) -> bool:
         """rel=canonical names another in-scope page: keep this URL as its alias only."""
@@ -582,6 +626,7 @@ def run(
     mode: Mode = "run",
     start: str | None = None,
     progress: ProgressCallback | None = None,
+    max_failures: int | None = None,
 ) -> RunReport:
     """Crawl the site into ``store``: discover, fetch, extract and load.
 
@@ -594,6 +639,7 @@ def run(
         start: the site root or sitemap URL; defaults to ``config.site.start`` and, on
             a sync, to the start of the database's first run.
         progress: called with the running counts after each written batch.
+        max_failures: more failed pages than this make the run ``failed``.
 
     Returns:
         The run's report (also stored in the ``runs`` table).
@@ -635,14 +681,22 @@ def run(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-        _finish_run(store, report)
+        _finish_run(store, report, max_failures)
         structlog.contextvars.unbind_contextvars("run_id")
     return report
 
 
-def _finish_run(store: Store, report: RunReport) -> None:
+def _finish_run(store: Store, report: RunReport, max_failures: int | None) -> None:
     """Record the run's end; when the run already failed, a failure here (the disk is
-    full) is logged, so the error that stopped the run is the one reported."""
+    full) is logged, so the error that stopped the run is the one reported.
+
+    A run that finished with more failed pages than ``max_failures`` is ``failed``: the
+    ``runs`` row says what the exit status (3) says.
+    """
+    failed = report.counts.get("failed", 0)
+    if report.status == "ok" and max_failures is not None and failed > max_failures:
+        report.status = "failed"
+        report.message = f"{failed} pages failed (more than --max-failures {max_failures})"
     report.finished_at = datetime.now(UTC)
     try:
         store.finish_run(report.run_id, status=report.status, counts=dict(report.counts))
@@ -735,12 +789,19 @@ def _start_urls(config: Config, store: Store, start: str | None) -> list[str]:
     return [canonical_url(candidate)]
 
 
-def extract(config: Config, store: Store, *, progress: ProgressCallback | None = None) -> RunReport:
+def extract(
+    config: Config,
+    store: Store,
+    *,
+    progress: ProgressCallback | None = None,
+    max_failures: int | None = None,
+) -> RunReport:
     """Re-extract every stored raw page with the current code and config, offline.
 
     Only records whose content changed are rewritten (``Store.save_page`` compares
-    content hashes). Extraction runs in worker processes, in order, with a bounded
-    number of pages in flight.
+    content hashes); a removed page stays removed. Extraction runs in worker
+    processes, in order, with a bounded number of pages in flight. More failed pages
+    than ``max_failures`` make the run ``failed``.
 
     Returns:
         The run's report.
@@ -769,7 +830,7 @@ def extract(config: Config, store: Store, *, progress: ProgressCallback | None =
         raise
     finally:
         pool.shutdown(cancel_futures=True)
-        _finish_run(store, report)
+        _finish_run(store, report, max_failures)
     return report
 
 
@@ -811,7 +872,7 @@ def _write_extracted(
     with store.transaction():
         for raw, result in batch:
             try:
-                _load_extracted(store, report, raw, result, url=raw.url)
+                _load_extracted(store, report, raw, result, url=raw.url, seen=False)
             except StoreError as exc:
                 _load_failed(store, report, raw.url, exc)
 
@@ -826,10 +887,17 @@ def _load_failed(store: Store, report: RunReport, url: str, exc: StoreError) -> 
 
 
 def _load_extracted(
-    store: Store, report: RunReport, raw: RawPage, result: Page | ExtractError, *, url: str
+    store: Store,
+    report: RunReport,
+    raw: RawPage,
+    result: Page | ExtractError,
+    *,
+    url: str,
+    seen: bool = True,
 ) -> None:
     """Load one extraction result, in a crawl and in an offline extract alike: a
-    failure, a listing (kept in the crawl state only) or a content page."""
+    failure, a listing (kept in the crawl state only) or a content page. ``seen`` is
+    false for an offline re-extraction: a removed page stays removed."""
     counts = report.counts
     if isinstance(result, ExtractError):
         store.save_failure(
@@ -843,4 +911,4 @@ def _load_extracted(
         store.save_listing(result.url, result.page_type)
         counts["listings"] += 1
     else:
-        counts[store.save_page(result, raw_url=url)] += 1
+        counts[store.save_page(result, raw_url=url, seen=seen)] += 1
