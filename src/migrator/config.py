@@ -119,7 +119,8 @@ class SyncConfig:
     trust_lastmod: bool = False  # skip pages whose sitemap lastmod has not moved
     # A sync of unchanged pages is bound by the HTTP client's CPU on one core; with 2 (the
     # default), a helper process fetches too (each takes half the per-host concurrency and
-    # spaces its requests by twice the delay, so the site sees the same load).
+    # both book request starts on one shared schedule, so the site sees the same load;
+    # with concurrency 1, no helper).
     fetch_processes: int = 2
 
 

@@ -45,7 +45,7 @@ from migrator.errors import (
 )
 from migrator.extract import extract_page
 from migrator.extract.body import require_dependencies
-from migrator.fetch import Fetcher
+from migrator.fetch import Fetcher, SharedPace
 from migrator.load import CrawlItem, Store
 from migrator.log import logging_settings, setup_child_logging
 from migrator.models import Discovered, Page, RawPage
@@ -723,14 +723,18 @@ async def _crawl(
     # Trap budgets (max_pages, URLs per path pattern) span runs: a resumed run or a
     # nightly sync must not admit another max_urls_per_pattern calendar pages each time.
     scope.seed(store.iter_known_urls())
-    if mode == "sync" and config.sync.fetch_processes > 1:
-        # Two fetching processes share the site's politeness budget.
-        fetch = config.fetch
-        config = config.with_fetch(
-            concurrency=max(1, fetch.concurrency // 2), delay=fetch.delay * 2
-        )
+    if mode == "sync" and config.sync.fetch_processes > 1 and config.fetch.concurrency > 1:
+        # Two fetching processes share the site's politeness budget: each gets half the
+        # per-host concurrency, and every request start (delay, Crawl-delay, Retry-After,
+        # slow-downs) is booked on one shared schedule. With concurrency 1 there is no
+        # half to give: one process fetches.
+        config = config.with_fetch(concurrency=config.fetch.concurrency // 2)
+        pace = SharedPace()
         crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
-        async with Fetcher(config, scope) as fetcher, RemoteFetcher(config, starts) as helper:
+        async with (
+            Fetcher(config, scope, pace=pace) as fetcher,
+            RemoteFetcher(config, starts, pace=pace) as helper,
+        ):
             await crawl.crawl(starts, scope, fetcher, helper)
         return crawl.removal_candidates
     crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)

@@ -25,7 +25,7 @@ import structlog
 from migrator.children import die_with_parent
 from migrator.config import Config
 from migrator.errors import FetchError
-from migrator.fetch import Fetcher
+from migrator.fetch import Fetcher, SharedPace
 from migrator.log import logging_settings, setup_child_logging
 from migrator.models import RawPage
 from migrator.scope import Scope
@@ -41,8 +41,11 @@ _Answer = tuple[int, RawPage | BaseException]
 class RemoteFetcher:
     """A :class:`Fetcher` living in a helper process (``async with``, then ``fetch()``)."""
 
-    def __init__(self, config: Config, starts: Sequence[str]) -> None:
+    def __init__(
+        self, config: Config, starts: Sequence[str], *, pace: SharedPace | None = None
+    ) -> None:
         self._config = config
+        self._pace = pace
         self._starts = list(starts)
         self._ids = itertools.count()
         self._pending: dict[int, asyncio.Future[RawPage]] = {}
@@ -57,7 +60,14 @@ class RemoteFetcher:
         parent, child = ctx.Pipe(duplex=True)
         self._process = ctx.Process(
             target=_serve,
-            args=(child, self._config, self._starts, os.getpid(), logging_settings()),
+            args=(
+                child,
+                self._config,
+                self._starts,
+                self._pace,
+                os.getpid(),
+                logging_settings(),
+            ),
             name="migrator-fetch",
         )
         self._process.start()
@@ -131,17 +141,20 @@ def _serve(
     conn: Connection,
     config: Config,
     starts: list[str],
+    pace: SharedPace | None,
     main_pid: int,
     log_settings: tuple[int, bool] | None,
 ) -> None:
     """The helper process: answer fetch requests until told to stop."""
     die_with_parent(main_pid)
     setup_child_logging(log_settings)
-    asyncio.run(_serve_async(conn, config, starts))
+    asyncio.run(_serve_async(conn, config, starts, pace))
     conn.close()
 
 
-async def _serve_async(conn: Connection, config: Config, starts: list[str]) -> None:
+async def _serve_async(
+    conn: Connection, config: Config, starts: list[str], pace: SharedPace | None
+) -> None:
     loop = asyncio.get_running_loop()
     requests: asyncio.Queue[_Request | None] = asyncio.Queue()
 
@@ -158,7 +171,7 @@ async def _serve_async(conn: Connection, config: Config, starts: list[str]) -> N
     threading.Thread(target=read, name="remote-fetch-requests", daemon=True).start()
     send_lock = asyncio.Lock()
     tasks: set[asyncio.Task[None]] = set()
-    async with Fetcher(config, Scope.from_config(config, starts)) as fetcher:
+    async with Fetcher(config, Scope.from_config(config, starts), pace=pace) as fetcher:
 
         async def answer(request: _Request) -> None:
             request_id, url, etag, last_modified = request
