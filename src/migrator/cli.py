@@ -149,6 +149,9 @@ def handle_errors(func: F) -> F:
 
 
 def _config(config_path: str | None, **fetch_overrides: Any) -> Config:
+    # --delay is the pace asked for: adaptive pacing may slow down from it, never speed up.
+    if fetch_overrides.get("delay") is not None:
+        fetch_overrides["min_delay"] = fetch_overrides["delay"]
     return load_config(config_path).with_fetch(**fetch_overrides)
 
 
@@ -204,7 +207,11 @@ def _finish(report: RunReport, *, as_json: bool) -> None:
 def crawl_options(func: F) -> F:
     """Options of the crawling commands (run, fetch)."""
     func = click.option("--concurrency", type=int, help="Concurrent requests per host.")(func)
-    return click.option("--delay", type=float, help="Seconds between requests to one host.")(func)
+    return click.option(
+        "--delay",
+        type=float,
+        help="Seconds between requests to one host (adaptive pacing never goes faster).",
+    )(func)
 
 
 def report_options(func: F) -> F:

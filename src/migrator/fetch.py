@@ -486,6 +486,7 @@ class Fetcher:
         async with host.slots:
             await self._wait_turn(host)
             self.stats.requests += 1
+            sent = time.perf_counter()
             try:
                 async with asyncio.timeout(self.config.fetch.deadline):
                     answer = await self._send(url, headers, accept, requested, limit)
@@ -493,6 +494,8 @@ class Fetcher:
                 # A drip-feeding server: retrying would only drip again.
                 raise FetchError(requested, "deadline") from exc
             except httpx.TimeoutException as exc:
+                if self.config.fetch.adaptive:
+                    self._slow_down(host, None)
                 raise _Retryable(FetchError(requested, "timeout")) from exc
             except httpx.ConnectError as exc:
                 raise _Retryable(FetchError(requested, "connect_error")) from exc
@@ -504,7 +507,9 @@ class Fetcher:
                 raise FetchError(requested, "invalid_url") from exc
             except httpx.HTTPError as exc:
                 raise FetchError(requested, f"http_client_error: {type(exc).__name__}") from exc
-        if answer.status in SLOWDOWN_STATUSES:
+        if self.config.fetch.adaptive:
+            self._adapt(host, answer.status, time.perf_counter() - sent, answer.headers)
+        elif answer.status in SLOWDOWN_STATUSES:
             retry_after = parse_retry_after(_header(answer.headers, "retry-after"))
             self._slow_down(host, retry_after)
         elif answer.status < 400 and host.delay > host.base_delay:
@@ -590,15 +595,20 @@ class Fetcher:
 
     # --------------------------------------------------------------- politeness
 
+    def host_delay(self, url: str) -> float:
+        """The current gap between request starts to ``url``'s host, in seconds."""
+        return self._host(url).delay
+
     def _host(self, url: str) -> _Host:
         name = _origin(url)
         host = self._hosts.get(name)
         if host is None:
             fc = self.config.fetch
+            floor = min(fc.delay, fc.min_delay) if fc.adaptive else fc.delay
             host = _Host(
                 slots=asyncio.Semaphore(fc.concurrency),
                 delay=fc.delay,
-                base_delay=fc.delay,
+                base_delay=floor,
                 origin=name,
             )
             self._hosts[name] = host
@@ -638,6 +648,30 @@ class Fetcher:
         host.delay = delay
         if self._pace is not None:
             self._pace.set_gap(host.origin, delay)
+
+    def _adapt(
+        self, host: _Host, status: int, latency: float, headers: tuple[tuple[str, str], ...]
+    ) -> None:
+        """Adaptive pacing after one answer, in the spirit of Scrapy's AutoThrottle.
+
+        The gap moves halfway towards ``latency / target_concurrency``, so a server
+        answering fast is asked more often and one answering slowly less; 429 and 5xx
+        double it (:meth:`_slow_down`). It stays between the floor (``min_delay`` or
+        ``delay``, raised by robots.txt Crawl-delay) and ``max_delay``. An error or
+        redirect answer never speeds it up: such answers are small and fast whatever
+        the server's load.
+        """
+        fc = self.config.fetch
+        if status in RETRY_STATUSES:
+            self._slow_down(host, parse_retry_after(_header(headers, "retry-after")))
+            return
+        target = latency / fc.target_concurrency
+        gap = max(target, (host.delay + target) / 2)
+        gap = min(max(gap, host.base_delay), max(fc.max_delay, host.base_delay))
+        if status >= 300 and gap < host.delay:
+            return
+        if gap != host.delay:
+            self._set_delay(host, gap)
 
     def _slow_down(self, host: _Host, retry_after: float | None) -> None:
         """After a 429/503: double the host's gap and honour Retry-After for everyone."""
