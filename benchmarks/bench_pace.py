@@ -2,9 +2,9 @@
 healthy local server and on one that starts answering slowly.
 
 The server is a threaded stdlib server on 127.0.0.1 with a sitemap of N pages of ~30 KB.
-``healthy`` answers each request in ~5 ms. ``slowing`` answers the first 30 page requests
-as fast, then takes 1.5 s for every request (a fragile WordPress under load). Each variant
-runs ``migrator fetch START --db X -q`` in a subprocess with a config file:
+``healthy`` answers each request in ~5 ms. ``slowing`` answers as fast for 5 s after
+the first page request, then takes 1.5 s for every request (a fragile WordPress under
+load). Each variant runs ``migrator fetch START --db X -q`` in a subprocess with a config file:
 
 - ``fixed``: ``[fetch] adaptive = false`` with the old defaults (2 requests at a time,
   0.5 s between request starts);
@@ -13,9 +13,10 @@ runs ``migrator fetch START --db X -q`` in a subprocess with a config file:
 
 On ``healthy`` it reports the wall time to fetch every page; on ``slowing`` it stops
 the fetch with SIGTERM after a fixed window and reports how many requests the server
-got, and how many of them it had to answer slowly.
+got, how many of them it had to answer slowly, and their rate once it was slow.
 
     .venv/bin/python benchmarks/bench_pace.py [--pages 200] [--window 30]
+        [--servers healthy slowing] [--variants fixed adaptive]
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ VARIANTS = {
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     pages = 200
-    slow_after: int | None = None
+    slow_after: float | None = None  # seconds after the first page request
     slow_s = 1.5
     fast_s = 0.005
 
@@ -59,6 +60,8 @@ class _Server(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.page_requests = 0
         self.slow_answers = 0
+        self.first: float | None = None
+        self.slow_since: float | None = None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -80,8 +83,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, "text/html", b"<h1>Not found</h1>")
             return
         with server.lock:
+            now = time.monotonic()
             server.page_requests += 1
-            slow = server.slow_after is not None and server.page_requests > server.slow_after
+            server.first = server.first or now
+            slow = server.slow_after is not None and now - server.first > server.slow_after
+            if slow and server.slow_since is None:
+                server.slow_since = server.first + (server.slow_after or 0.0)
             server.slow_answers += slow
         time.sleep(server.slow_s if slow else server.fast_s)
         number = self.path.strip("/").rsplit("/", 1)[-1]
@@ -127,28 +134,38 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--window", type=float, default=30.0, help="seconds on 'slowing'")
     parser.add_argument("--variants", nargs="*", default=list(VARIANTS))
+    parser.add_argument("--servers", nargs="*", default=["healthy", "slowing"])
     args = parser.parse_args()
-    print("| server | pacing | pages | wall s | pages/s | page requests | slow answers |")
-    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| server | pacing | pages | wall s | pages/s | page requests | slow answers"
+        " | requests/s once slow |"
+    )
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     with tempfile.TemporaryDirectory(prefix="bench-pace-") as name:
         tmp = Path(name)
-        for kind in ("healthy", "slowing"):
+        for kind in args.servers:
             for variant in args.variants:
                 server = _Server()
                 server.pages = args.pages
-                server.slow_after = 30 if kind == "slowing" else None
+                server.slow_after = 5.0 if kind == "slowing" else None
                 thread = threading.Thread(target=server.serve_forever, daemon=True)
                 thread.start()
                 try:
                     window = args.window if kind == "slowing" else None
                     wall = _fetch(server, variant, tmp, window)
+                    ended = time.monotonic()
                 finally:
                     server.shutdown()
                     server.server_close()
                 done = server.page_requests
+                slow_rate = (
+                    f"{server.slow_answers / (ended - server.slow_since):.2f}"
+                    if server.slow_since is not None
+                    else "-"
+                )
                 print(
                     f"| {kind} | {variant} | {args.pages} | {wall:.1f} | {done / wall:.1f}"
-                    f" | {done} | {server.slow_answers} |",
+                    f" | {done} | {server.slow_answers} | {slow_rate} |",
                     flush=True,
                 )
 
