@@ -68,6 +68,9 @@ _WRITE_GATHER_S = 0.05  # the writer waits this long after a first outcome to fi
 _REMOVED_STATUSES = frozenset({404, 410})
 _LINKED_MEMORY = 20_000  # links remembered as already queued (bounds memory)
 _LOG_FAILURES = 20  # failures kept in the report for the summary
+# Bytes of fetched bodies (and the records made from them) between the fetchers and the
+# database write. Counts alone (about 330 pages in flight) allowed 6 GB at 20 MB a page.
+_BYTES_IN_FLIGHT = 256 * 1024 * 1024
 # Fetch outcomes recorded in `errors` but counted as skipped, not failed.
 _SKIP_REASONS = frozenset({"robots_disallowed", "unwanted_content_type"})
 
@@ -202,6 +205,37 @@ class _LazyPool(Executor):
                 pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
+class _ByteBudget:
+    """How many bytes of pages may be between fetch and the database write at once.
+
+    A fetched page takes its share (a body and the record extracted from it, about twice
+    the body) before it goes to extraction, and gives it back once written. A page larger
+    than the whole budget waits until it is alone.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.peak = 0
+        self._freed = asyncio.Event()
+
+    async def acquire(self, size: int) -> int:
+        """Wait until ``size`` bytes fit; return the share taken (give it back later)."""
+        share = min(size, self.limit)
+        while self.used + share > self.limit:
+            self._freed.clear()
+            await self._freed.wait()
+        self.used += share
+        self.peak = max(self.peak, self.used)
+        return share
+
+    def release(self, share: int) -> None:
+        """Give back a share taken by :meth:`acquire`."""
+        if share:
+            self.used -= share
+            self._freed.set()
+
+
 # --------------------------------------------------------------------------- messages
 
 
@@ -214,6 +248,7 @@ class _Fetched:
     # Set when the server answered 304 and ``raw`` is the stored answer, extracted again
     # because it had no record (its extraction or load failed before).
     not_modified_at: datetime | None = None
+    share: int = 0  # bytes taken from the crawl's _ByteBudget, given back once written
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -263,6 +298,7 @@ class _Crawl:
         in_flight = (config.extract.workers or os.cpu_count() or 1) * 4
         self.extract_slots = asyncio.Semaphore(in_flight)
         self.retry_lock = asyncio.Lock()  # pages whose worker died: retried one at a time
+        self.budget = _ByteBudget(_BYTES_IN_FLIGHT)
         self.outstanding = 0  # claimed from the frontier, not yet written
         self.wake = asyncio.Event()
         self.removal_candidates: list[str] = []
@@ -372,6 +408,9 @@ class _Crawl:
             if self.fetch_q.qsize() < low:  # running dry: don't wait for the writer's wake-up
                 self.wake.set()
             outcome = await self._fetch_one(item, fetcher)
+            if isinstance(outcome, _Fetched):
+                share = await self.budget.acquire(2 * len(outcome.raw.body) + 4096)
+                outcome = dataclasses.replace(outcome, share=share)
             if isinstance(outcome, _Fetched) and outcome.page is None and outcome.error is None:
                 await self.extract_slots.acquire()
                 assert self.group is not None
@@ -470,7 +509,9 @@ class _Crawl:
             try:
                 await self._db(self._write_batch, batch)
             finally:
-                for _ in batch:
+                for outcome in batch:
+                    if isinstance(outcome, _Fetched):
+                        self.budget.release(outcome.share)
                     self.write_q.task_done()
                 self.outstanding -= len(batch)
                 self.wake.set()
@@ -818,9 +859,12 @@ def extract(
     pool = _LazyPool(config.extract)
     try:
         batch: list[tuple[RawPage, Page | ExtractError]] = []
+        batch_bytes = 0
         for raw, result in _extract_stream(pool, store.iter_raw_pages()):
             batch.append((raw, result))
-            if len(batch) >= _BATCH_PAGES:
+            batch_bytes += 2 * len(raw.body)
+            if len(batch) >= _BATCH_PAGES or batch_bytes > _BYTES_IN_FLIGHT // 2:
+                batch_bytes = 0
                 _write_extracted(store, batch, report)
                 batch.clear()
                 if progress is not None:
@@ -844,10 +888,14 @@ def _extract_stream(
     """Yield each raw page with its extraction result, in order, a bounded window ahead."""
     window = 64
     pending: list[tuple[RawPage, Future[Page], int]] = []
+    in_flight = 0  # bytes of the pending bodies: bounded like the crawl's (_ByteBudget)
     for raw in raws:
         pending.append((raw, pool.submit(_extract_in_worker, raw), pool.generation))
-        if len(pending) >= window:
-            yield _result(pool, *pending.pop(0))
+        in_flight += len(raw.body)
+        while len(pending) >= window or (in_flight > _BYTES_IN_FLIGHT // 2 and pending):
+            done = pending.pop(0)
+            in_flight -= len(done[0].body)
+            yield _result(pool, *done)
     while pending:
         yield _result(pool, *pending.pop(0))
 
