@@ -9,7 +9,7 @@ import dataclasses
 
 from migrator.config import Config, FetchConfig
 from migrator.errors import FetchError
-from migrator.fetch import Fetcher
+from migrator.fetch import Fetcher, SharedPace
 from migrator.scope import Scope
 from servers import Reply, TestServer, page
 
@@ -83,3 +83,28 @@ def test_fetch_pace_fixed_when_not_adaptive():
         server.script("/slow", Reply(body=page("slow"), delay=0.2))
         delays = _delays(_config(delay=0.05, adaptive=False), server, ["/slow", "/a", "/b"])
     assert delays == [0.05, 0.05, 0.05]
+
+
+def test_fetch_pace_shared_waits_do_not_count_as_latency():
+    """A wait for the shared gap is not the server's latency: two fetchers sharing one
+    pace under Crawl-delay stay at it (counting the wait made the gap feed on itself)."""
+    with TestServer() as server:
+        server.set_robots("User-agent: *\nCrawl-delay: 0.2\n")
+        config = _config(delay=0.0, min_delay=0.0, concurrency=2)
+        pace = SharedPace()
+
+        async def go() -> list[float]:
+            scope = Scope.from_config(config, [server.url("/")])
+            async with (
+                Fetcher(config, scope, pace=pace) as one,
+                Fetcher(config, scope, pace=pace) as two,
+            ):
+                for i in range(4):
+                    with contextlib.suppress(FetchError):
+                        await asyncio.gather(
+                            one.fetch(server.url(f"/a{i}")), two.fetch(server.url(f"/b{i}"))
+                        )
+                return [one.host_delay(server.url("/")), two.host_delay(server.url("/"))]
+
+        delays = asyncio.run(go())
+    assert delays == [0.2, 0.2]

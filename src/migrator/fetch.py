@@ -486,10 +486,10 @@ class Fetcher:
         async with host.slots:
             await self._wait_turn(host)
             self.stats.requests += 1
-            sent = time.perf_counter()
+            sent = [time.perf_counter()]  # the shared pace's hook moves it to the real send
             try:
                 async with asyncio.timeout(self.config.fetch.deadline):
-                    answer = await self._send(url, headers, accept, requested, limit)
+                    answer = await self._send(url, headers, accept, requested, limit, sent)
             except TimeoutError as exc:
                 # A drip-feeding server: retrying would only drip again.
                 raise FetchError(requested, "deadline") from exc
@@ -508,7 +508,9 @@ class Fetcher:
             except httpx.HTTPError as exc:
                 raise FetchError(requested, f"http_client_error: {type(exc).__name__}") from exc
         if self.config.fetch.adaptive:
-            self._adapt(host, answer.status, time.perf_counter() - sent, answer.headers)
+            # Latency from the real send: a wait for the shared gap counted in would feed
+            # the gap back into itself (a sync slowed to one page every 2 s).
+            self._adapt(host, answer.status, time.perf_counter() - sent[-1], answer.headers)
         elif answer.status in SLOWDOWN_STATUSES:
             retry_after = parse_retry_after(_header(answer.headers, "retry-after"))
             self._slow_down(host, retry_after)
@@ -529,9 +531,10 @@ class Fetcher:
         accept: tuple[str, ...],
         requested: str,
         limit: int | None,
+        sent: list[float],
     ) -> _Answer:
         assert self._client is not None
-        extensions = {"trace": self._admit_hook(url)} if self._pace is not None else None
+        extensions = {"trace": self._admit_hook(url, sent)} if self._pace is not None else None
         request = self._client.build_request("GET", url, headers=headers, extensions=extensions)
         try:
             response = await self._client.send(request, stream=True)
@@ -630,9 +633,9 @@ class Fetcher:
             if start > now:
                 await asyncio.sleep(start - now)
 
-    def _admit_hook(self, url: str) -> Callable[[str, object], Awaitable[None]]:
+    def _admit_hook(self, url: str, sent: list[float]) -> Callable[[str, object], Awaitable[None]]:
         """An httpcore trace hook: wait for the shared gap right before the request's
-        headers are written (see :meth:`SharedPace.admit`)."""
+        headers are written (see :meth:`SharedPace.admit`); note when in ``sent``."""
         host = self._host(url)
         pace = self._pace
         assert pace is not None
@@ -641,6 +644,7 @@ class Fetcher:
             if event.endswith("send_request_headers.started"):
                 while (wait := pace.admit(host.origin, host.delay)) > 0:
                     await asyncio.sleep(wait)
+                sent.append(time.perf_counter())
 
         return hook
 
@@ -659,7 +663,7 @@ class Fetcher:
         double it (:meth:`_slow_down`). It stays between the floor (``min_delay`` or
         ``delay``, raised by robots.txt Crawl-delay) and ``max_delay``. An error or
         redirect answer never speeds it up: such answers are small and fast whatever
-        the server's load.
+        the server's load (a 304 does: a sync is mostly 304s).
         """
         fc = self.config.fetch
         if status in RETRY_STATUSES:
@@ -668,7 +672,7 @@ class Fetcher:
         target = latency / fc.target_concurrency
         gap = max(target, (host.delay + target) / 2)
         gap = min(max(gap, host.base_delay), max(fc.max_delay, host.base_delay))
-        if status >= 300 and gap < host.delay:
+        if status >= 300 and status != 304 and gap < host.delay:
             return
         if gap != host.delay:
             self._set_delay(host, gap)

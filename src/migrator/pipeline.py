@@ -448,17 +448,18 @@ class _Crawl:
     async def _compare_body(self, item: CrawlItem, raw: RawPage) -> _Outcome:
         """A sync's answer from a server that sends no validators (WordPress posts):
         when the body is the stored one byte for byte, skip extraction and writes as for
-        a 304. Counted as ``no_validators``: pages a sync cannot check cheaply."""
+        a 304. Counted as ``no_validators``: stored pages a sync cannot check cheaply."""
+        stored = await self._db(self.store.stored_answer, item.url)
+        if stored is None:  # new to the migration: nothing to compare with
+            return _Fetched(item=item, raw=raw)
         self.counts["no_validators"] += 1
-        if item.url not in self.unextracted:
-            stored = await self._db(self.store.stored_answer, item.url)
-            if (
-                stored is not None
-                and 200 <= stored.status < 300
-                and stored.url == raw.url
-                and stored.body == raw.body
-            ):
-                return _NotModified(item=item, fetched_at=raw.fetched_at, same_body=True)
+        if (
+            item.url not in self.unextracted
+            and 200 <= stored.status < 300
+            and stored.url == raw.url
+            and stored.body == raw.body
+        ):
+            return _NotModified(item=item, fetched_at=raw.fetched_at, same_body=True)
         return _Fetched(item=item, raw=raw)
 
     async def _extract(self, fetched: _Fetched) -> None:
