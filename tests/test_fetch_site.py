@@ -105,7 +105,7 @@ def test_fetch_per_host_concurrency_limit():
 def test_fetch_per_host_delay_spaces_request_starts():
     with TestServer() as server:
         server.set_robots("User-agent: *\nDisallow:\n")
-        config = make_config(concurrency=4, delay=0.2)
+        config = make_config(concurrency=4, delay=0.2, adaptive=False)
 
         async def many(fetcher):
             return await asyncio.gather(*(fetcher.fetch(server.url(f"/p/{i}")) for i in range(4)))

@@ -3,7 +3,8 @@
 Exit status: 0 ok; 1 error or failed run; 2 usage or configuration error (bad URL,
 unknown config key, unreachable host, unwritable database); 3 finished with more page
 failures than ``--max-failures``; 4 a sync stopped by the mass-removal guard; 5 the
-database is in use by another run. Errors print one line on stderr, never a
+database is in use by another run; 128 + the signal's number when interrupted (130
+Ctrl-C, 143 SIGTERM, 129 SIGHUP). Errors print one line on stderr, never a
 traceback (``-vv`` shows it).
 """
 
@@ -12,9 +13,11 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import click
@@ -78,13 +81,50 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
+class _StopSignals:
+    """SIGTERM and SIGHUP stop a command the way Ctrl-C does.
+
+    A signal does what SIGINT would do at that moment: inside the pipeline's event loop
+    asyncio cancels the run (pages in flight are written or rolled back, the run row
+    says ``interrupted``); elsewhere it raises ``KeyboardInterrupt``. The exit status
+    is 128 + the signal's number (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP).
+    """
+
+    def __init__(self) -> None:
+        self.received = signal.SIGINT
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            self._previous[sig] = signal.signal(sig, self._on_signal)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signal.Signals(signum)
+        interrupt = signal.getsignal(signal.SIGINT)
+        if callable(interrupt) and interrupt is not signal.default_int_handler:
+            interrupt(signal.SIGINT, frame)  # asyncio's: cancel the main task
+            return
+        raise KeyboardInterrupt
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + int(self.received)
+
+
 def handle_errors(func: F) -> F:
     """Map library errors to exit codes with a one-line message."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        stop = _StopSignals()
         try:
-            return func(*args, **kwargs)
+            with stop:
+                return func(*args, **kwargs)
         except StoreLocked as exc:
             _fail(str(exc), EXIT_LOCKED)
         except RunAborted as exc:
@@ -94,7 +134,8 @@ def handle_errors(func: F) -> F:
         except MigratorError as exc:
             _fail(str(exc), EXIT_ERROR)
         except KeyboardInterrupt:
-            _fail("interrupted; run again to resume", EXIT_ERROR)
+            name = stop.received.name
+            _fail(f"interrupted ({name}); run again to resume", stop.exit_code)
         except Exception as exc:
             ctx = click.get_current_context(silent=True)
             if ctx is not None and ctx.meta.get("verbosity", 0) >= 2:
@@ -109,6 +150,9 @@ def handle_errors(func: F) -> F:
 
 
 def _config(config_path: str | None, **fetch_overrides: Any) -> Config:
+    # --delay is the pace asked for: adaptive pacing may slow down from it, never speed up.
+    if fetch_overrides.get("delay") is not None:
+        fetch_overrides["min_delay"] = fetch_overrides["delay"]
     return load_config(config_path).with_fetch(**fetch_overrides)
 
 
@@ -142,19 +186,35 @@ def _run_crawl(
 
     ctx = click.get_current_context()
     with Store.open(db_path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
-        report = run(config, store, mode=mode, start=start, progress=cb, limit=limit)
-    _finish(report, as_json=as_json, max_failures=max_failures)
+        report = run(
+            config,
+            store,
+            mode=mode,
+            start=start,
+            progress=cb,
+            limit=limit,
+            max_failures=max_failures,
+        )
+    _finish(report, as_json=as_json)
 
 
-def _finish(report: RunReport, *, as_json: bool, max_failures: int | None) -> None:
-    """Render a run report (JSON on stdout, or the summary on stderr) and set the exit."""
+def _finish(report: RunReport, *, as_json: bool) -> None:
+    """Render a run report (JSON on stdout, or the summary on stderr) and set the exit.
+
+    A run ``failed`` by its page failures (``--max-failures``) exits 3; with ``-q`` it
+    still says so in one line, so a cron log shows why.
+    """
     from migrator.progress import render_summary
 
+    quiet = click.get_current_context().meta["verbosity"] < 0
     if as_json:
         click.echo(json.dumps(report.as_dict(), default=str))
-    elif click.get_current_context().meta["verbosity"] >= 0:
+    elif not quiet:
         render_summary(report)
-    if max_failures is not None and report.counts.get("failed", 0) > max_failures:
+    if report.status == "failed":
+        if quiet:
+            first = f"; first: {' '.join(report.failures[0])}" if report.failures else ""
+            _fail(f"{report.mode} finished: {report.message}{first}", EXIT_FAILURES)
         sys.exit(EXIT_FAILURES)
 
 
@@ -167,7 +227,11 @@ def crawl_options(func: F) -> F:
         metavar="HOST=ADDR[:PORT]",
         help="Connect to ADDR:PORT for HOST, keeping its URLs (like curl --resolve); repeatable.",
     )(func)
-    return click.option("--delay", type=float, help="Seconds between requests to one host.")(func)
+    return click.option(
+        "--delay",
+        type=float,
+        help="Seconds between requests to one host (adaptive pacing never goes faster).",
+    )(func)
 
 
 def report_options(func: F) -> F:
@@ -272,8 +336,8 @@ def extract_command(
         raise ConfigError(f"no migration database at {path}")
     ctx = click.get_current_context()
     with Store.open(path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
-        report = extract(config, store, progress=cb)
-    _finish(report, as_json=as_json, max_failures=max_failures)
+        report = extract(config, store, progress=cb, max_failures=max_failures)
+    _finish(report, as_json=as_json)
 
 
 @cli.command("parse")
@@ -299,9 +363,11 @@ def parse_command(
 
     One source prints one JSON object; several print one JSON object per line.
     """
+    from migrator.extract.body import require_dependencies
     from migrator.parse import load_site_model, parse_sources
 
     config = _config(config_path)
+    require_dependencies(config.extract)
     model = load_site_model(model_db) if model_db is not None else None
     records = parse_sources(
         sources,

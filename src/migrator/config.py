@@ -69,6 +69,13 @@ class FetchConfig:
 
     concurrency: int = 2  # per host
     delay: float = 0.5  # seconds between requests to one host (robots Crawl-delay wins if larger)
+    # Adaptive pacing (like Scrapy's AutoThrottle): start at `delay`, follow the server's
+    # latency (gap = latency / target_concurrency), back off on 429, 5xx and timeouts;
+    # never closer than min_delay (or delay, if smaller) nor apart more than max_delay.
+    adaptive: bool = True
+    min_delay: float = 0.05
+    max_delay: float = 30.0
+    target_concurrency: float = 1.0
     timeout: float = 20.0  # per network operation
     deadline: float = 60.0  # total per request, body included
     max_attempts: int = 4
@@ -126,7 +133,8 @@ class SyncConfig:
     trust_lastmod: bool = False  # skip pages whose sitemap lastmod has not moved
     # A sync of unchanged pages is bound by the HTTP client's CPU on one core; with 2 (the
     # default), a helper process fetches too (each takes half the per-host concurrency and
-    # spaces its requests by twice the delay, so the site sees the same load).
+    # both book request starts on one shared schedule, so the site sees the same load;
+    # with concurrency 1, no helper).
     fetch_processes: int = 2
 
 
@@ -268,6 +276,9 @@ def _validate(config: Config, source: str) -> None:
     checks: list[tuple[bool, str]] = [
         (config.fetch.concurrency >= 1, "fetch.concurrency must be at least 1"),
         (config.fetch.delay >= 0, "fetch.delay must not be negative"),
+        (config.fetch.min_delay >= 0, "fetch.min_delay must not be negative"),
+        (config.fetch.max_delay >= config.fetch.min_delay, "fetch.max_delay < min_delay"),
+        (config.fetch.target_concurrency > 0, "fetch.target_concurrency must be positive"),
         (config.fetch.timeout > 0, "fetch.timeout must be positive"),
         (config.fetch.deadline > 0, "fetch.deadline must be positive"),
         (config.fetch.max_attempts >= 1, "fetch.max_attempts must be at least 1"),

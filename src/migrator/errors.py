@@ -14,7 +14,8 @@ the ``errors`` table and goes on. Run-level failures (``ConfigError``, ``StoreEr
     ├── StoreError           the database cannot be opened or written  (load.py)
     │   └── StoreLocked      another run or sync holds the database    (load.py)
     ├── ExportError          the export's output cannot be written     (export/)
-    └── RunAborted           a guard stopped the run on purpose        (pipeline.py)
+    ├── RunAborted           a guard stopped the run on purpose        (pipeline.py)
+    └── RunFailed            a stage of the run died (a bug, a failed commit)  (pipeline.py)
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "MigratorError",
     "RobotsDisallowed",
     "RunAborted",
+    "RunFailed",
     "StoreError",
     "StoreLocked",
 ]
@@ -109,3 +111,7 @@ class ExportError(MigratorError):
 
 class RunAborted(MigratorError):  # noqa: N818 - a state, see above
     """Raised by ``pipeline`` when a guard (e.g. mass removal) stops a run on purpose."""
+
+
+class RunFailed(MigratorError):  # noqa: N818 - a state, see above
+    """Raised by ``pipeline`` when a stage of the run died: the whole run stops."""

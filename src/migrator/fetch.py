@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import multiprocessing
 import time
 import zlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -46,6 +47,7 @@ __all__ = [
     "FetchStats",
     "Fetcher",
     "ResolvingTransport",
+    "SharedPace",
     "parse_retry_after",
     "resolve_map",
     "user_agent",
@@ -139,6 +141,72 @@ class _Host:
     base_delay: float  # the configured (or Crawl-delay) gap the host returns to
     next_start: float = 0.0  # loop time before which no request may start
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    origin: str = ""
+
+
+class SharedPace:
+    """The request schedule of every host, shared by all the fetching processes of a run.
+
+    With the sync's helper fetch process, each process applying the delay (or robots.txt
+    ``Crawl-delay``) on its own let a ``Crawl-delay: 0.4`` site see twice the allowed
+    rate. Both processes book request starts here instead: per host, the time before
+    which no request may start and the current gap (the longest any process asks for:
+    Crawl-delay, a 429 slow-down), under one lock. Times are ``time.monotonic()``, one
+    clock for every process of the machine. Hosts map to a fixed table of slots by a
+    stable hash; two hosts sharing a slot share a budget, which is only more polite.
+    Create it before starting the helper process and pass it to both :class:`Fetcher`.
+    """
+
+    SLOTS = 64
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("forkserver")
+        self._lock = ctx.Lock()
+        self._next = ctx.RawArray("d", self.SLOTS)  # the booking cursor
+        self._gap = ctx.RawArray("d", self.SLOTS)
+        self._sent = ctx.RawArray("d", self.SLOTS)  # when the last request went out
+
+    def _slot(self, origin: str) -> int:
+        return zlib.crc32(origin.encode()) % self.SLOTS
+
+    def book(self, origin: str, gap: float) -> tuple[float, float]:
+        """Book the next request start for ``origin``; return it and the gap applied."""
+        i = self._slot(origin)
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, float(self._next[i]))
+            gap = max(gap, float(self._gap[i]))
+            self._next[i] = start + gap
+        return start, gap
+
+    def admit(self, origin: str, gap: float) -> float:
+        """At the moment a request's headers go out: record it and return 0, or return
+        how long to wait first.
+
+        Booking alone is not enough: a busy process (its first request in a fresh
+        helper took 0.24 s between its booked start and the wire) can send late, just
+        before another process's next slot. This check, run by httpcore's trace hook
+        right before the bytes are written, keeps the gap between what the server sees.
+        """
+        i = self._slot(origin)
+        with self._lock:
+            now = time.monotonic()
+            wait = float(self._sent[i]) + max(gap, float(self._gap[i])) - now
+            if wait > 0:
+                return wait
+            self._sent[i] = now
+        return 0.0
+
+    def set_gap(self, origin: str, gap: float) -> None:
+        """Publish this process's current gap for ``origin`` (Crawl-delay, slow-down)."""
+        with self._lock:
+            self._gap[self._slot(origin)] = gap
+
+    def hold(self, origin: str, until: float) -> None:
+        """No request to ``origin`` starts before ``until`` (``Retry-After``)."""
+        i = self._slot(origin)
+        with self._lock:
+            self._next[i] = max(self._next[i], until)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,7 +241,12 @@ class Fetcher:
     """
 
     def __init__(
-        self, config: Config, scope: Scope, *, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        config: Config,
+        scope: Scope,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        pace: SharedPace | None = None,
     ) -> None:
         """Prepare a fetcher; the HTTP client opens in ``__aenter__``.
 
@@ -181,7 +254,9 @@ class Fetcher:
             config: the run's configuration.
             scope: the run's scope.
             transport: an httpx transport to use instead of the network (tests).
+            pace: the request schedule shared with other fetching processes, if any.
         """
+        self._pace = pace
         self.config = config
         self.scope = scope
         self.stats = FetchStats()
@@ -419,13 +494,16 @@ class Fetcher:
         async with host.slots:
             await self._wait_turn(host)
             self.stats.requests += 1
+            sent = [time.perf_counter()]  # the shared pace's hook moves it to the real send
             try:
                 async with asyncio.timeout(self.config.fetch.deadline):
-                    answer = await self._send(url, headers, accept, requested, limit)
+                    answer = await self._send(url, headers, accept, requested, limit, sent)
             except TimeoutError as exc:
                 # A drip-feeding server: retrying would only drip again.
                 raise FetchError(requested, "deadline") from exc
             except httpx.TimeoutException as exc:
+                if self.config.fetch.adaptive:
+                    self._slow_down(host, None)
                 raise _Retryable(FetchError(requested, "timeout")) from exc
             except httpx.ConnectError as exc:
                 raise _Retryable(FetchError(requested, "connect_error")) from exc
@@ -437,11 +515,15 @@ class Fetcher:
                 raise FetchError(requested, "invalid_url") from exc
             except httpx.HTTPError as exc:
                 raise FetchError(requested, f"http_client_error: {type(exc).__name__}") from exc
-        if answer.status in SLOWDOWN_STATUSES:
+        if self.config.fetch.adaptive:
+            # Latency from the real send: a wait for the shared gap counted in would feed
+            # the gap back into itself (a sync slowed to one page every 2 s).
+            self._adapt(host, answer.status, time.perf_counter() - sent[-1], answer.headers)
+        elif answer.status in SLOWDOWN_STATUSES:
             retry_after = parse_retry_after(_header(answer.headers, "retry-after"))
             self._slow_down(host, retry_after)
-        elif answer.status < 400:
-            host.delay = max(host.base_delay, host.delay * 0.75)
+        elif answer.status < 400 and host.delay > host.base_delay:
+            self._set_delay(host, max(host.base_delay, host.delay * 0.75))
         if answer.status in RETRY_STATUSES:
             retry_after = parse_retry_after(_header(answer.headers, "retry-after"))
             error = FetchError(requested, f"http_{answer.status}", status=answer.status)
@@ -457,9 +539,11 @@ class Fetcher:
         accept: tuple[str, ...],
         requested: str,
         limit: int | None,
+        sent: list[float],
     ) -> _Answer:
         assert self._client is not None
-        request = self._client.build_request("GET", url, headers=headers)
+        extensions = {"trace": self._admit_hook(url, sent)} if self._pace is not None else None
+        request = self._client.build_request("GET", url, headers=headers, extensions=extensions)
         try:
             response = await self._client.send(request, stream=True)
         except httpx.InvalidURL as exc:
@@ -522,19 +606,33 @@ class Fetcher:
 
     # --------------------------------------------------------------- politeness
 
+    def host_delay(self, url: str) -> float:
+        """The current gap between request starts to ``url``'s host, in seconds."""
+        return self._host(url).delay
+
     def _host(self, url: str) -> _Host:
         name = _origin(url)
         host = self._hosts.get(name)
         if host is None:
             fc = self.config.fetch
+            floor = min(fc.delay, fc.min_delay) if fc.adaptive else fc.delay
             host = _Host(
-                slots=asyncio.Semaphore(fc.concurrency), delay=fc.delay, base_delay=fc.delay
+                slots=asyncio.Semaphore(fc.concurrency),
+                delay=fc.delay,
+                base_delay=floor,
+                origin=name,
             )
             self._hosts[name] = host
         return host
 
     async def _wait_turn(self, host: _Host) -> None:
         """Sleep until this host may see another request start, then book the next slot."""
+        if self._pace is not None:  # booked with the other fetching processes
+            start, _ = self._pace.book(host.origin, host.delay)
+            wait = start - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            return  # SharedPace.admit checks the gap again as the request goes out
         async with host.lock:
             loop = asyncio.get_running_loop()
             now = loop.time()
@@ -543,14 +641,60 @@ class Fetcher:
             if start > now:
                 await asyncio.sleep(start - now)
 
+    def _admit_hook(self, url: str, sent: list[float]) -> Callable[[str, object], Awaitable[None]]:
+        """An httpcore trace hook: wait for the shared gap right before the request's
+        headers are written (see :meth:`SharedPace.admit`); note when in ``sent``."""
+        host = self._host(url)
+        pace = self._pace
+        assert pace is not None
+
+        async def hook(event: str, _info: object) -> None:
+            if event.endswith("send_request_headers.started"):
+                while (wait := pace.admit(host.origin, host.delay)) > 0:
+                    await asyncio.sleep(wait)
+                sent.append(time.perf_counter())
+
+        return hook
+
+    def _set_delay(self, host: _Host, delay: float) -> None:
+        host.delay = delay
+        if self._pace is not None:
+            self._pace.set_gap(host.origin, delay)
+
+    def _adapt(
+        self, host: _Host, status: int, latency: float, headers: tuple[tuple[str, str], ...]
+    ) -> None:
+        """Adaptive pacing after one answer, in the spirit of Scrapy's AutoThrottle.
+
+        The gap moves halfway towards ``latency / target_concurrency``, so a server
+        answering fast is asked more often and one answering slowly less; 429 and 5xx
+        double it (:meth:`_slow_down`). It stays between the floor (``min_delay`` or
+        ``delay``, raised by robots.txt Crawl-delay) and ``max_delay``. An error or
+        redirect answer never speeds it up: such answers are small and fast whatever
+        the server's load (a 304 does: a sync is mostly 304s).
+        """
+        fc = self.config.fetch
+        if status in RETRY_STATUSES:
+            self._slow_down(host, parse_retry_after(_header(headers, "retry-after")))
+            return
+        target = latency / fc.target_concurrency
+        gap = max(target, (host.delay + target) / 2)
+        gap = min(max(gap, host.base_delay), max(fc.max_delay, host.base_delay))
+        if status >= 300 and status != 304 and gap < host.delay:
+            return
+        if gap != host.delay:
+            self._set_delay(host, gap)
+
     def _slow_down(self, host: _Host, retry_after: float | None) -> None:
         """After a 429/503: double the host's gap and honour Retry-After for everyone."""
         fc = self.config.fetch
-        host.delay = min(max(host.delay * 2, fc.backoff, 0.1), fc.max_retry_after)
+        self._set_delay(host, min(max(host.delay * 2, fc.backoff, 0.1), fc.max_retry_after))
         if retry_after is not None:
             wait = min(retry_after, fc.max_retry_after)
             now = asyncio.get_running_loop().time()
             host.next_start = max(host.next_start, now + wait)
+            if self._pace is not None:
+                self._pace.hold(host.origin, time.monotonic() + wait)
         log.info("host_slowed_down", delay_s=round(host.delay, 3), retry_after=retry_after)
 
     def _apply_crawl_delay(self, origin: str, delay: float) -> None:
@@ -559,7 +703,7 @@ class Fetcher:
         host = self._host(origin + "/")
         if capped > host.base_delay:
             host.base_delay = capped
-            host.delay = max(host.delay, capped)
+            self._set_delay(host, max(host.delay, capped))
             log.info("crawl_delay_applied", origin=origin, delay_s=capped, requested_s=delay)
 
     # ------------------------------------------------------------------- robots

@@ -42,7 +42,7 @@ log = structlog.get_logger()
 
 SaveResult = Literal["new", "changed", "unchanged", "aliased"]
 RunMode = Literal["run", "sync", "extract", "fetch"]
-RunStatus = Literal["ok", "failed", "aborted"]
+RunStatus = Literal["ok", "failed", "aborted", "interrupted"]
 
 _COUNT_COLUMNS = (
     "discovered",
@@ -505,7 +505,9 @@ class Store:
         """Record a 304 answer: the URL is fetched and its page was seen again."""
         self.save_not_modified_many([(url, fetched_at)])
 
-    def save_not_modified_many(self, answers: Sequence[tuple[str, datetime]]) -> None:
+    def save_not_modified_many(
+        self, answers: Sequence[tuple[str, datetime]], *, status: int = 304
+    ) -> None:
         """Record many 304 answers at once (a nightly sync is mostly these).
 
         Three statements for the whole batch instead of three per URL: on a sync with
@@ -513,22 +515,27 @@ class Store:
 
         Args:
             answers: ``(url, fetched_at)`` pairs.
+            status: the answers' status: 304, or 200 for a body identical to the
+                stored one (a server without validators).
         """
         if not answers:
             return
-        rows = [(_stamp(at), url) for url, at in answers]
+        rows = [(_stamp(at), url, status) for url, at in answers]
         final = "(SELECT coalesce(final_url, url) FROM crawl_state WHERE url = ?2)"
         with self._atomic() as conn:
             conn.executemany(
                 "UPDATE crawl_state SET state = 'fetched', last_fetched_at = ?1,"
-                " last_status = 304, fetched_lastmod = lastmod WHERE url = ?2",
+                " last_status = ?3, fetched_lastmod = lastmod WHERE url = ?2",
                 rows,
             )
-            conn.executemany(f"UPDATE raw_pages SET checked_at = ?1 WHERE url = {final}", rows)
+            conn.executemany(
+                f"UPDATE raw_pages SET checked_at = ?1 WHERE url = {final}",
+                [(at, url) for at, url, _ in rows],
+            )
             conn.executemany(
                 "UPDATE pages SET last_seen_at = ?1, removed_at = NULL, run_id = ?3"
                 f" WHERE url IN (?2, {final})",
-                [(at, url, self._run_id) for at, url in rows],
+                [(at, url, self._run_id) for at, url, _ in rows],
             )
 
     def save_failure(
@@ -692,7 +699,7 @@ class Store:
 
     # ------------------------------------------------------------------ pages
 
-    def save_page(self, page: Page, *, raw_url: str | None = None) -> SaveResult:
+    def save_page(self, page: Page, *, raw_url: str | None = None, seen: bool = True) -> SaveResult:
         """Insert or update one extracted page with its child rows and history.
 
         The row is keyed by ``page.url``; its id never changes. When ``content_hash`` is
@@ -703,6 +710,9 @@ class Store:
         Args:
             page: the record.
             raw_url: the ``raw_pages`` URL it was extracted from.
+            seen: the page was just fetched (a crawl). ``False`` for a re-extraction of
+                a stored answer: ``last_seen_at`` and ``removed_at`` stay as they are,
+                so a removed page stays removed.
 
         Returns:
             ``new``, ``changed`` or ``unchanged``; ``aliased`` (nothing written) when
@@ -722,6 +732,13 @@ class Store:
                 (page.url,),
             ).fetchone()
             if old is not None and old[1] == content_hash:
+                if not seen:
+                    conn.execute(
+                        "UPDATE pages SET run_id = ?, extractor_version = ?,"
+                        " raw_url = coalesce(?, raw_url) WHERE id = ?",
+                        (self._run_id, page.extractor_version, raw_url, old[0]),
+                    )
+                    return "unchanged"
                 conn.execute(
                     "UPDATE pages SET last_seen_at = ?, removed_at = NULL, run_id = ?,"
                     " extractor_version = ?, raw_url = coalesce(?, raw_url) WHERE id = ?",
@@ -747,10 +764,20 @@ class Store:
                     " valid_from, valid_to, run_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (page_id, version, old[1], previous, old[2], now, self._run_id),
                 )
+                # A re-extraction (not seen) keeps last_seen_at and removed_at.
                 conn.execute(
-                    f"UPDATE pages SET {_PAGE_SETS}, last_seen_at = ?, changed_at = ?,"
-                    " removed_at = NULL, version = ?, run_id = ? WHERE id = ?",
-                    (*values, now, now, version + 1, self._run_id, page_id),
+                    f"UPDATE pages SET {_PAGE_SETS}, last_seen_at = coalesce(?, last_seen_at),"
+                    " changed_at = ?, removed_at = CASE WHEN ? THEN NULL ELSE removed_at END,"
+                    " version = ?, run_id = ? WHERE id = ?",
+                    (
+                        *values,
+                        now if seen else None,
+                        now,
+                        seen,
+                        version + 1,
+                        self._run_id,
+                        page_id,
+                    ),
                 )
                 for table in ("breadcrumbs", "sections", "sidebar_links"):
                     conn.execute(f"DELETE FROM {table} WHERE page_id = ?", (page_id,))
@@ -914,6 +941,43 @@ class Store:
             f"SELECT {_RAW_COLUMNS} FROM raw_pages WHERE url = ?", (url,)
         ).fetchone()
         return None if row is None else _raw_from_row(row)
+
+    def page_status(self, url: str) -> Literal["live", "removed"] | None:
+        """Whether the page ``url`` answers for (directly, via a redirect or its crawl
+        URL, as :meth:`mark_removed` resolves it) is stored, and removed; ``None`` if no
+        page was ever stored for it (a dead link)."""
+        row = self._conn.execute(
+            "SELECT removed_at IS NOT NULL FROM pages WHERE url = ?1"
+            " OR url = (SELECT final_url FROM crawl_state WHERE url = ?1)"
+            " OR url = (SELECT target_url FROM aliases WHERE url = ?1)"
+            " ORDER BY removed_at IS NOT NULL LIMIT 1",
+            (url,),
+        ).fetchone()
+        if row is None:
+            return None
+        return "removed" if row[0] else "live"
+
+    def stored_answer(self, url: str) -> RawPage | None:
+        """The stored answer a frontier ``url`` led to (after redirects), or ``None``."""
+        row = self._conn.execute(
+            f"SELECT {_RAW_COLUMNS} FROM raw_pages WHERE url ="
+            " (SELECT coalesce(final_url, url) FROM crawl_state WHERE url = ?)",
+            (url,),
+        ).fetchone()
+        return None if row is None else _raw_from_row(row)
+
+    def unextracted_urls(self) -> set[str]:
+        """Frontier URLs whose stored 2xx answer has no record: extraction or load failed.
+
+        A sync must extract these again even when the server answers 304, or the gap
+        would last as long as the page does not change.
+        """
+        rows = self._conn.execute(
+            "SELECT c.url FROM crawl_state AS c JOIN raw_pages AS r"
+            " ON r.url = coalesce(c.final_url, c.url)"
+            " WHERE c.state = 'failed' AND r.status BETWEEN 200 AND 299"
+        )
+        return {str(url) for (url,) in rows}
 
     def page_count(self, *, include_removed: bool = False) -> int:
         """How many pages the database holds (live ones only, by default)."""

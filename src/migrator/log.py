@@ -11,7 +11,16 @@ import sys
 
 import structlog
 
-__all__ = ["setup_logging"]
+__all__ = ["logging_settings", "setup_child_logging", "setup_logging"]
+
+# The arguments of the last setup_logging call: worker processes repeat it, so their
+# warnings reach the user the same way the main process's do.
+_settings: tuple[int, bool] | None = None
+
+
+def logging_settings() -> tuple[int, bool] | None:
+    """``(verbosity, json_lines)`` of the last :func:`setup_logging`, ``None`` if none."""
+    return _settings
 
 
 def setup_logging(verbosity: int = 0, *, json_lines: bool | None = None) -> None:
@@ -23,6 +32,7 @@ def setup_logging(verbosity: int = 0, *, json_lines: bool | None = None) -> None
         json_lines: force JSON lines (``True``) or console rendering (``False``);
             ``None`` picks console on a terminal, JSON otherwise.
     """
+    global _settings  # noqa: PLW0603 - the process's one logging set-up
     level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     if json_lines is None:
         json_lines = not sys.stderr.isatty()
@@ -31,6 +41,7 @@ def setup_logging(verbosity: int = 0, *, json_lines: bool | None = None) -> None
         if json_lines
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
+    _settings = (verbosity, json_lines)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -47,3 +58,20 @@ def setup_logging(verbosity: int = 0, *, json_lines: bool | None = None) -> None
     logging.getLogger("httpx").setLevel(logging.INFO if verbosity >= 2 else logging.WARNING)
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     logging.getLogger("htmldate").setLevel(logging.ERROR)
+
+
+def setup_child_logging(settings: tuple[int, bool] | None) -> None:
+    """In a worker or helper process: log as the main process does.
+
+    Args:
+        settings: the main process's :func:`logging_settings`; ``None`` (migrator used
+            as a library) logs warnings and errors to stderr.
+    """
+    if settings is not None:
+        verbosity, json_lines = settings
+        setup_logging(verbosity, json_lines=json_lines)
+        return
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+    )

@@ -14,15 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import hashlib
 import json
 import multiprocessing
 import os
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal, ParamSpec, TypeVar
@@ -30,11 +31,21 @@ from urllib.parse import urlsplit
 
 import structlog
 
+from migrator.children import die_with_parent
 from migrator.config import Config, ExtractConfig
 from migrator.discover import discover_start
-from migrator.errors import ConfigError, ExtractError, FetchError, RunAborted, StoreError
+from migrator.errors import (
+    ConfigError,
+    ExtractError,
+    FetchError,
+    MigratorError,
+    RunAborted,
+    RunFailed,
+    StoreError,
+)
 from migrator.extract import EXTRACTOR_VERSION, extract_page
-from migrator.fetch import Fetcher, resolve_map
+from migrator.extract.body import require_dependencies
+from migrator.fetch import Fetcher, SharedPace, resolve_map
 from migrator.learn import (
     LEARN_AFTER,
     LEARN_SAMPLE,
@@ -44,6 +55,7 @@ from migrator.learn import (
     same_rules,
 )
 from migrator.load import CrawlItem, Store
+from migrator.log import logging_settings, setup_child_logging
 from migrator.models import Discovered, Page, RawPage, SiteModel
 from migrator.parts import load_part
 from migrator.remote_fetch import RemoteFetcher
@@ -65,6 +77,9 @@ _WRITE_GATHER_S = 0.05  # the writer waits this long after a first outcome to fi
 _REMOVED_STATUSES = frozenset({404, 410})
 _LINKED_MEMORY = 20_000  # links remembered as already queued (bounds memory)
 _LOG_FAILURES = 20  # failures kept in the report for the summary
+# Bytes of fetched bodies (and the records made from them) between the fetchers and the
+# database write. Counts alone (about 330 pages in flight) allowed 6 GB at 20 MB a page.
+_BYTES_IN_FLIGHT = 256 * 1024 * 1024
 # Fetch outcomes recorded in `errors` but counted as skipped, not failed.
 _SKIP_REASONS = frozenset({"robots_disallowed", "unwanted_content_type"})
 
@@ -78,7 +93,7 @@ class RunReport:
     db_path: str
     started_at: datetime
     finished_at: datetime | None = None
-    status: Literal["ok", "failed", "aborted"] = "ok"
+    status: Literal["ok", "failed", "aborted", "interrupted"] = "ok"
     counts: Counter[str] = field(default_factory=Counter)
     failures: list[tuple[str, str]] = field(default_factory=list)
     message: str | None = None
@@ -111,13 +126,13 @@ def config_hash(config: Config) -> str:
 _worker_rules: ExtractConfig | None = None
 
 
-def _init_worker(rules: ExtractConfig) -> None:
+def _init_worker(
+    rules: ExtractConfig, main_pid: int, log_settings: tuple[int, bool] | None
+) -> None:
     global _worker_rules  # noqa: PLW0603 - one immutable value per worker process
+    die_with_parent(main_pid)
     _worker_rules = rules
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(40),  # errors only in workers
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-    )
+    setup_child_logging(log_settings)  # field warnings reach the user
 
 
 def _extract_in_worker(raw: RawPage, model: SiteModel | None = None) -> Page:
@@ -125,34 +140,109 @@ def _extract_in_worker(raw: RawPage, model: SiteModel | None = None) -> Page:
     return extract_page(raw, _worker_rules, model)
 
 
-def _make_pool(rules: ExtractConfig) -> Executor:
-    workers = rules.workers or os.cpu_count() or 1
+def _make_pool(rules: ExtractConfig, workers: int | None = None) -> ProcessPoolExecutor:
+    workers = workers or rules.workers or os.cpu_count() or 1
     # forkserver: forking a process that runs an event loop and threads is unsafe.
     ctx = multiprocessing.get_context("forkserver")
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(rules,)
+        max_workers=workers,
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(rules, os.getpid(), logging_settings()),
     )
 
 
 class _LazyPool(Executor):
-    """The worker pool, started on the first page that needs extracting.
+    """The worker pool, started on the first page that needs extracting, and started
+    again when a worker dies.
 
     A sync where every page answers 304 never extracts anything: starting the
     forkserver and importing the extractors in each worker would cost it about a second.
+    A worker that dies (killed, out of memory, a crash in a C parser) breaks the whole
+    ``ProcessPoolExecutor``: every page in flight fails with ``BrokenProcessPool``. The
+    broken pool is replaced, and those pages are retried once, one at a time, in a spare
+    one-worker pool, so a page that kills its worker again fails alone.
     """
 
     def __init__(self, rules: ExtractConfig) -> None:
         self._rules = rules
-        self._pool: Executor | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._spare: ProcessPoolExecutor | None = None
+        self.generation = 0  # bumped on each replacement: one break, one replacement
 
     def submit(self, fn: Callable[..., _T], /, *args: object, **kwargs: object) -> Future[_T]:
         if self._pool is None:
+            # A sync checks here, not at its start: importing trafilatura costs ~1 s,
+            # and a sync where nothing changed extracts nothing.
+            require_dependencies(self._rules)
             self._pool = _make_pool(self._rules)
-        return self._pool.submit(fn, *args, **kwargs)
+        try:
+            return self._pool.submit(fn, *args, **kwargs)
+        except BrokenProcessPool:
+            # Broken before this page was handed over: nothing to retry, just replace.
+            self.replace(self.generation)
+            return self.submit(fn, *args, **kwargs)
+
+    def replace(self, generation: int) -> None:
+        """The pool of ``generation`` broke: start a new one on the next submit."""
+        if generation != self.generation or self._pool is None:
+            return  # another page of the same break already replaced it
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = None
+        self.generation += 1
+        log.warning("extract_pool_replaced", reason="a worker process died")
+
+    def submit_retry(self, raw: RawPage, model: SiteModel | None = None) -> Future[Page]:
+        """Extract ``raw`` again in the spare pool (callers retry one page at a time)."""
+        if self._spare is None:
+            self._spare = _make_pool(self._rules, workers=1)
+        return self._spare.submit(_extract_in_worker, raw, model)
+
+    def retry_failed(self, raw: RawPage, exc: BaseException) -> ExtractError:
+        """The retried page broke the spare pool too: drop it; the page's error."""
+        if self._spare is not None:
+            self._spare.shutdown(wait=False, cancel_futures=True)
+            self._spare = None
+        log.warning("page_killed_its_worker", url=raw.url)
+        error = ExtractError(raw.url, "worker_died: its worker process died twice")
+        error.__cause__ = exc
+        return error
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+        for pool in (self._pool, self._spare):
+            if pool is not None:
+                pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+class _ByteBudget:
+    """How many bytes of pages may be between fetch and the database write at once.
+
+    A fetched page takes its share (a body and the record extracted from it, about twice
+    the body) before it goes to extraction, and gives it back once written. A page larger
+    than the whole budget waits until it is alone.
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self.peak = 0
+        self._freed = asyncio.Event()
+
+    async def acquire(self, size: int) -> int:
+        """Wait until ``size`` bytes fit; return the share taken (give it back later)."""
+        share = min(size, self.limit)
+        while self.used + share > self.limit:
+            self._freed.clear()
+            await self._freed.wait()
+        self.used += share
+        self.peak = max(self.peak, self.used)
+        return share
+
+    def release(self, share: int) -> None:
+        """Give back a share taken by :meth:`acquire`."""
+        if share:
+            self.used -= share
+            self._freed.set()
 
 
 # --------------------------------------------------------------------------- messages
@@ -164,6 +254,10 @@ class _Fetched:
     raw: RawPage
     page: Page | None = None
     error: ExtractError | None = None
+    # Set when the server answered 304 and ``raw`` is the stored answer, extracted again
+    # because it had no record (its extraction or load failed before).
+    not_modified_at: datetime | None = None
+    share: int = 0  # bytes taken from the crawl's _ByteBudget, given back once written
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,6 +270,8 @@ class _Failed:
 class _NotModified:
     item: CrawlItem
     fetched_at: datetime
+    # A 200 whose body is byte for byte the stored one (a server without validators).
+    same_body: bool = False
 
 
 _Outcome = _Fetched | _Failed | _NotModified
@@ -194,7 +290,7 @@ class _Crawl:
         report: RunReport,
         *,
         mode: Mode,
-        pool: Executor | None,
+        pool: _LazyPool | None,
         progress: ProgressCallback | None,
         limit: int | None = None,
     ) -> None:
@@ -211,6 +307,8 @@ class _Crawl:
         self.write_q: asyncio.Queue[_Outcome] = asyncio.Queue(maxsize=_BATCH_PAGES * 4)
         in_flight = (config.extract.workers or os.cpu_count() or 1) * 4
         self.extract_slots = asyncio.Semaphore(in_flight)
+        self.retry_lock = asyncio.Lock()  # pages whose worker died: retried one at a time
+        self.budget = _ByteBudget(_BYTES_IN_FLIGHT)
         self.outstanding = 0  # claimed from the frontier, not yet written
         self.wake = asyncio.Event()
         self.removal_candidates: list[str] = []
@@ -222,6 +320,8 @@ class _Crawl:
         self.limit = limit
         self.content_written = 0
         self.stopping = False
+        self.group: asyncio.TaskGroup | None = None
+        self.unextracted: set[str] = set()  # stored answers without a record (sync)
         # Every database call of the crawl runs on this one thread, so a commit (or FTS
         # indexing, zlib) never stalls the event loop, and the connection is never used
         # by two threads at once: sqlite3 and zlib release the GIL while they work.
@@ -254,31 +354,41 @@ class _Crawl:
         for start in starts:
             await self._seed(start, fetcher)
         if self.mode == "sync":
+            self.unextracted = await self._db(self.store.unextracted_urls)
             requeued = await self._db(
                 self.store.queue_for_sync,
                 trust_lastmod=self.config.sync.trust_lastmod,
                 listed_since=discovery_started,
             )
             log.info("sync_queued", urls=requeued, trust_lastmod=self.config.sync.trust_lastmod)
-        tasks = [asyncio.create_task(self._feed(), name="feed")]
-        tasks += [
-            asyncio.create_task(
-                self._fetch_worker(helper if helper is not None and i % 2 else fetcher),
-                name=f"fetch-{i}",
-            )
-            for i in range(self.fetch_workers)
-        ]
-        writer = asyncio.create_task(self._writer(), name="writer")
         try:
-            await asyncio.gather(*tasks)
-            await self.write_q.join()
+            # The supervisor: a task that dies (the writer on a failed commit, a fetcher
+            # on a bug) cancels every other one at once, so nothing is left waiting on a
+            # queue that nobody drains; the first error ends the run.
+            async with asyncio.TaskGroup() as group:
+                self.group = group
+                stages = [group.create_task(self._feed(), name="feed")]
+                stages += [
+                    group.create_task(
+                        self._fetch_worker(helper if helper is not None and i % 2 else fetcher),
+                        name=f"fetch-{i}",
+                    )
+                    for i in range(self.fetch_workers)
+                ]
+                writer = group.create_task(self._writer(), name="writer")
+                group.create_task(self._stop_when_done(stages, writer), name="supervisor")
+        except BaseExceptionGroup as group_error:
+            raise _first_error(group_error) from None
         finally:
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-            for task in tasks:
-                task.cancel()
             self.db_thread.shutdown(wait=True)
+
+    async def _stop_when_done(
+        self, stages: list[asyncio.Task[None]], writer: asyncio.Task[None]
+    ) -> None:
+        """Stop the writer once the fetchers ended and every outcome is written."""
+        await asyncio.gather(*stages)
+        await self.write_q.join()
+        writer.cancel()
 
     async def _seed(self, start: str, fetcher: Fetcher) -> None:
         batch: list[Discovered] = []
@@ -328,8 +438,11 @@ class _Crawl:
                     await self.fetch_q.put(None)
                 return
             self.wake.clear()
+            # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
+            # that lands as the timeout fires, and this loop would then never end.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=0.5)
+                async with asyncio.timeout(0.5):
+                    await self.wake.wait()
 
     async def _fetch_worker(self, fetcher: Fetcher | RemoteFetcher) -> None:
         low = self.fetch_q.maxsize // 2
@@ -341,9 +454,13 @@ class _Crawl:
                 self.wake.set()
                 continue
             outcome = await self._fetch_one(item, fetcher)
+            if isinstance(outcome, _Fetched):
+                share = await self.budget.acquire(2 * len(outcome.raw.body) + 4096)
+                outcome = dataclasses.replace(outcome, share=share)
             if isinstance(outcome, _Fetched) and outcome.page is None and outcome.error is None:
                 await self.extract_slots.acquire()
-                asyncio.create_task(self._extract(outcome))  # noqa: RUF006 - joined via write_q
+                assert self.group is not None
+                self.group.create_task(self._extract(outcome))
             else:
                 await self.write_q.put(outcome)
 
@@ -361,11 +478,34 @@ class _Crawl:
             log.exception("fetch_crashed", url=item.url)
             return _Failed(item=item, error=FetchError(item.url, f"internal: {exc!r}"))
         if raw.status == 304:
+            if item.url in self.unextracted:
+                stored = await self._db(self.store.stored_answer, item.url)
+                if stored is not None:
+                    return _Fetched(item=item, raw=stored, not_modified_at=raw.fetched_at)
             return _NotModified(item=item, fetched_at=raw.fetched_at)
         if raw.status >= 300:
             return _Failed(
                 item=item, error=FetchError(item.url, f"http_{raw.status}", status=raw.status)
             )
+        if conditional and not (item.etag or item.last_modified):
+            return await self._compare_body(item, raw)
+        return _Fetched(item=item, raw=raw)
+
+    async def _compare_body(self, item: CrawlItem, raw: RawPage) -> _Outcome:
+        """A sync's answer from a server that sends no validators (WordPress posts):
+        when the body is the stored one byte for byte, skip extraction and writes as for
+        a 304. Counted as ``no_validators``: stored pages a sync cannot check cheaply."""
+        stored = await self._db(self.store.stored_answer, item.url)
+        if stored is None:  # new to the migration: nothing to compare with
+            return _Fetched(item=item, raw=raw)
+        self.counts["no_validators"] += 1
+        if (
+            item.url not in self.unextracted
+            and 200 <= stored.status < 300
+            and stored.url == raw.url
+            and stored.body == raw.body
+        ):
+            return _NotModified(item=item, fetched_at=raw.fetched_at, same_body=True)
         return _Fetched(item=item, raw=raw)
 
     async def _extract(self, fetched: _Fetched) -> None:
@@ -374,19 +514,36 @@ class _Crawl:
                 outcome = fetched
             else:
                 try:
-                    page = await _run_extract(
-                        self.pool, fetched.raw, self.config.extract, self.model
-                    )
-                    outcome = _Fetched(item=fetched.item, raw=fetched.raw, page=page)
+                    page = await self._extract_page(fetched.raw)
+                    outcome = dataclasses.replace(fetched, page=page)
                 except ExtractError as exc:
-                    outcome = _Fetched(item=fetched.item, raw=fetched.raw, error=exc)
+                    outcome = dataclasses.replace(fetched, error=exc)
+                except ConfigError:
+                    raise  # a broken installation stops the run (the supervisor)
                 except Exception as exc:
                     log.exception("extract_crashed", url=fetched.raw.url)
                     error = ExtractError(fetched.raw.url, f"internal: {exc!r}")
-                    outcome = _Fetched(item=fetched.item, raw=fetched.raw, error=error)
+                    outcome = dataclasses.replace(fetched, error=error)
             await self.write_q.put(outcome)
         finally:
             self.extract_slots.release()
+
+    async def _extract_page(self, raw: RawPage) -> Page:
+        """Extract in a worker; a page whose worker died is retried once, alone."""
+        pool = self.pool
+        if pool is None:
+            return extract_page(raw, self.config.extract, self.model)
+        generation = pool.generation
+        try:
+            return await asyncio.wrap_future(pool.submit(_extract_in_worker, raw, self.model))
+        except BrokenProcessPool:
+            pool.replace(generation)
+        log.info("extract_retry", url=raw.url, reason="worker_died")
+        async with self.retry_lock:
+            try:
+                return await asyncio.wrap_future(pool.submit_retry(raw, self.model))
+            except BrokenProcessPool as exc:
+                raise pool.retry_failed(raw, exc) from exc
 
     async def _writer(self) -> None:
         while True:
@@ -399,7 +556,9 @@ class _Crawl:
             try:
                 await self._db(self._write_batch, batch)
             finally:
-                for _ in batch:
+                for outcome in batch:
+                    if isinstance(outcome, _Fetched):
+                        self.budget.release(outcome.share)
                     self.write_q.task_done()
                 self.outstanding -= len(batch)
                 self.wake.set()
@@ -418,10 +577,12 @@ class _Crawl:
         not_modified = [o for o in batch if isinstance(o, _NotModified)]
         with self.store.transaction():
             if not_modified:
-                self.store.save_not_modified_many(
-                    [(o.item.url, o.fetched_at) for o in not_modified]
-                )
-                self.counts["not_modified"] += len(not_modified)
+                same = [(o.item.url, o.fetched_at) for o in not_modified if o.same_body]
+                answers = [(o.item.url, o.fetched_at) for o in not_modified if not o.same_body]
+                self.store.save_not_modified_many(answers)
+                self.store.save_not_modified_many(same, status=200)
+                self.counts["not_modified"] += len(answers)
+                self.counts["same_body"] += len(same)
                 self.counts["unchanged"] += len(not_modified)
             for outcome in batch:
                 if not isinstance(outcome, _NotModified):
@@ -440,13 +601,15 @@ class _Crawl:
         if isinstance(outcome, _Failed):
             error = outcome.error
             status = error.status
-            if self.mode == "sync" and status in _REMOVED_STATUSES:
-                self.removal_candidates.append(url)
+            gone = self._gone(url) if status in _REMOVED_STATUSES else None
             self.store.save_failure(
                 url, stage="fetch", reason=error.reason, status=status, attempts=error.attempts
             )
             if error.reason in _SKIP_REASONS:  # the site's wish or not a page: not a failure
                 counts["skipped"] += 1
+                return
+            if gone is not None:  # a removal, a page already removed, a dead link
+                counts[gone] += 1
                 return
             counts["failed"] += 1
             self._remember_failure(url, error.reason)
@@ -455,9 +618,14 @@ class _Crawl:
         if self.stopping:  # --limit reached: this page is the next run's
             return
         raw = outcome.raw
-        counts["fetched"] += 1
         page = outcome.page
-        self.store.save_fetch(url, raw, page_type=page.page_type if page else None)
+        if outcome.not_modified_at is not None:
+            self.store.save_not_modified_many([(url, outcome.not_modified_at)])
+            counts["not_modified"] += 1
+            counts["extracted_again"] += 1
+        else:
+            counts["fetched"] += 1
+            self.store.save_fetch(url, raw, page_type=page.page_type if page else None)
         if self.model is None and self.mode != "fetch" and 200 <= raw.status < 300:
             self._maybe_learn()
         result: Page | ExtractError | None = outcome.error or page
@@ -512,6 +680,26 @@ class _Crawl:
 
         future.add_done_callback(arrived)
 
+    def _gone(self, url: str) -> str | None:
+        """What a 404/410 means for ``url`` when it is not a failure (the count it goes
+        to), else ``None``.
+
+        A sync's nightly exit status must not stay 3 forever once a post is deleted: a
+        page that now vanishes is a removal candidate (counted ``removed`` when marked),
+        one already marked removed is ``already_removed``, and a URL that never gave a
+        page (a dead link, a stale sitemap entry) is a ``dead_link``. A stored page
+        that vanishes during a first run is still a failure.
+        """
+        status = self.store.page_status(url)
+        if status is None:
+            return "dead_links"
+        if self.mode != "sync":
+            return None
+        if status == "live":
+            self.removal_candidates.append(url)
+            return "removal_candidates"
+        return "already_removed"
+
     def _save_canonical_alias(self, page: Page, item: CrawlItem) -> bool:
         """rel=canonical names another in-scope page: keep this URL as its alias only."""
         canonical = page.canonical_url
@@ -545,13 +733,21 @@ class _Crawl:
             self.report.failures.append((url, reason))
 
 
-async def _run_extract(
-    pool: Executor | None, raw: RawPage, rules: ExtractConfig, model: SiteModel | None = None
-) -> Page:
-    if pool is None:
-        return extract_page(raw, rules)
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(pool, _extract_in_worker, raw, model)
+def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
+    """The error that ended a crawl's task group (the others are its consequences).
+
+    A library error is raised as it is (the CLI maps it to an exit code); anything
+    else becomes a ``RunFailed`` naming the stage that died.
+    """
+    first = group.exceptions[0]
+    while isinstance(first, BaseExceptionGroup):
+        first = first.exceptions[0]
+    if isinstance(first, MigratorError | KeyboardInterrupt | SystemExit):
+        return first
+    log.debug("stage_crashed", error=repr(first), exc_info=first)
+    error = RunFailed(f"the run stopped: {type(first).__name__}: {first}")
+    error.__cause__ = first
+    return error
 
 
 # --------------------------------------------------------------------------- entry points
@@ -565,6 +761,7 @@ def run(
     start: str | None = None,
     progress: ProgressCallback | None = None,
     limit: int | None = None,
+    max_failures: int | None = None,
 ) -> RunReport:
     """Crawl the site into ``store``: discover, fetch, extract and load.
 
@@ -579,6 +776,7 @@ def run(
         progress: called with the running counts after each written batch.
         limit: stop cleanly after this many content pages (not listings) are written;
             the rest stays queued for the next run.
+        max_failures: more failed pages than this make the run ``failed``.
 
     Returns:
         The run's report (also stored in the ``runs`` table).
@@ -588,6 +786,8 @@ def run(
         RunAborted: the mass-removal guard stopped a sync.
     """
     starts = _start_urls(config, store, start)
+    if mode == "run":  # a sync checks when it first extracts (_LazyPool)
+        require_dependencies(config.extract)
     started = datetime.now(UTC)
     run_id = store.start_run(mode, config_hash=config_hash(config), start_url=starts[0])
     structlog.contextvars.bind_contextvars(run_id=run_id)
@@ -617,17 +817,42 @@ def run(
     except RunAborted as exc:
         report.status, report.message = "aborted", str(exc)
         raise
+    except KeyboardInterrupt:  # Ctrl-C, and SIGTERM / SIGHUP through the CLI
+        report.status = "interrupted"
+        raise
+    except asyncio.CancelledError as exc:  # asyncio's Ctrl-C when cancelled twice over
+        report.status = "interrupted"
+        raise KeyboardInterrupt from exc
     except BaseException:
         report.status = "failed"
         raise
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-        report.finished_at = datetime.now(UTC)
-        store.finish_run(run_id, status=report.status, counts=dict(report.counts))
-        log.info("run_finished", status=report.status, **dict(report.counts))
+        _finish_run(store, report, max_failures)
         structlog.contextvars.unbind_contextvars("run_id")
     return report
+
+
+def _finish_run(store: Store, report: RunReport, max_failures: int | None) -> None:
+    """Record the run's end; when the run already failed, a failure here (the disk is
+    full) is logged, so the error that stopped the run is the one reported.
+
+    A run that finished with more failed pages than ``max_failures`` is ``failed``: the
+    ``runs`` row says what the exit status (3) says.
+    """
+    failed = report.counts.get("failed", 0)
+    if report.status == "ok" and max_failures is not None and failed > max_failures:
+        report.status = "failed"
+        report.message = f"{failed} pages failed (more than --max-failures {max_failures})"
+    report.finished_at = datetime.now(UTC)
+    try:
+        store.finish_run(report.run_id, status=report.status, counts=dict(report.counts))
+    except StoreError as exc:
+        if report.status == "ok":
+            raise
+        log.error("run_not_recorded", reason=str(exc))
+    log.info("run_finished", status=report.status, **dict(report.counts))
 
 
 async def _crawl(
@@ -637,7 +862,7 @@ async def _crawl(
     *,
     mode: Mode,
     starts: Sequence[str],
-    pool: Executor | None,
+    pool: _LazyPool | None,
     progress: ProgressCallback | None,
     limit: int | None = None,
 ) -> list[str]:
@@ -647,14 +872,18 @@ async def _crawl(
     # Trap budgets (max_pages, URLs per path pattern) span runs: a resumed run or a
     # nightly sync must not admit another max_urls_per_pattern calendar pages each time.
     scope.seed(store.iter_known_urls())
-    if mode == "sync" and config.sync.fetch_processes > 1:
-        # Two fetching processes share the site's politeness budget.
-        fetch = config.fetch
-        config = config.with_fetch(
-            concurrency=max(1, fetch.concurrency // 2), delay=fetch.delay * 2
-        )
+    if mode == "sync" and config.sync.fetch_processes > 1 and config.fetch.concurrency > 1:
+        # Two fetching processes share the site's politeness budget: each gets half the
+        # per-host concurrency, and every request start (delay, Crawl-delay, Retry-After,
+        # slow-downs) is booked on one shared schedule. With concurrency 1 there is no
+        # half to give: one process fetches.
+        config = config.with_fetch(concurrency=config.fetch.concurrency // 2)
+        pace = SharedPace()
         crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
-        async with Fetcher(config, scope) as fetcher, RemoteFetcher(config, starts) as helper:
+        async with (
+            Fetcher(config, scope, pace=pace) as fetcher,
+            RemoteFetcher(config, starts, pace=pace) as helper,
+        ):
             await crawl.crawl(starts, scope, fetcher, helper)
         _report_limits(scope, report)
         return crawl.removal_candidates
@@ -737,26 +966,36 @@ def _start_urls(config: Config, store: Store, start: str | None) -> list[str]:
     return [canonical_url(candidate)]
 
 
-def extract(config: Config, store: Store, *, progress: ProgressCallback | None = None) -> RunReport:
+def extract(
+    config: Config,
+    store: Store,
+    *,
+    progress: ProgressCallback | None = None,
+    max_failures: int | None = None,
+) -> RunReport:
     """Re-extract every stored raw page with the current code and config, offline.
 
     Only records whose content changed are rewritten (``Store.save_page`` compares
-    content hashes). Extraction runs in worker processes, in order, with a bounded
-    number of pages in flight.
+    content hashes); a removed page stays removed. Extraction runs in worker
+    processes, in order, with a bounded number of pages in flight. More failed pages
+    than ``max_failures`` make the run ``failed``.
 
     Returns:
         The run's report.
     """
+    require_dependencies(config.extract)
     started = datetime.now(UTC)
     run_id = store.start_run("extract", config_hash=config_hash(config), start_url=None)
     report = RunReport(run_id=run_id, mode="extract", db_path=str(store.path), started_at=started)
     counts = report.counts
-    pool = _make_pool(config.extract)
+    pool = _LazyPool(config.extract)
     model = learn_from_store(store)
     if model is not None:
         latest = store.latest_site_model()
-        if latest is None or latest.model_fingerprint != model.model_fingerprint:
+        if latest is None or not same_model(latest, model):
             store.save_site_model(model)
+        else:
+            model = latest
     else:
         model = store.latest_site_model()
 
@@ -765,40 +1004,49 @@ def extract(config: Config, store: Store, *, progress: ProgressCallback | None =
 
     try:
         batch: list[tuple[RawPage, Page | ExtractError]] = []
+        batch_bytes = 0
         for raw, result in _extract_stream(pool, store.iter_raw_pages(), model):
             batch.append((raw, result))
-            if len(batch) >= _BATCH_PAGES:
+            batch_bytes += 2 * len(raw.body)
+            if len(batch) >= _BATCH_PAGES or batch_bytes > _BYTES_IN_FLIGHT // 2:
+                batch_bytes = 0
                 _write_extracted(store, batch, report, again)
                 batch.clear()
                 if progress is not None:
                     progress(counts)
         _write_extracted(store, batch, report, again)
+    except KeyboardInterrupt:
+        report.status = "interrupted"
+        raise
     except BaseException:
         report.status = "failed"
         raise
     finally:
         pool.shutdown(cancel_futures=True)
-        report.finished_at = datetime.now(UTC)
-        store.finish_run(run_id, status=report.status, counts=dict(counts))
+        _finish_run(store, report, max_failures)
     return report
 
 
 def _extract_stream(
-    pool: Executor, raws: Iterator[RawPage], model: SiteModel | None = None
+    pool: _LazyPool, raws: Iterator[RawPage], model: SiteModel | None = None
 ) -> Iterator[tuple[RawPage, Page | ExtractError]]:
     """Yield each raw page with its extraction result, in order, a bounded window ahead."""
     window = 64
-    pending: list[tuple[RawPage, object]] = []
+    pending: list[tuple[RawPage, Future[Page], int]] = []
+    in_flight = 0  # bytes of the pending bodies: bounded like the crawl's (_ByteBudget)
     for raw in raws:
-        pending.append((raw, pool.submit(_extract_in_worker, raw, model)))
-        if len(pending) >= window:
-            yield _result(*pending.pop(0))
+        pending.append((raw, pool.submit(_extract_in_worker, raw, model), pool.generation))
+        in_flight += len(raw.body)
+        while len(pending) >= window or (in_flight > _BYTES_IN_FLIGHT // 2 and pending):
+            done = pending.pop(0)
+            in_flight -= len(done[0].body)
+            yield _result(pool, *done, model=model)
     while pending:
-        yield _result(*pending.pop(0))
+        yield _result(pool, *pending.pop(0))
 
 
 def _refresh_model(
-    store: Store, report: RunReport, pool: Executor, rules: ExtractConfig, *, relearn: bool
+    store: Store, report: RunReport, pool: _LazyPool, rules: ExtractConfig, *, relearn: bool
 ) -> None:
     """After a crawl: learn the model from the whole crawl's sample (``relearn``, or when
     none exists yet) and re-extract the pages whose template's rules it changed.
@@ -851,9 +1099,23 @@ def _refresh_model(
         log.info("site_model_applied", model=final.model_fingerprint, pages=redone)
 
 
-def _result(raw: RawPage, future: object) -> tuple[RawPage, Page | ExtractError]:
+def _result(
+    pool: _LazyPool,
+    raw: RawPage,
+    future: Future[Page],
+    generation: int,
+    *,
+    model: SiteModel | None = None,
+) -> tuple[RawPage, Page | ExtractError]:
     try:
-        return raw, future.result()  # type: ignore[attr-defined]
+        try:
+            return raw, future.result()
+        except BrokenProcessPool:
+            pool.replace(generation)  # a worker died: retry this page once, alone
+        try:
+            return raw, pool.submit_retry(raw, model).result()
+        except BrokenProcessPool as exc:
+            return raw, pool.retry_failed(raw, exc)
     except ExtractError as exc:
         return raw, exc
     except Exception as exc:  # noqa: BLE001 - the per-page boundary
@@ -869,7 +1131,9 @@ def _write_extracted(
     with store.transaction():
         for raw, result in batch:
             try:
-                _load_extracted(store, report, raw, result, url=raw.url, extract=extract)
+                _load_extracted(
+                    store, report, raw, result, url=raw.url, seen=False, extract=extract
+                )
             except StoreError as exc:
                 _load_failed(store, report, raw.url, exc)
 
@@ -890,10 +1154,12 @@ def _load_extracted(
     result: Page | ExtractError,
     *,
     url: str,
+    seen: bool = True,
     extract: Callable[[RawPage], Page] | None = None,
 ) -> None:
     """Load one extraction result, in a crawl and in an offline extract alike: a
-    failure, a listing (kept in the crawl state only) or a content page."""
+    failure, a listing (kept in the crawl state only) or a content page. ``seen`` is
+    false for an offline re-extraction: a removed page stays removed."""
     counts = report.counts
     if isinstance(result, ExtractError):
         store.save_failure(
@@ -909,7 +1175,7 @@ def _load_extracted(
     elif result.part_of is not None or result.has_parts:
         counts[load_part(store, result, raw_url=url, extract=extract)] += 1
     else:
-        counts[store.save_page(result, raw_url=url)] += 1
+        counts[store.save_page(result, raw_url=url, seen=seen)] += 1
     if (
         isinstance(result, Page)
         and result.page_type != "listing"

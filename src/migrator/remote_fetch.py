@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import multiprocessing
-import sys
+import os
 import threading
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
@@ -22,9 +22,11 @@ from typing import Any
 
 import structlog
 
+from migrator.children import die_with_parent
 from migrator.config import Config
 from migrator.errors import FetchError
-from migrator.fetch import Fetcher
+from migrator.fetch import Fetcher, SharedPace
+from migrator.log import logging_settings, setup_child_logging
 from migrator.models import RawPage
 from migrator.scope import Scope
 
@@ -39,8 +41,11 @@ _Answer = tuple[int, RawPage | BaseException]
 class RemoteFetcher:
     """A :class:`Fetcher` living in a helper process (``async with``, then ``fetch()``)."""
 
-    def __init__(self, config: Config, starts: Sequence[str]) -> None:
+    def __init__(
+        self, config: Config, starts: Sequence[str], *, pace: SharedPace | None = None
+    ) -> None:
         self._config = config
+        self._pace = pace
         self._starts = list(starts)
         self._ids = itertools.count()
         self._pending: dict[int, asyncio.Future[RawPage]] = {}
@@ -54,7 +59,16 @@ class RemoteFetcher:
         ctx = multiprocessing.get_context("forkserver")
         parent, child = ctx.Pipe(duplex=True)
         self._process = ctx.Process(
-            target=_serve, args=(child, self._config, self._starts), name="migrator-fetch"
+            target=_serve,
+            args=(
+                child,
+                self._config,
+                self._starts,
+                self._pace,
+                os.getpid(),
+                logging_settings(),
+            ),
+            name="migrator-fetch",
         )
         self._process.start()
         child.close()
@@ -123,17 +137,24 @@ class RemoteFetcher:
                 future.set_exception(FetchError(self._urls.get(request_id, ""), reason))
 
 
-def _serve(conn: Connection, config: Config, starts: list[str]) -> None:
+def _serve(
+    conn: Connection,
+    config: Config,
+    starts: list[str],
+    pace: SharedPace | None,
+    main_pid: int,
+    log_settings: tuple[int, bool] | None,
+) -> None:
     """The helper process: answer fetch requests until told to stop."""
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(40),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-    )
-    asyncio.run(_serve_async(conn, config, starts))
+    die_with_parent(main_pid)
+    setup_child_logging(log_settings)
+    asyncio.run(_serve_async(conn, config, starts, pace))
     conn.close()
 
 
-async def _serve_async(conn: Connection, config: Config, starts: list[str]) -> None:
+async def _serve_async(
+    conn: Connection, config: Config, starts: list[str], pace: SharedPace | None
+) -> None:
     loop = asyncio.get_running_loop()
     requests: asyncio.Queue[_Request | None] = asyncio.Queue()
 
@@ -150,7 +171,7 @@ async def _serve_async(conn: Connection, config: Config, starts: list[str]) -> N
     threading.Thread(target=read, name="remote-fetch-requests", daemon=True).start()
     send_lock = asyncio.Lock()
     tasks: set[asyncio.Task[None]] = set()
-    async with Fetcher(config, Scope.from_config(config, starts)) as fetcher:
+    async with Fetcher(config, Scope.from_config(config, starts), pace=pace) as fetcher:
 
         async def answer(request: _Request) -> None:
             request_id, url, etag, last_modified = request

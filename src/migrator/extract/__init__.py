@@ -376,12 +376,20 @@ def _htmldate(text: str, url: str, fetched_at: datetime) -> date | None:
     ``extensive_search`` stays off: on the demo's About and Contact pages it turns the
     footer's copyright year into a date. Costs 1–3 ms (htmldate parses again with lxml),
     so it only runs where every cheaper layer found nothing.
+
+    htmldate *downloads* a ``str`` input that looks like a URL (a ``text/html`` body of
+    ``http://10.0.0.1/…`` made extraction open a connection): it gets a tree parsed
+    from bytes by its own loader, which only downloads strings, or nothing at all.
     """
     try:
         from htmldate import find_date
+        from htmldate.utils import load_html
 
+        tree = load_html(text.encode("utf-8", errors="replace"))
+        if tree is None:
+            return None
         found = find_date(
-            text,
+            tree,
             url=url,
             original_date=True,
             extensive_search=False,

@@ -1,0 +1,110 @@
+"""Adaptive pacing: faster while the server answers fast, slower when it answers slowly
+or with 429/5xx, never beyond the configured bounds or robots.txt Crawl-delay."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+
+from migrator.config import Config, FetchConfig
+from migrator.errors import FetchError
+from migrator.fetch import Fetcher, SharedPace
+from migrator.scope import Scope
+from servers import Reply, TestServer, page
+
+
+def _config(**fetch: object) -> Config:
+    values: dict[str, object] = {"backoff": 0.01, "max_attempts": 2, "concurrency": 1}
+    values.update(fetch)
+    return Config(fetch=dataclasses.replace(FetchConfig(), **values))  # type: ignore[arg-type]
+
+
+def _delays(config: Config, server: TestServer, paths: list[str]) -> list[float]:
+    """Fetch ``paths`` one after another; the host's gap after each answer."""
+
+    async def go() -> list[float]:
+        scope = Scope.from_config(config, [server.url("/")])
+        seen = []
+        async with Fetcher(config, scope) as fetcher:
+            for path in paths:
+                with contextlib.suppress(FetchError):  # the gap is what is tested
+                    await fetcher.fetch(server.url(path))
+                seen.append(fetcher.host_delay(server.url("/")))
+        return seen
+
+    return asyncio.run(go())
+
+
+def test_fetch_pace_speeds_up_on_a_fast_server_down_to_min_delay():
+    with TestServer() as server:
+        server.set_robots("")
+        paths = [f"/p{i}" for i in range(8)]
+        for path in paths:
+            server.script(path, Reply(body=page(path)))
+        delays = _delays(_config(delay=0.2, min_delay=0.02), server, paths)
+    assert delays[0] < 0.2  # a fast answer: closer already
+    assert delays == sorted(delays, reverse=True)
+    assert delays[-1] == 0.02  # the floor, never below
+
+
+def test_fetch_pace_slows_down_when_answers_get_slow():
+    with TestServer() as server:
+        server.set_robots("")
+        for i in range(4):
+            server.script(f"/slow{i}", Reply(body=page("slow"), delay=0.4))
+        delays = _delays(_config(delay=0.0, min_delay=0.0), server, [f"/slow{i}" for i in range(4)])
+    # Halfway towards the latency (>= 0.4 s) at each answer.
+    assert delays[0] >= 0.2
+    assert delays[-1] >= 0.35
+
+
+def test_fetch_pace_backs_off_on_5xx_and_respects_max_delay():
+    with TestServer() as server:
+        server.set_robots("")
+        server.script("/down", Reply(status=500, body=b"oops"))
+        config = _config(delay=0.0, min_delay=0.0, max_delay=1.0, backoff=0.05, max_attempts=1)
+        delays = _delays(config, server, ["/down"] * 3 + ["/ok"])
+    assert delays[0] > 0
+    assert delays[0] < delays[1] < delays[2]
+    assert delays[-1] <= 1.0  # a fast 200 after the 500s: back under max_delay
+
+
+def test_fetch_pace_never_faster_than_crawl_delay():
+    with TestServer() as server:
+        server.set_robots("User-agent: *\nCrawl-delay: 0.3\n")
+        delays = _delays(_config(delay=0.0, min_delay=0.0), server, ["/a", "/b", "/c"])
+    assert min(delays) == 0.3
+
+
+def test_fetch_pace_fixed_when_not_adaptive():
+    with TestServer() as server:
+        server.set_robots("")
+        server.script("/slow", Reply(body=page("slow"), delay=0.2))
+        delays = _delays(_config(delay=0.05, adaptive=False), server, ["/slow", "/a", "/b"])
+    assert delays == [0.05, 0.05, 0.05]
+
+
+def test_fetch_pace_shared_waits_do_not_count_as_latency():
+    """A wait for the shared gap is not the server's latency: two fetchers sharing one
+    pace under Crawl-delay stay at it (counting the wait made the gap feed on itself)."""
+    with TestServer() as server:
+        server.set_robots("User-agent: *\nCrawl-delay: 0.2\n")
+        config = _config(delay=0.0, min_delay=0.0, concurrency=2)
+        pace = SharedPace()
+
+        async def go() -> list[float]:
+            scope = Scope.from_config(config, [server.url("/")])
+            async with (
+                Fetcher(config, scope, pace=pace) as one,
+                Fetcher(config, scope, pace=pace) as two,
+            ):
+                for i in range(4):
+                    with contextlib.suppress(FetchError):
+                        await asyncio.gather(
+                            one.fetch(server.url(f"/a{i}")), two.fetch(server.url(f"/b{i}"))
+                        )
+                return [one.host_delay(server.url("/")), two.host_delay(server.url("/"))]
+
+        delays = asyncio.run(go())
+    assert delays == [0.2, 0.2]
