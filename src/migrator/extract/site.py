@@ -698,7 +698,10 @@ def _vote_date(
         votes.orders.update(_numeric_orders(text))
 
 
-_ASIDE_MARKER = re.compile(r"sidebar|widget|related|comment|footer|respond|share", re.I)
+# Not "widget": Blogger's main column is itself a widget (div.widget.Blog).
+_ASIDE_MARKER = re.compile(
+    r"sidebar|widget-area|secondary|related|comment|footer|respond|share", re.I
+)
 
 
 def _in_aside(node: LexborNode) -> bool:
