@@ -10,7 +10,14 @@ a threaded stdlib server when nginx is missing; the output says which), then run
 3. ``migrator sync`` with nothing changed and ``[sync] trust_lastmod = true``;
 4. ``migrator sync`` after 5% of the posts changed (file edited, sitemap ``lastmod`` bumped);
 5. the same with ``trust_lastmod`` (another 5% changed); the site is restored afterwards;
-6. the Scrapy + trafilatura spider (``benchmarks/scrapy_spider.py``), writing JSON lines.
+6. the Scrapy + trafilatura spider (``benchmarks/scrapy_spider.py``), writing JSON lines;
+   it canonicalises URLs like migrator, so both fetch the same pages;
+7. trafilatura's own command line over the site's URL list (every page of the manifest,
+   the same pages the crawlers reach), 16 download threads, Markdown with metadata.
+
+The site is the realistic one by default (``--shape realistic``: pages sized and shaped
+like real blogs, ``benchmarks/furniture.py``); ``--shape tiny`` is the old 1-8 KB page
+site, a ceiling figure only.
 
 Every command is a subprocess; its process tree is sampled with psutil every 50 ms for CPU
 seconds (user + system, summed over processes) and peak memory (sum of RSS). It prints each
@@ -19,6 +26,7 @@ the generator's ground truth (share of posts exactly right), and writes the same
 Markdown next to the site. No number here is asserted by a test.
 
     .venv/bin/python benchmarks/compare.py --posts 10000 --runs 3
+    .venv/bin/python benchmarks/compare.py --posts 10000 --runs 3 --shape tiny
     .venv/bin/python benchmarks/compare.py --posts 100000 --runs 1 --only migrator
 """
 
@@ -52,6 +60,7 @@ from sitegen import generate_site  # noqa: E402
 VENV_BIN = Path(sys.executable).parent
 MIGRATOR = [str(VENV_BIN / "python"), "-m", "migrator"]
 SPIDER = [str(VENV_BIN / "python"), str(HERE / "scrapy_spider.py")]
+TRAFILATURA = [str(VENV_BIN / "trafilatura")]
 FIELDS = ("title", "published", "breadcrumbs", "sections", "sidebar_links")
 # Like an ordinary installation, the measured programs read and write bytecode caches:
 # compiling every module from source would add ~0.5 s of start-up to each process.
@@ -78,11 +87,15 @@ class Measure:
         return self.pages / self.wall_s if self.wall_s else 0.0
 
 
-def measure(cmd: list[str], *, name: str, rnd: int, log: Path) -> Measure:
+def measure(
+    cmd: list[str], *, name: str, rnd: int, log: Path, env: dict[str, str] | None = None
+) -> Measure:
     """Run ``cmd``, sampling its process tree's CPU time and summed RSS every 50 ms."""
     started = time.perf_counter()
     with log.open("ab") as err:
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT, env=ENV)
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=err, cwd=ROOT, env=env or ENV
+        )
         root = psutil.Process(proc.pid)
         cpu: dict[tuple[int, float], float] = {}
         peak = 0
@@ -116,9 +129,12 @@ def measure(cmd: list[str], *, name: str, rnd: int, log: Path) -> Measure:
 # --------------------------------------------------------------------------- site
 
 
-def ensure_site(out: Path, posts: int, seed: int, base_url: str) -> tuple[Path, Path]:
+def ensure_site(
+    out: Path, posts: int, seed: int, base_url: str, shape: str = "realistic"
+) -> tuple[Path, Path]:
     """Generate the site (reused when a complete one for the same arguments exists)."""
-    site, expected = out / f"site-{posts}", out / f"expected-{posts}"
+    tag = f"real-{posts}" if shape == "realistic" else f"{posts}"
+    site, expected = out / f"site-{tag}", out / f"expected-{tag}"
     manifest = expected / "manifest.json"
     if manifest.exists():
         head = json.loads(manifest.read_text())
@@ -128,7 +144,9 @@ def ensure_site(out: Path, posts: int, seed: int, base_url: str) -> tuple[Path, 
     shutil.rmtree(expected, ignore_errors=True)
     print(f"generating {posts} posts into {site} ...", flush=True)
     t0 = time.perf_counter()
-    generate_site(site, posts, seed, base_url, expected_dir=expected)
+    generate_site(
+        site, posts, seed, base_url, expected_dir=expected, realistic=shape == "realistic"
+    )
     print(f"  generated in {time.perf_counter() - t0:.0f} s", flush=True)
     return site, expected
 
@@ -253,6 +271,38 @@ def spider_records(jsonl: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+_FRONT = re.compile(r"\A---\n(.*?)\n---\n", re.S)
+
+
+def trafilatura_records(folder: Path) -> dict[str, dict[str, Any]]:
+    """trafilatura's Markdown files: title, date and url from the front matter, sections
+    from the Markdown headings (the spider's reading); it has no breadcrumbs or sidebar."""
+    sys.path.insert(0, str(HERE))
+    from scrapy_spider import find_sections
+
+    out: dict[str, dict[str, Any]] = {}
+    for path in folder.rglob("*.txt"):  # 1/, 2/ … above 1,000 files
+        text = path.read_text(encoding="utf-8")
+        match = _FRONT.match(text)
+        if match is None:
+            continue
+        head: dict[str, str] = {}
+        for line in match.group(1).splitlines():
+            key, _, value = line.partition(": ")
+            head[key] = value.strip().strip('"')
+        out[head.get("url", path.name)] = {
+            "title": head.get("title"),
+            "published": head.get("date", "")[:10],
+            "breadcrumbs": None,
+            "sections": [
+                (s["level"], s["heading"], _ws(s["text"]))
+                for s in find_sections(text[match.end() :])
+            ],
+            "sidebar_links": None,
+        }
+    return out
+
+
 def accuracy(records: dict[str, dict[str, Any]], expected: Path, base: str) -> dict[str, float]:
     """Per field, the share of posts whose value is exactly the ground truth."""
     posts = [p for p in post_paths(expected) if p["type"] == "post"]
@@ -264,6 +314,9 @@ def accuracy(records: dict[str, dict[str, Any]], expected: Path, base: str) -> d
             continue
         for name in FIELDS:
             right[name] += got[name] == want[name]
+    for name in FIELDS:  # a field the program does not extract at all
+        if all(r.get(name) is None for r in records.values()):
+            right[name] = -len(posts)
     return {name: right[name] / len(posts) for name in FIELDS}
 
 
@@ -280,11 +333,38 @@ def run_counts(db: Path) -> dict[str, int]:
 
 
 def one_round(
-    rnd: int, *, base: str, work: Path, editor: SiteEditor, only: str, sync: bool
+    rnd: int,
+    *,
+    base: str,
+    work: Path,
+    editor: SiteEditor,
+    only: str,
+    sync: bool,
+    baseline: Path | None = None,
+    trafilatura: bool = True,
 ) -> list[Measure]:
     results: list[Measure] = []
     log = work / "stderr.log"
     crawl = ["--concurrency", "16", "--delay", "0", "-q"]
+    if baseline is not None and only in {"all", "migrator"}:
+        # Another migrator source tree (e.g. a copy of the last commit's src/), measured
+        # the same way right before this one: a before/after ratio from one round.
+        db = work / f"baseline-{rnd}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        m = measure(
+            [*MIGRATOR, "run", base + "/", "--db", str(db), *crawl],
+            name="run_baseline",
+            rnd=rnd,
+            log=log,
+            env={**ENV, "PYTHONPATH": str(baseline)},
+        )
+        counts = run_counts(db)
+        m.pages, m.extra = counts.get("fetched", 0), counts
+        if rnd == 0:
+            m.extra["accuracy"] = accuracy(migrator_records(db), work.parent, base)
+        results.append(m)
+        report(m)
     if only in {"all", "migrator"}:
         db = work / f"migrator-{rnd}.db"
         for suffix in ("", "-wal", "-shm"):
@@ -332,7 +412,8 @@ def one_round(
             finally:
                 editor.restore()
         if rnd == 0:
-            results[0].extra["accuracy"] = accuracy(migrator_records(db), work.parent, base)
+            run = next(m for m in results if m.name == "run")
+            run.extra["accuracy"] = accuracy(migrator_records(db), work.parent, base)
     if only in {"all", "spider"}:
         out = work / f"spider-{rnd}.jsonl"
         m = measure([*SPIDER, base, str(out)], name="spider", rnd=rnd, log=log)
@@ -341,7 +422,67 @@ def one_round(
             m.extra["accuracy"] = accuracy(spider_records(out), work.parent, base)
         results.append(m)
         report(m)
+    if only in {"all", "trafilatura"} and trafilatura:
+        urls = work / "urls.txt"
+        disallowed = set(json.loads((work.parent / "manifest.json").read_text())["disallowed"])
+        urls.write_text(
+            "".join(
+                base + p["path"] + "\n"
+                for p in post_paths(work.parent)
+                if p["path"] not in disallowed
+            )
+        )
+        cfg = work / "trafilatura.cfg"
+        cfg.write_text(TRAFILATURA_CFG)
+        out_dir = work / f"trafilatura-{rnd}"
+        shutil.rmtree(out_dir, ignore_errors=True)
+        cmd = [
+            *TRAFILATURA,
+            "-i",
+            str(urls),
+            "--parallel",
+            "16",
+            "--markdown",
+            "--with-metadata",
+            "--no-comments",
+            "-o",
+            str(out_dir),
+            "--config-file",
+            str(cfg),
+        ]
+        m = measure(cmd, name="trafilatura", rnd=rnd, log=log)
+        m.pages = sum(1 for _ in out_dir.rglob("*.txt"))
+        m.extra["requested"] = sum(1 for _ in urls.open())
+        if rnd == 0:
+            m.extra["accuracy"] = accuracy(trafilatura_records(out_dir), work.parent, base)
+        results.append(m)
+        report(m)
     return results
+
+
+# trafilatura's settings.cfg with its loopback guard off (the site is on 127.0.0.1), no
+# pause between requests (as for the other two) and no per-file extraction timeout.
+TRAFILATURA_CFG = """\
+[DEFAULT]
+DOWNLOAD_TIMEOUT = 30
+MAX_FILE_SIZE = 20000000
+MIN_FILE_SIZE = 10
+SLEEP_TIME = 0
+USER_AGENTS =
+COOKIE =
+MAX_REDIRECTS = 2
+SSRF_PROTECTION = off
+INSECURE_SSL_FALLBACK = on
+MIN_EXTRACTED_SIZE = 250
+MIN_OUTPUT_SIZE = 1
+MIN_OUTPUT_COMM_SIZE = 1
+MAX_TREE_SIZE =
+EXTRACTION_TIMEOUT = 0
+MIN_DUPLCHECK_SIZE = 100
+MAX_REPETITIONS = 2
+EXTENSIVE_DATE_SEARCH = on
+EXTERNAL_URLS = off
+"""
 
 
 def report(m: Measure) -> None:
@@ -414,7 +555,8 @@ def markdown(
     args: argparse.Namespace,
 ) -> str:
     lines = [
-        f"posts: {args.posts}, rounds: {args.runs} (alternating), seed {args.seed}",
+        f"posts: {args.posts} ({args.shape} site), rounds: {args.runs} (alternating), "
+        f"seed {args.seed}",
         "",
         *(f"- {k}: {v}" for k, v in env.items()),
         "",
@@ -427,14 +569,26 @@ def markdown(
             f"| {s['pages_per_s']:.1f} | {s['cpu_s']:.1f} | {s['cpu_ms_per_page']:.2f} "
             f"| {s['peak_rss_mb']:.0f} |"
         )
-    if "run" in summary and "spider" in summary:
-        r, s = summary["run"], summary["spider"]
-        lines += [
-            "",
-            f"migrator / spider: pages/s x{r['pages_per_s'] / s['pages_per_s']:.2f}, "
-            f"CPU per page x{r['cpu_ms_per_page'] / s['cpu_ms_per_page']:.2f}, "
-            f"peak memory x{r['peak_rss_mb'] / s['peak_rss_mb']:.2f}",
-        ]
+    for peer in ("spider", "trafilatura", "run_baseline"):
+        if "run" in summary and peer in summary:
+            r, s = summary["run"], summary[peer]
+            lines += [
+                "",
+                f"migrator / {peer}: pages/s x{r['pages_per_s'] / s['pages_per_s']:.2f}, "
+                f"time to finish x{s['wall_s'] / r['wall_s']:.2f}, "
+                f"CPU per page x{r['cpu_ms_per_page'] / s['cpu_ms_per_page']:.2f}, "
+                f"peak memory x{r['peak_rss_mb'] / s['peak_rss_mb']:.2f}",
+            ]
+        # Ratios per round (side by side, so the shared machine's load cancels out).
+        rounds = sorted({m.round for m in results})
+        per_round = []
+        for rnd in rounds:
+            a = [m for m in results if m.round == rnd and m.name == "run"]
+            b = [m for m in results if m.round == rnd and m.name == peer]
+            if a and b and b[0].pages_per_s:
+                per_round.append(f"{a[0].pages_per_s / b[0].pages_per_s:.2f}")
+        if per_round:
+            lines.append(f"pages/s ratio per round, migrator / {peer}: {', '.join(per_round)}")
     if "run" in summary:
         first = summary["run"]["wall_s"]
         for name in summary:
@@ -445,7 +599,11 @@ def markdown(
         lines += ["", "| field (share of posts exactly right) | " + " | ".join(acc) + " |"]
         lines.append("| --- |" + " ---: |" * len(acc))
         for f in FIELDS:
-            lines.append(f"| {f} | " + " | ".join(f"{acc[n][f]:.4f}" for n in acc) + " |")
+            lines.append(
+                f"| {f} | "
+                + " | ".join(f"{acc[n][f]:.4f}" if acc[n][f] >= 0 else "n/a" for n in acc)
+                + " |"
+            )
     lines += ["", "Per run:", ""]
     for m in results:
         lines.append(
@@ -462,7 +620,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--port", type=int, default=8089)
     parser.add_argument("--out", type=Path, default=HERE / "out")
-    parser.add_argument("--only", choices=("all", "migrator", "spider"), default="all")
+    parser.add_argument(
+        "--only", choices=("all", "migrator", "spider", "trafilatura"), default="all"
+    )
+    parser.add_argument("--shape", choices=("realistic", "tiny"), default="realistic")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="also run migrator from this source tree (PYTHONPATH) in each round",
+    )
+    parser.add_argument(
+        "--trafilatura-rounds",
+        type=int,
+        default=1_000,
+        help="run the trafilatura CLI peer only in the first N rounds",
+    )
     parser.add_argument("--no-sync", action="store_true", help="skip the sync measurements")
     parser.add_argument("--python-server", action="store_true", help="do not use nginx")
     args = parser.parse_args(argv)
@@ -470,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     base = f"http://127.0.0.1:{args.port}"
-    site, expected = ensure_site(args.out, args.posts, args.seed, base)
+    site, expected = ensure_site(args.out, args.posts, args.seed, base, args.shape)
     work = expected / "runs"
     work.mkdir(exist_ok=True)
     posts = [p["path"] for p in post_paths(expected) if p["type"] == "post"]
@@ -481,14 +654,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"serving {site} at {served.base_url} with {served.kind}", flush=True)
         for rnd in range(args.runs):
             results += one_round(
-                rnd, base=base, work=work, editor=editor, only=args.only, sync=not args.no_sync
+                rnd,
+                base=base,
+                work=work,
+                editor=editor,
+                only=args.only,
+                sync=not args.no_sync,
+                baseline=args.baseline,
+                trafilatura=rnd < args.trafilatura_rounds,
             )
     summary = summarize(results)
     text = markdown(summary, results, env, args)
     print("\n" + text)
     stamp = time.strftime("%Y%m%dT%H%M%S")
-    (args.out / f"compare-{args.posts}-{stamp}.md").write_text(text)
-    (args.out / f"compare-{args.posts}-{stamp}.json").write_text(
+    (args.out / f"compare-{args.shape}-{args.posts}-{stamp}.md").write_text(text)
+    (args.out / f"compare-{args.shape}-{args.posts}-{stamp}.json").write_text(
         json.dumps(
             {
                 "env": env,

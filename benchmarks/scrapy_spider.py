@@ -17,6 +17,11 @@ site's markup beyond the usual WordPress/Bootstrap class names):
 * sidebar links: links inside ``aside`` / ``#sidebar`` / ``.sidebar`` widgets that carry a date
   (a related-posts list), grouped by the widget's heading.
 
+URLs are canonicalised the way migrator stores them (``canonical``: fragment, tracking
+parameters such as ``utm_*`` and ``index.html`` file names dropped, query sorted), so both
+crawlers fetch the same pages: without it the spider fetched every ``…/index.html`` and
+``?utm_source=feed`` duplicate a second time. Scrapy's own duplicate filter does the rest.
+
 Writes one JSON object per page (JSON lines) to OUT.
 
     .venv/bin/python benchmarks/scrapy_spider.py http://127.0.0.1:8089 out.jsonl
@@ -28,7 +33,7 @@ import json
 import re
 import sys
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import scrapy
 import trafilatura
@@ -46,6 +51,8 @@ SIDEBAR_CONTAINERS = ("aside", "#sidebar", ".sidebar", "#secondary")
 DATE_TEXT = re.compile(
     r"\b(?:\d{4}-\d{2}-\d{2}|\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4})\b"
 )
+INDEX_FILE = re.compile(r"/(?:index|default)\.(?:html?|php|aspx?|jsp)$", re.I)
+TRACKING = frozenset({"fbclid", "gclid", "ref", "replytocom", "sid", "sessionid", "_ga"})
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 MD_EMPH = re.compile(r"(\*\*|__|\*|_|`)(.+?)\1")
@@ -55,6 +62,21 @@ MD_QUOTE = re.compile(r"^\s*>\s?")
 
 def ws(text: str | None) -> str:
     return re.sub(r"\s+", " ", text or "").strip()
+
+
+def canonical(url: str) -> str:
+    """The URL as migrator would store it (the rules of ``migrator.urls.canonical_url``
+    that matter on a blog): no fragment, no tracking parameters, no index file name."""
+    parts = urlsplit(url)
+    query = urlencode(
+        sorted(
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k.lower() not in TRACKING and not k.lower().startswith("utm_")
+        )
+    )
+    path = INDEX_FILE.sub("/", parts.path or "/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), path, query, ""))
 
 
 def iso_date(text: str | None) -> str | None:
@@ -246,7 +268,7 @@ class BlogSpider(SitemapSpider):
             "body_markdown": markdown,
         }
         for href in response.css("a::attr(href)").getall():
-            url = response.urljoin(href).split("#")[0]
+            url = canonical(response.urljoin(href))
             parts = urlsplit(url)
             if parts.netloc == self.host and not SKIP_EXT.search(parts.path):
                 yield scrapy.Request(url, callback=self.parse)

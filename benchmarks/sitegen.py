@@ -74,9 +74,10 @@ import json
 import random
 import re
 import struct
+import sys
 import unicodedata
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -1260,8 +1261,10 @@ def write_listings(
     by_category: dict[str, list[Post]],
     years: str,
     manifest: list[dict[str, Any]],
+    dress: Dresser | None = None,
 ) -> None:
     """Write the home page, the paginated blog index and the paginated category pages."""
+    dress = dress or _undressed
     newest = list(reversed(posts))
     home_intro = (
         f'<p class="intro">{esc(TAGLINE)}. Browse the <a href="/blog/">blog</a> or start with '
@@ -1269,7 +1272,12 @@ def write_listings(
     )
     write_text(
         out / "index.html",
-        render_listing(f"Welcome to {SITE_NAME}", "/", 1, 1, newest[:5], [], years, home_intro),
+        dress(
+            render_listing(f"Welcome to {SITE_NAME}", "/", 1, 1, newest[:5], [], years, home_intro),
+            "2019",
+            "/",
+            False,
+        ),
     )
     manifest.append({"path": "/", "type": "listing", "expected": None})
     listings = [("Blog", "/blog/", newest, BLOG_PER_PAGE, [("Home", "/"), ("Blog", None)])]
@@ -1283,10 +1291,40 @@ def write_listings(
         for page in range(1, pages + 1):
             chunk = items[(page - 1) * per_page : page * per_page]
             path = listing_path(base, page)
-            write_text(
-                page_file(out, path), render_listing(title, base, page, pages, chunk, trail, years)
-            )
+            html_page = render_listing(title, base, page, pages, chunk, trail, years)
+            write_text(page_file(out, path), dress(html_page, "2019", path, False))
             manifest.append({"path": path, "type": "listing", "expected": None})
+
+
+Dresser = Callable[[str, Theme, str, bool], str]
+
+
+def _undressed(page: str, theme: Theme, path: str, is_post: bool) -> str:
+    return page
+
+
+def _dresser(posts: Sequence[Post], years: str) -> Dresser:
+    """``benchmarks/furniture.py``'s ``dress`` bound to this site (imported only here)."""
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from furniture import dress
+
+    recent = [(esc(p.title), p.path) for p in reversed(posts[-5:])]
+
+    def apply(page: str, theme: Theme, path: str, is_post: bool) -> str:
+        return dress(
+            page,
+            theme=theme,
+            path=path,
+            header=header_html(theme),
+            sidebar_anchor=categories_widget(theme),
+            footer=footer_html(theme, years),
+            recent=recent,
+            is_post=is_post,
+        )
+
+    return apply
 
 
 def generate_site(
@@ -1297,6 +1335,7 @@ def generate_site(
     *,
     expected_dir: Path | None = None,
     sitemap_limit: int = SITEMAP_LIMIT,
+    realistic: bool = False,
 ) -> None:
     """Generate the blog into ``out_dir`` (and its ground truth into ``expected_dir``).
 
@@ -1312,6 +1351,9 @@ def generate_site(
         expected_dir: where to write ``manifest.json`` and one JSON file per post and static
             page; nothing is written when None.
         sitemap_limit: most URLs per sitemap file before splitting into a sitemap index.
+        realistic: wrap every page in the furniture real themes carry
+            (``benchmarks/furniture.py``: scripts, styles, an SVG sprite, a mega menu,
+            widgets, a comment form, footer columns); the ground truth is the same.
 
     Raises:
         ValueError: if ``posts`` or ``sitemap_limit`` is below 1.
@@ -1327,20 +1369,24 @@ def generate_site(
     manifest: list[dict[str, Any]] = []
 
     write_images(out_dir)
+    dress = _dresser(plan, years) if realistic else _undressed
     for post in plan:
         article = write_article(post, plan, by_category, seed)
-        write_text(page_file(out_dir, post.path), render_post(post, article, years))
+        write_text(
+            page_file(out_dir, post.path),
+            dress(render_post(post, article, years), post.theme, post.path, True),
+        )
         name = f"{post.slug}.json"
         if expected_dir is not None:
             write_json(expected_dir / name, post_expected(post, article))
         manifest.append({"path": post.path, "type": "post", "expected": name})
     for slug in STATIC_PAGES:
         page_html, expected = render_static(slug, years)
-        write_text(page_file(out_dir, f"/{slug}/"), page_html)
+        write_text(page_file(out_dir, f"/{slug}/"), dress(page_html, "2019", f"/{slug}/", False))
         if expected_dir is not None:
             write_json(expected_dir / f"{slug}.json", expected)
         manifest.append({"path": f"/{slug}/", "type": "page", "expected": f"{slug}.json"})
-    write_listings(out_dir, plan, by_category, years, manifest)
+    write_listings(out_dir, plan, by_category, years, manifest, dress)
     write_text(page_file(out_dir, DISALLOWED[0]), private_page(years))
     write_text(out_dir / "style.css", "body{font-family:Georgia,serif;max-width:60em}\n")
     write_text(
@@ -1418,6 +1464,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         default=SITEMAP_LIMIT,
         help="most URLs per sitemap file (default 50000)",
     )
+    parser.add_argument(
+        "--realistic",
+        action="store_true",
+        help="pages sized and shaped like real blogs (benchmarks/furniture.py)",
+    )
     args = parser.parse_args(argv)
     if args.posts < 1 or args.sitemap_limit < 1:
         parser.error("--posts and --sitemap-limit must be at least 1")
@@ -1428,6 +1479,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         args.base_url,
         expected_dir=args.expected,
         sitemap_limit=args.sitemap_limit,
+        realistic=args.realistic,
     )
     print(f"wrote {args.posts} posts to {args.out}", file=stdout)
     return 0

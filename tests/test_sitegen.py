@@ -336,3 +336,19 @@ def test_sitegen_cli_writes_site(tmp_path, capsys):
     assert "Sitemap: http://127.0.0.1:9999/sitemap.xml" in (out / "robots.txt").read_text()
     with pytest.raises(SystemExit):
         sitegen.main(["--posts", "0", "--out", str(out)])
+
+
+def test_sitegen_realistic_pages_are_blog_sized_with_the_same_ground_truth(tmp_path):
+    """--realistic adds theme furniture (20-80 KB pages) and changes no expected record."""
+    sitegen.generate_site(tmp_path / "tiny", 24, 5, expected_dir=tmp_path / "tiny-exp")
+    sitegen.generate_site(
+        tmp_path / "real", 24, 5, expected_dir=tmp_path / "real-exp", realistic=True
+    )
+    assert _files(tmp_path / "tiny-exp") == _files(tmp_path / "real-exp")
+    pages = sorted((tmp_path / "real").rglob("index.html"))
+    sizes = sorted(p.stat().st_size for p in pages)
+    assert 20_000 <= sizes[len(sizes) // 2] <= 80_000
+    post = next(p for p in pages if "/blog/" in p.as_posix() and p.parent.parent.name != "blog")
+    text = post.read_text(encoding="utf-8")
+    assert "<symbol" in text or 'class="sidebox' in text or "widget_tags" in text
+    assert text.count("<script") >= 3
