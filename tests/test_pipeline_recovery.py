@@ -94,9 +94,11 @@ class _BreakingPool(pipeline._LazyPool):
         return self.threads.submit(pipeline.extract_page, raw, self._rules)
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if fn is not pipeline._extract_in_worker:  # learning the site model: not a page
+            return self.threads.submit(fn, *args, **kwargs)
         return self._run(args[0])
 
-    def submit_retry(self, raw: RawPage) -> Future[Page]:
+    def submit_retry(self, raw: RawPage, model: object = None) -> Future[Page]:
         self.retried.append(raw.url)
         return self._run(raw)
 

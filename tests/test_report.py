@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from migrator.cli import cli
-from migrator.extract.site import template_signature
+from migrator.extract.site import html_template_signature
 from migrator.load import Store
 from migrator.models import Crumb, Image, Page, RawPage, Section, SidebarLink, SiteModel
 
@@ -80,7 +80,7 @@ def report_db(tmp_path_factory) -> Path:
     """A migration database with posts, a hostile title, a dangling link, a failure,
     a changed page, a site model with a template and two runs."""
     path = tmp_path_factory.mktemp("report") / "m.db"
-    signature = template_signature(TEMPLATE_HTML.format(title="x"))
+    signature = html_template_signature(TEMPLATE_HTML.format(title="x"))
     assert signature is not None
     with Store.open(path) as store:
         first = store.start_run("run", config_hash="x", start_url=BASE + "/")

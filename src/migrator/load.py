@@ -846,7 +846,10 @@ class Store:
             "SELECT r.id, coalesce(p.extractor_version, c.extracted_with) FROM raw_pages AS r"
             " LEFT JOIN pages AS p ON p.url = r.url LEFT JOIN crawl_state AS c ON c.url = r.url"
             " WHERE r.status BETWEEN 200 AND 299"
-            " AND (r.content_type IS NULL OR r.content_type IN (?, ?))",
+            " AND (r.content_type IS NULL OR r.content_type IN (?, ?))"
+            # A page whose extraction failed is tried again by the next sync or extract.
+            " AND NOT EXISTS (SELECT 1 FROM errors AS e WHERE e.url = r.url"
+            " AND e.stage = 'extract')",
             _HTML_TYPES,
         )
         yield from cursor.fetchall()
