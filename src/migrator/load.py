@@ -807,31 +807,20 @@ class Store:
 
     # ------------------------------------------------------------------ reads
 
-    def iter_raw_pages(self, *, stale_for: str | None = None) -> Iterator[RawPage]:
+    def iter_raw_pages(self) -> Iterator[RawPage]:
         """Yield every stored 2xx HTML answer, oldest first, a few at a time.
 
         Reads in keyset-paginated chunks, so no cursor stays open across a ``yield``
         (the caller may write between items) and memory stays flat.
-
-        Args:
-            stale_for: only answers with no stored page extracted with this
-                ``extractor_version`` (listings and aliases included: they have none).
         """
         last_id = 0
-        stale = (
-            " AND NOT EXISTS (SELECT 1 FROM pages AS p WHERE p.url = raw_pages.url"
-            " AND p.extractor_version = ?)"
-            if stale_for is not None
-            else ""
-        )
-        extra: tuple[str, ...] = (stale_for,) if stale_for is not None else ()
         while True:
             rows = self._conn.execute(
                 f"SELECT id, {_RAW_COLUMNS} FROM raw_pages WHERE id > ?"
                 " AND status BETWEEN 200 AND 299"
-                f" AND (content_type IS NULL OR content_type IN (?, ?)){stale}"
+                " AND (content_type IS NULL OR content_type IN (?, ?))"
                 " ORDER BY id LIMIT ?",
-                (last_id, *_HTML_TYPES, *extra, _RAW_CHUNK),
+                (last_id, *_HTML_TYPES, _RAW_CHUNK),
             ).fetchall()
             if not rows:
                 return

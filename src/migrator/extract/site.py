@@ -42,7 +42,6 @@ from migrator.extract.dates import (
     NAV_TEXT,
     UPDATED_WORD,
     node_date,
-    parse_date,
     same_day,
 )
 from migrator.models import SiteModel
@@ -273,11 +272,9 @@ def cut_site_names(title: str, names: frozenset[str] | set[str]) -> str | None:
     return kept if cut and kept else None
 
 
-def title_parts(title: str, *, keep_case: bool = False) -> list[str]:
-    """A ``<title>`` split at its separators ("Post | Blog", "Blog: Post"), normalized
-    (``keep_case``: only trimmed)."""
-    parts = [p for p in _SEPARATORS.split(title) if p.strip()]
-    return [_WS.sub(" ", p).strip() for p in parts] if keep_case else [norm(p) for p in parts]
+def title_parts(title: str) -> list[str]:
+    """A ``<title>`` split at its separators ("Post | Blog", "Blog: Post"), normalized."""
+    return [norm(p) for p in _SEPARATORS.split(title) if p.strip()]
 
 
 # --------------------------------------------------------------------------- CMS
@@ -760,12 +757,6 @@ def _numeric_orders(text: str) -> list[str]:
         elif second > 12 >= first:
             orders.append("MDY")
     return orders
-
-
-def parse_with_model(value: str, model: SiteModel | None) -> date | datetime | None:
-    """Parse a date with the site's learned numeric order (MDY when unknown)."""
-    order = model.date_order if model is not None and model.date_order else "MDY"
-    return parse_date(value, order)  # type: ignore[arg-type]
 
 
 def model_summary(model: SiteModel) -> dict[str, Any]:
