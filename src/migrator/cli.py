@@ -179,12 +179,15 @@ def _run_crawl(
     max_failures: int | None,
     as_json: bool,
     limit: int | None = None,
+    archive: dict[str, Any] | None = None,
 ) -> None:
     from migrator.load import Store
     from migrator.pipeline import run
     from migrator.progress import live_progress
+    from migrator.sources import open_source
 
     ctx = click.get_current_context()
+    source, start = open_source(start=start, **(archive or {}))
     with Store.open(db_path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
         report = run(
             config,
@@ -194,6 +197,7 @@ def _run_crawl(
             progress=cb,
             limit=limit,
             max_failures=max_failures,
+            source=source,
         )
     _finish(report, as_json=as_json)
 
@@ -234,6 +238,35 @@ def crawl_options(func: F) -> F:
     )(func)
 
 
+def archive_options(func: F) -> F:
+    """Read an archive of the site instead of the live site (``migrator.sources``)."""
+    func = click.option(
+        "--to", "date_to", metavar="DATE", help="With --from-wayback: captures until DATE."
+    )(func)
+    func = click.option(
+        "--from", "date_from", metavar="DATE", help="With --from-wayback: captures from DATE."
+    )(func)
+    func = click.option(
+        "--from-wayback",
+        metavar="URL",
+        help="Read the site's captures from a Wayback Machine (CDX + id_ replay).",
+    )(func)
+    func = click.option(
+        "--base-url", metavar="URL", help="With --from-dir: the site's original address."
+    )(func)
+    func = click.option(
+        "--from-dir",
+        metavar="DIR",
+        help="Read a wget --mirror or HTTrack folder instead of the live site.",
+    )(func)
+    return click.option(
+        "--from-warc",
+        multiple=True,
+        metavar="FILE",
+        help="Read WARC/ARC files (.warc, .warc.gz, .arc.gz) instead of the live site.",
+    )(func)
+
+
 def report_options(func: F) -> F:
     """Options of every command that produces a run report."""
     func = click.option(
@@ -258,11 +291,19 @@ def _crawl_command(mode: Literal["run", "fetch"], doc: str) -> None:
         max_failures: int | None,
         as_json: bool,
         limit: int | None = None,
+        **archive: Any,
     ) -> None:
         config = _config(config_path, concurrency=concurrency, delay=delay, resolve=resolve)
         path = _db_path(db_path, config)
         _run_crawl(
-            mode, start, config, path, max_failures=max_failures, as_json=as_json, limit=limit
+            mode,
+            start,
+            config,
+            path,
+            max_failures=max_failures,
+            as_json=as_json,
+            limit=limit,
+            archive=archive,
         )
 
     if mode == "run":
@@ -271,6 +312,7 @@ def _crawl_command(mode: Literal["run", "fetch"], doc: str) -> None:
             type=click.IntRange(min=1),
             help="Stop cleanly after N content pages; a later run continues.",
         )(command)
+        command = archive_options(command)
     decorators = (
         cli.command(mode, help=doc),
         click.argument("start", required=False),

@@ -448,14 +448,15 @@ class Store:
             conn.execute(
                 "INSERT INTO raw_pages (url, requested_url, status, headers, content_type, body,"
                 " body_codec, body_bytes, redirects, fetched_at, checked_at, elapsed_ms, etag,"
-                " last_modified) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " last_modified, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (url) DO UPDATE SET requested_url = excluded.requested_url,"
                 " status = excluded.status, headers = excluded.headers,"
                 " content_type = excluded.content_type, body = excluded.body,"
                 " body_codec = excluded.body_codec, body_bytes = excluded.body_bytes,"
                 " redirects = excluded.redirects, fetched_at = excluded.fetched_at,"
                 " checked_at = excluded.checked_at, elapsed_ms = excluded.elapsed_ms,"
-                " etag = excluded.etag, last_modified = excluded.last_modified",
+                " etag = excluded.etag, last_modified = excluded.last_modified,"
+                " source = excluded.source",
                 (
                     raw.url,
                     raw.requested_url,
@@ -471,6 +472,7 @@ class Store:
                     raw.elapsed_ms,
                     etag,
                     last_modified,
+                    raw.source,
                 ),
             )
             fetched = (
@@ -1196,7 +1198,8 @@ def _insert_children(conn: sqlite3.Connection, page_id: int, page: Page) -> None
 # ---------------------------------------------------------------------- raw answers
 
 _RAW_COLUMNS = (
-    "url, requested_url, status, headers, body, body_codec, redirects, fetched_at, elapsed_ms"
+    "url, requested_url, status, headers, body, body_codec, redirects, fetched_at, elapsed_ms,"
+    " source"
 )
 
 
@@ -1210,6 +1213,7 @@ def _raw_from_row(row: tuple[Any, ...]) -> RawPage:
         redirects=tuple(json.loads(row[6])),
         fetched_at=datetime.fromisoformat(row[7]),
         elapsed_ms=row[8],
+        source=row[9],
     )
 
 

@@ -52,6 +52,9 @@ class RawPage:
         fetched_at: when the answer arrived (aware, UTC).
         redirects: every URL passed through before ``url``, in order.
         elapsed_ms: time from the first request to the last body byte.
+        source: where the answer came from when it was not fetched live: an archive's
+            provenance string (``warc:FILE#OFFSET``, ``dir:PATH``,
+            ``wayback:TIMESTAMP``); ``fetched_at`` is then the capture time.
     """
 
     url: str
@@ -62,6 +65,7 @@ class RawPage:
     fetched_at: datetime
     redirects: tuple[str, ...] = ()
     elapsed_ms: float = 0.0
+    source: str | None = None
 
     def header(self, name: str) -> str | None:
         """Return the first header called ``name`` (case-insensitive), or ``None``."""
@@ -91,7 +95,7 @@ class Discovered:
     """
 
     url: str
-    via: Literal["start", "robots", "sitemap", "feed", "link"]
+    via: Literal["start", "robots", "sitemap", "feed", "link", "archive"]
     referrer: str | None = None
     depth: int = 0
     lastmod: str | None = None

@@ -60,6 +60,7 @@ from migrator.models import Discovered, Page, RawPage, SiteModel
 from migrator.parts import load_part
 from migrator.remote_fetch import RemoteFetcher
 from migrator.scope import Scope
+from migrator.sources import LiveSource, Source
 from migrator.urls import canonical_url, is_http_url
 
 __all__ = ["Mode", "ProgressCallback", "RunReport", "config_hash", "extract", "run"]
@@ -346,13 +347,20 @@ class _Crawl:
         scope: Scope,
         fetcher: Fetcher,
         helper: RemoteFetcher | None = None,
+        seeds: Sequence[str] = (),
     ) -> None:
-        """Discover, queue, then fetch (half the workers through ``helper`` if given)."""
+        """Discover, queue, then fetch (half the workers through ``helper`` if given).
+
+        ``seeds`` are queued after discovery, like sitemap entries: the pages an
+        archive holds (see ``migrator.sources``).
+        """
         self.scope = scope
         # Same precision as Store.add_urls' listed_at (see queue_for_sync).
         discovery_started = datetime.now(UTC).isoformat(timespec="microseconds")
         for start in starts:
             await self._seed(start, fetcher)
+        if seeds:
+            await self._seed_archive(seeds)
         if self.mode == "sync":
             self.unextracted = await self._db(self.store.unextracted_urls)
             requeued = await self._db(
@@ -405,6 +413,14 @@ class _Crawl:
                 if len(batch) >= 500:
                     self.counts["discovered"] += await self._db(self.store.add_urls, list(batch))
                     batch.clear()
+        self.counts["discovered"] += await self._db(self.store.add_urls, batch)
+
+    async def _seed_archive(self, urls: Sequence[str]) -> None:
+        assert self.scope is not None
+        batch = []
+        for url in map(self.scope.fold, urls):
+            if self.scope.allows(url) and self.scope.admit(url, 0):
+                batch.append(Discovered(url=url, via="archive"))
         self.counts["discovered"] += await self._db(self.store.add_urls, batch)
 
     async def _feed(self) -> None:
@@ -762,6 +778,7 @@ def run(
     progress: ProgressCallback | None = None,
     limit: int | None = None,
     max_failures: int | None = None,
+    source: Source | None = None,
 ) -> RunReport:
     """Crawl the site into ``store``: discover, fetch, extract and load.
 
@@ -777,6 +794,8 @@ def run(
         limit: stop cleanly after this many content pages (not listings) are written;
             the rest stays queued for the next run.
         max_failures: more failed pages than this make the run ``failed``.
+        source: where the answers come from (``migrator.sources``); the live site
+            when ``None``.
 
     Returns:
         The run's report (also stored in the ``runs`` table).
@@ -808,6 +827,7 @@ def run(
                 pool=pool,
                 progress=progress,
                 limit=limit,
+                source=source,
             )
         )
         if mode != "fetch" and pool is not None:
@@ -865,14 +885,21 @@ async def _crawl(
     pool: _LazyPool | None,
     progress: ProgressCallback | None,
     limit: int | None = None,
+    source: Source | None = None,
 ) -> list[str]:
     """Run the crawl; return the URLs that now answer 404/410 (sync removal candidates)."""
-    await _check_reachable(starts[0], timeout=config.fetch.timeout, resolve=config.fetch.resolve)
+    source = source or LiveSource()
+    config = source.prepare(config)
+    if source.live:
+        await _check_reachable(
+            starts[0], timeout=config.fetch.timeout, resolve=config.fetch.resolve
+        )
     scope = Scope.from_config(config, starts)
     # Trap budgets (max_pages, URLs per path pattern) span runs: a resumed run or a
     # nightly sync must not admit another max_urls_per_pattern calendar pages each time.
     scope.seed(store.iter_known_urls())
-    if mode == "sync" and config.sync.fetch_processes > 1 and config.fetch.concurrency > 1:
+    live_sync = source.live and mode == "sync"
+    if live_sync and config.sync.fetch_processes > 1 and config.fetch.concurrency > 1:
         # Two fetching processes share the site's politeness budget: each gets half the
         # per-host concurrency, and every request start (delay, Crawl-delay, Retry-After,
         # slow-downs) is booked on one shared schedule. With concurrency 1 there is no
@@ -888,8 +915,8 @@ async def _crawl(
         _report_limits(scope, report)
         return crawl.removal_candidates
     crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress, limit=limit)
-    async with Fetcher(config, scope) as fetcher:
-        await crawl.crawl(starts, scope, fetcher)
+    async with source.open(config, scope) as fetcher:
+        await crawl.crawl(starts, scope, fetcher, seeds=source.seeds())
     _report_limits(scope, report)
     if crawl.stopping:
         report.counts["limited_run"] = crawl.content_written

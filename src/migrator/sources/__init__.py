@@ -1,0 +1,121 @@
+"""Where a crawl reads its answers from: the live site, or an archive of it.
+
+A :class:`Source` hands the pipeline a fetcher (the live :class:`~migrator.fetch.Fetcher`
+or an :class:`~migrator.sources.replay.ArchiveFetcher` that replays archived answers
+through the same redirect, robots and content-type logic), the URLs the archive holds
+(seeded like sitemap entries) and the config to crawl it with. Everything after fetching
+(extraction, the site model, load, aliases, export) is the same for every source. This
+package never extracts, never writes to the database and never prints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from migrator.config import Config
+from migrator.errors import ConfigError
+from migrator.fetch import Fetcher
+from migrator.scope import Scope
+
+__all__ = ["LiveSource", "Source", "open_source"]
+
+
+class Source(Protocol):
+    """What the pipeline needs from a source of answers."""
+
+    @property
+    def live(self) -> bool:
+        """True for the live site (the pipeline checks that the host answers first)."""
+        ...
+
+    def prepare(self, config: Config) -> Config:
+        """The config to crawl this source with (an archive needs no politeness)."""
+        ...
+
+    def open(self, config: Config, scope: Scope) -> Fetcher:
+        """A fetcher for this source, to use as ``async with``."""
+        ...
+
+    def seeds(self) -> list[str]:
+        """URLs to queue besides the start's discovery (every page an archive holds)."""
+        ...
+
+
+class LiveSource:
+    """The live site over HTTP: the default source."""
+
+    live = True
+
+    def prepare(self, config: Config) -> Config:
+        return config
+
+    def open(self, config: Config, scope: Scope) -> Fetcher:
+        return Fetcher(config, scope)
+
+    def seeds(self) -> list[str]:
+        return []
+
+
+def open_source(
+    *,
+    start: str | None = None,
+    from_warc: tuple[str, ...] = (),
+    from_dir: str | None = None,
+    base_url: str | None = None,
+    from_wayback: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+) -> tuple[Source | None, str | None]:
+    """Build the source the command line asked for, and the start URL to crawl it from.
+
+    ``start`` may name one more WARC file after ``--from-warc`` (``--from-warc A B``).
+    No archive option means the live site: ``(None, start)``.
+
+    Returns:
+        The source (``None`` for the live site) and the start URL (``None``: the
+        config's).
+
+    Raises:
+        ConfigError: conflicting options, a missing file or folder, an empty archive.
+    """
+    chosen = [bool(from_warc), from_dir is not None, from_wayback is not None]
+    if sum(chosen) > 1:
+        raise ConfigError("give only one of --from-warc, --from-dir and --from-wayback")
+    if base_url is not None and from_dir is None:
+        raise ConfigError("--base-url goes with --from-dir")
+    if (date_from or date_to) and from_wayback is None:
+        raise ConfigError("--from and --to go with --from-wayback")
+    if from_warc:
+        from migrator.sources.replay import ArchiveSource
+        from migrator.sources.warc import WarcArchive
+
+        files = list(from_warc)
+        if start is not None and not start.startswith(("http://", "https://")):
+            files.append(start)  # `--from-warc A.warc.gz B.warc.gz`: B lands in START
+            start = None
+        warc = WarcArchive([_existing_file(f) for f in files])
+        return ArchiveSource(warc), start or warc.start_url()
+    if from_dir is not None:
+        from migrator.sources.mirror import MirrorArchive
+        from migrator.sources.replay import ArchiveSource
+
+        if not base_url:
+            raise ConfigError("--from-dir needs --base-url URL (the site's original address)")
+        folder = Path(from_dir)
+        if not folder.is_dir():
+            raise ConfigError(f"--from-dir: not a folder: {from_dir}")
+        mirror = MirrorArchive(folder, base_url)
+        return ArchiveSource(mirror), start or mirror.start_url()
+    if from_wayback is not None:
+        from migrator.sources.wayback import wayback_source
+
+        return wayback_source(from_wayback, date_from=date_from, date_to=date_to, start=start)
+    return None, start
+
+
+def _existing_file(name: str) -> Path:
+    path = Path(name)
+    if not path.is_file():
+        raise ConfigError(f"--from-warc: no such file: {name}")
+    return path
