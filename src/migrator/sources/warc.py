@@ -43,7 +43,7 @@ _CORRUPT: tuple[type[BaseException], ...] = (
     KeyError,
     OSError,
 )
-_READ_ERRORS = (*_CORRUPT, StopIteration)
+_READ_ERRORS: tuple[type[BaseException], ...] = (*_CORRUPT, StopIteration)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _WARC_MAGIC = b"WARC/1."
 _RESYNC_CHUNK = 1 << 16
