@@ -247,6 +247,12 @@ def archive_options(func: F) -> F:
         "--from", "date_from", metavar="DATE", help="With --from-wayback: captures from DATE."
     )(func)
     func = click.option(
+        "--wayback-server",
+        metavar="URL",
+        help="With --from-wayback: the replay prefix (default https://web.archive.org/web/;"
+        " a pywb collection: http://HOST:PORT/COLL/).",
+    )(func)
+    func = click.option(
         "--from-wayback",
         metavar="URL",
         help="Read the site's captures from a Wayback Machine (CDX + id_ replay).",

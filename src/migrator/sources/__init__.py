@@ -66,6 +66,7 @@ def open_source(
     from_wayback: str | None = None,
     date_from: str | None = None,
     date_to: str | None = None,
+    wayback_server: str | None = None,
 ) -> tuple[Source | None, str | None]:
     """Build the source the command line asked for, and the start URL to crawl it from.
 
@@ -84,8 +85,8 @@ def open_source(
         raise ConfigError("give only one of --from-warc, --from-dir and --from-wayback")
     if base_url is not None and from_dir is None:
         raise ConfigError("--base-url goes with --from-dir")
-    if (date_from or date_to) and from_wayback is None:
-        raise ConfigError("--from and --to go with --from-wayback")
+    if (date_from or date_to or wayback_server) and from_wayback is None:
+        raise ConfigError("--from, --to and --wayback-server go with --from-wayback")
     if from_warc:
         from migrator.sources.replay import ArchiveSource
         from migrator.sources.warc import WarcArchive
@@ -110,7 +111,10 @@ def open_source(
     if from_wayback is not None:
         from migrator.sources.wayback import wayback_source
 
-        return wayback_source(from_wayback, date_from=date_from, date_to=date_to, start=start)
+        source, root = wayback_source(
+            from_wayback, date_from=date_from, date_to=date_to, start=start, server=wayback_server
+        )
+        return source, root
     return None, start
 
 

@@ -69,10 +69,14 @@ class Capture:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Answer:
-    """A capture as read back: its headers (lower-cased names) and its decoded body."""
+    """A capture as read back: its headers (lower-cased names) and its decoded body;
+    ``status`` and ``location`` when the reading says more than the index (a replay
+    server's rate limit, a redirect's target)."""
 
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    status: int | None = None
+    location: str | None = None
 
 
 class ArchiveReadError(Exception):
@@ -158,12 +162,17 @@ class ReplayTransport(httpx.AsyncBaseTransport):
             # A transport error: the fetcher turns it into this page's FetchError.
             raise httpx.ReadError(f"archive record unreadable: {exc}", request=request) from exc
         headers = [(k, v) for k, v in answer.headers if k not in _TRANSFER_HEADERS]
-        if capture.location is not None and not any(k == "location" for k, _ in headers):
-            headers.append(("location", capture.location))
+        location = answer.location or capture.location
+        if location is not None:
+            headers = [(k, v) for k, v in headers if k != "location"]
+            headers.append(("location", location))
         headers.append(("content-length", str(len(answer.body))))
         # A stream, not content=: httpx reads content= at once, and the fetcher streams.
         return httpx.Response(
-            capture.status, headers=headers, stream=_Body(answer.body), request=request
+            answer.status or capture.status,
+            headers=headers,
+            stream=_Body(answer.body),
+            request=request,
         )
 
     async def aclose(self) -> None:
