@@ -6,7 +6,10 @@ from __future__ import annotations
 import asyncio
 import gzip
 import io
+import json
 import re
+import sqlite3
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -48,10 +51,16 @@ def _run_archive(db: Path, *files: Path) -> object:
         return run(fast_config(), store, start=start, source=source)
 
 
-def test_warc_run_gives_the_live_crawls_records(crawled):
-    live = records(crawled["tmp"] / "live.db")
+@pytest.fixture(scope="module")
+def warc_run(crawled):
+    """A run from the wget WARC: (database, report)."""
     db = crawled["tmp"] / "from-warc.db"
-    report = _run_archive(db, crawled["warc"])
+    return db, _run_archive(db, crawled["warc"])
+
+
+def test_warc_run_gives_the_live_crawls_records(crawled, warc_run):
+    live = records(crawled["tmp"] / "live.db")
+    db, report = warc_run
     assert report.counts["failed"] == 0, report.failures
     archived = records(db)
     assert sorted(archived) == sorted(live)
@@ -60,14 +69,14 @@ def test_warc_run_gives_the_live_crawls_records(crawled):
         assert archived[url] == record, url
 
 
-def test_warc_run_keeps_redirects_as_aliases(crawled):
-    db = crawled["tmp"] / "from-warc.db"
+def test_warc_run_keeps_redirects_as_aliases(crawled, warc_run):
+    db, _ = warc_run
     base = crawled["base"]
     assert aliases(db)[base + "/about"] == (base + "/about/", "redirect")
 
 
-def test_warc_run_records_provenance_and_capture_time(crawled):
-    db = crawled["tmp"] / "from-warc.db"
+def test_warc_run_records_provenance_and_capture_time(crawled, warc_run):
+    db, _ = warc_run
     where = sources(db)
     post = next(u for u in where if "/blog/" in u and u.count("/") > 5)
     assert re.fullmatch(r"warc:site\.warc\.gz#\d+", where[post] or "")
@@ -76,6 +85,15 @@ def test_warc_run_records_provenance_and_capture_time(crawled):
         file.seek(offset)
         record = next(iter(ArchiveIterator(file)))
         assert record.rec_headers.get_header("WARC-Target-URI").strip("<>") == post
+        captured = record.rec_headers.get_header("WARC-Date")
+    conn = sqlite3.connect(db)
+    try:
+        (fetched_at,) = conn.execute(
+            "SELECT fetched_at FROM raw_pages WHERE url = ?", (post,)
+        ).fetchone()
+    finally:
+        conn.close()
+    assert datetime.fromisoformat(fetched_at) == datetime.fromisoformat(captured)
     assert set(sources(crawled["tmp"] / "live.db").values()) == {None}
 
 
@@ -264,3 +282,34 @@ def test_cli_run_from_missing_warc_is_a_usage_error(tmp_path):
     assert result.exit_code == 2
     assert "no such file" in result.output
     assert "Traceback" not in result.output
+
+
+def test_export_warc_round_trips_to_the_same_records(crawled, warc_run, tmp_path):
+    """`migrator export warc` writes every stored answer (and each redirect alias); a
+    run from that WARC gives the same records and aliases again."""
+    source_db, _ = warc_run
+    out = tmp_path / "export" / "migration.warc.gz"
+    result = CliRunner().invoke(
+        cli, ["export", "warc", "--db", str(source_db), "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["responses"] == len(sources(source_db))
+    assert summary["redirects"] == 1
+    archive = WarcArchive([out])
+    assert archive.skipped == 0
+    assert len(archive) == summary["responses"] + summary["redirects"]
+    db = tmp_path / "again.db"
+    report = _run_archive(db, out)
+    assert report.counts["failed"] == 0, report.failures
+    assert records(db) == records(crawled["tmp"] / "live.db")
+    base = crawled["base"]
+    assert aliases(db)[base + "/about"] == (base + "/about/", "redirect")
+
+
+def test_export_warc_refuses_a_folder_as_out(crawled, tmp_path):
+    result = CliRunner().invoke(
+        cli, ["export", "warc", "--db", str(crawled["tmp"] / "live.db"), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "is a folder" in result.output

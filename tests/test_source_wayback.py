@@ -18,6 +18,7 @@ from archives import aliases, fast_config, records, sources, wget_warc
 from migrator.cli import cli
 from migrator.demo import demo_site_dir, serve_site
 from migrator.errors import ConfigError, RunFailed
+from migrator.export.warc import export_warc
 from migrator.load import Store
 from migrator.pipeline import run
 from migrator.sources import open_source
@@ -61,7 +62,12 @@ def pywb(tmp_path_factory):
         warc = wget_warc(base, tmp / "site.warc.gz", base + "/about")
     home = tmp / "pywb"
     home.mkdir()
-    for step in (["init", "demo"], ["add", "demo", str(warc)]):
+    exported = tmp / "exported.warc.gz"
+    with Store.open(tmp / "live.db") as store:
+        export_warc(store, exported)
+    steps = (["init", "demo"], ["add", "demo", str(warc)])
+    steps += (["init", "export"], ["add", "export", str(exported)])
+    for step in steps:
         subprocess.run(
             [str(manager), *step], cwd=home, capture_output=True, check=True, timeout=120
         )
@@ -74,7 +80,8 @@ def pywb(tmp_path_factory):
     )
     try:
         _wait_listening(port, proc)
-        yield {"tmp": tmp, "base": base, "server": f"http://127.0.0.1:{port}/demo/"}
+        root = f"http://127.0.0.1:{port}/"
+        yield {"tmp": tmp, "base": base, "server": root + "demo/", "export": root + "export/"}
     finally:
         proc.terminate()
         try:
@@ -104,6 +111,16 @@ def test_wayback_run_gives_the_live_crawls_records(pywb):
     assert aliases(db)[base + "/about"] == (base + "/about/", "redirect")
     post = next(u for u in archived if u.count("/") > 5)
     assert sources(db)[post].startswith("wayback:20")
+
+
+@pytest.mark.slow
+def test_pywb_replays_a_migrations_warc_export(pywb):
+    """`migrator export warc` output is a WARC pywb indexes and replays: a run from that
+    replay gives the live crawl's records again."""
+    db = pywb["tmp"] / "from-export.db"
+    report = _run_wayback(db, pywb["base"] + "/", pywb["export"])
+    assert report.counts["failed"] == 0, report.failures
+    assert records(db) == records(pywb["tmp"] / "live.db")
 
 
 @pytest.mark.slow

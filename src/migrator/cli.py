@@ -537,10 +537,16 @@ def _existing_db(db_path: str | None, config_path: str | None) -> str:
 
 @cli.command("export")
 @click.argument(
-    "fmt", metavar="FORMAT", type=click.Choice(["hugo", "jekyll", "jsonl", "redirects"])
+    "fmt",
+    metavar="FORMAT",
+    type=click.Choice(["hugo", "jekyll", "jsonl", "redirects", "warc"]),
 )
 @click.option(
-    "--out", "out", required=True, type=click.Path(file_okay=False), help="Output folder."
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(),
+    help="Output folder (warc: the output file, FILE.warc.gz).",
 )
 @click.option(
     "--flavor",
@@ -572,7 +578,7 @@ def export_command(
     config_path: str | None,
     db_path: str | None,
 ) -> None:
-    """Write FORMAT (hugo, jekyll, jsonl, redirects) from the database into --out."""
+    """Write FORMAT (hugo, jekyll, jsonl, redirects, warc) from the database into --out."""
     from migrator.export import export
     from migrator.load import Store
 
@@ -580,6 +586,11 @@ def export_command(
     path = _db_path(db_path, config)
     if not Path(path).exists():
         raise ConfigError(f"no migration database at {path}")
+    if fmt == "warc":
+        _export_warc(path, out, as_json=as_json)
+        return
+    if Path(out).is_file():
+        raise ConfigError(f"--out must be a folder for {fmt}: {out} is a file")
     if flavor is not None and fmt in {"hugo", "jekyll"}:
         fmt = flavor
     with Store.open(path, lock=False) as store:
@@ -606,6 +617,23 @@ def export_command(
             click.echo(f"  not migrated: {link.url} (linked from {link.page})")
         for relative in report.removed if keep_removed else ():
             click.echo(f"  removed page, file kept: {relative}")
+
+
+def _export_warc(db_path: str, out: str, *, as_json: bool) -> None:
+    from migrator.export.warc import export_warc
+    from migrator.load import Store
+
+    if Path(out).is_dir():
+        raise ConfigError(f"--out for warc is a file (FILE.warc.gz): {out} is a folder")
+    with Store.open(db_path, lock=False) as store:
+        report = export_warc(store, out)
+    if as_json:
+        click.echo(json.dumps(report.as_dict()))
+    elif click.get_current_context().meta["verbosity"] >= 0:
+        click.echo(
+            f"warc: {report.responses} answers and {report.redirects} redirects,"
+            f" {report.bytes} bytes -> {report.out}"
+        )
 
 
 @cli.command("demo")

@@ -830,6 +830,28 @@ class Store:
                 yield _raw_from_row(row[1:])
             last_id = rows[-1][0]
 
+    def iter_answers(self) -> Iterator[RawPage]:
+        """Yield every stored answer, whatever its status or type, oldest first (the
+        WARC export); chunked like :meth:`iter_raw_pages`."""
+        last_id = 0
+        while True:
+            rows = self._conn.execute(
+                f"SELECT id, {_RAW_COLUMNS} FROM raw_pages WHERE id > ? ORDER BY id LIMIT ?",
+                (last_id, _RAW_CHUNK),
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _raw_from_row(row[1:])
+            last_id = rows[-1][0]
+
+    def redirect_aliases(self) -> list[tuple[str, str, str]]:
+        """``(url, target_url, last_seen_at)`` of every alias the site redirected."""
+        rows = self._conn.execute(
+            "SELECT url, target_url, last_seen_at FROM aliases WHERE kind = 'redirect' ORDER BY id"
+        ).fetchall()
+        return [(str(u), str(t), str(seen)) for u, t, seen in rows]
+
     def extraction_tags(self) -> Iterator[tuple[int, str | None]]:
         """``(raw_pages.id, extractor_version)`` of every stored HTML answer: the version
         its page was extracted with, or its listing typed with (``None``: neither)."""
