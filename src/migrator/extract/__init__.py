@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -173,7 +173,19 @@ def extract_page(raw: RawPage, rules: ExtractConfig, model: SiteModel | None = N
     # The winning decoding source is recorded with the field sources (--explain, pages.sources).
     sources = (*page.sources, ("encoding", decoded.source))
     page = replace(page, encoding=decoded.encoding, sources=sources)
+    page = _capture_date_fallback(raw, page)
     return replace(page, content_hash=record_hash(page.to_record()))
+
+
+def _capture_date_fallback(raw: RawPage, page: Page) -> Page:
+    """An archived page (``raw.source`` set) that gives no publication date anywhere
+    gets its capture day: it was published by then. Marked ``published: capture_date``
+    in the field sources, so it is never mistaken for a date the page states. A live
+    fetch time says nothing about publication and is never used."""
+    if raw.source is None or page.published is not None or page.page_type == "listing":
+        return page
+    sources = (*page.sources, ("published", "capture_date"))
+    return replace(page, published=raw.fetched_at.astimezone(UTC).date(), sources=sources)
 
 
 def _nesting_depth(text: str, limit: int) -> int:
