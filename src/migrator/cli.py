@@ -318,7 +318,7 @@ def _crawl_command(mode: Literal["run", "fetch"], doc: str) -> None:
             type=click.IntRange(min=1),
             help="Stop cleanly after N content pages; a later run continues.",
         )(command)
-        command = archive_options(command)
+    command = archive_options(command)
     decorators = (
         cli.command(mode, help=doc),
         click.argument("start", required=False),
