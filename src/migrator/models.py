@@ -258,6 +258,10 @@ class SiteModel:
         title_agreement: (pages where it held the ``<title>`` headline, pages with one).
         date_selector: CSS selector of the publication date's element, or ``None``.
         date_agreement: (pages where it gave a date, post-like pages sampled).
+        date_exclusive: the date element is where this template's pages show their own
+            date (nearly every dated page of the sample has it): a page of the template
+            without it shows no publication date, whatever other dates it carries (an
+            event's start, a widget's, a static page's sidebar).
         date_order: the numeric date order the site writes, when its dates show it.
         cms: the CMS its markup names (``wordpress``, ``blogger``, ``movabletype`` …).
         templates: per template signature, how many sampled pages used it.
@@ -273,6 +277,7 @@ class SiteModel:
     title_agreement: tuple[int, int] = (0, 0)
     date_selector: str | None = None
     date_agreement: tuple[int, int] = (0, 0)
+    date_exclusive: bool = False
     date_order: str | None = None
     cms: str | None = None
     templates: tuple[tuple[str, int], ...] = ()
@@ -306,6 +311,7 @@ class SiteModel:
                 sorted(self.site_names),
                 self.title_selector,
                 self.date_selector,
+                self.date_exclusive,
                 self.date_order,
                 self.cms,
             ]
@@ -348,6 +354,7 @@ class SiteModel:
             title_agreement=_pair(data.get("title_agreement")),
             date_selector=data.get("date_selector"),
             date_agreement=_pair(data.get("date_agreement")),
+            date_exclusive=bool(data.get("date_exclusive")),
             date_order=data.get("date_order"),
             cms=data.get("cms"),
             templates=tuple((str(a), int(b)) for a, b in data.get("templates") or ()),

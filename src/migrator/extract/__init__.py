@@ -103,6 +103,7 @@ class _Draft:
     base: str
     fetched_at: datetime
     sources: dict[str, str] = field(default_factory=dict)
+    undated: bool = False  # the site model says the page shows no date of its own
 
 
 def _guard(draft: _Draft, name: str, work: Callable[[], T]) -> T | None:
@@ -359,6 +360,11 @@ def _dates(
             offer("published", node_date(node, order), "site")
             if found["published"] is not None:
                 break
+        if found["published"] is None and model.date_exclusive:
+            # The template shows its pages' dates there and nowhere else: this page has
+            # none of its own (an event's start, a widget's date are not its date).
+            draft.undated = True
+            return None, found["updated"]
     if (found["published"] is None or found["updated"] is None) and scope is not None:
         seen_published, seen_updated = dates_from_scope(scope, order, region, accept)
         parent = scope.parent
@@ -724,8 +730,8 @@ def _page_type(
 ) -> PageType:
     """Post, page or other, once no stronger signal decided (``_kind_before_body``).
 
-    ``titled``: the headline came from the site's own headline element, so a dated page
-    with no text (a photo, a video) is still a post.
+    ``titled``: the headline or the date came from the site's own element for it, so a
+    dated page with no text (a photo, a video) is still a post.
     """
     if published is not None and titled:
         return "post"
@@ -877,7 +883,7 @@ def _build(
         own = _guard(draft, "title", lambda: listing_title(tree, structured))
         if own:
             title, title_layer = own, "heuristic"
-    elif published is None and kind not in {"page", "attachment", "other"}:
+    elif published is None and kind not in {"page", "attachment", "other"} and not draft.undated:
         # Last resort, never where a cheaper layer found a date; not for listings.
         published = _guard(draft, "published", lambda: _htmldate(text, url, raw.fetched_at))
         if published is not None:
@@ -940,7 +946,10 @@ def _build(
                 structured,
                 strong,
                 body_text,
-                titled=model is not None and title_layer == "site",
+                # The template's own headline or date element: a post, even one with
+                # no text (a photo, a video).
+                titled=model is not None
+                and (title_layer == "site" or draft.sources.get("published") == "site"),
             ),
         )
         or "other"
