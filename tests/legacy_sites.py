@@ -12,7 +12,8 @@ blogs of that kind set for single-page extractors (issue #10):
   post; tag pages listing one or two posts.
 - ``wordpress_ja``: WordPress 5.9 in Japanese; body classes; dates as "8月 13, 2020";
   ``<title>`` "短い見出し – サイト名"; day archives showing one post; posts reachable only
-  through a prev/next chain longer than the old depth limit.
+  through a prev/next chain longer than the old depth limit; a featured image
+  (``wp-post-image``) on every third post, the site's card as ``og:image`` on every page.
 
 Every builder returns the expected posts: ``{path: (title, published)}``, plus the set of
 paths that are not posts.
@@ -253,6 +254,7 @@ def wordpress_ja(root: Path, count: int = 70) -> LegacySite:
         return (
             '<html lang="ja"><head><meta charset="UTF-8">'
             f"<title>{title} &#8211; {blog}</title>"
+            '<meta property="og:image" content="https://s0.example/wp-content/card.png">'
             '<meta name="generator" content="WordPress 5.9.3"></head>'
             f'<body class="{body_class}"><header id="masthead" class="site-header">'
             f'<p class="site-title"><a href="/">{blog}</a></p></header>'
@@ -269,13 +271,26 @@ def wordpress_ja(root: Path, count: int = 70) -> LegacySite:
             else f'<h2 class="entry-title"><a href="{path}">{title}</a></h2>'
         )
         text = "".join(f"<p>{p}</p>" for p in _paragraphs(day.day + day.month))
+        thumbnail = (
+            '<figure class="post-thumbnail"><img width="1568" height="882" '
+            f'src="/wp-content/uploads/{day:%Y/%m}/{path.strip("/").replace("/", "-")}.jpg" '
+            'class="attachment-post-thumbnail size-post-thumbnail wp-post-image" '
+            f'alt="{title}の写真"></figure>'
+            if single and featured(path)
+            else ""
+        )
         return (
             f'<article class="post type-post status-publish hentry"><header class="entry-header">'
-            f'{heading}<span class="posted-on">{when}</span></header>'
+            f'{heading}<span class="posted-on">{when}</span>'
+            '<img alt="" src="/avatar/ken.png" class="avatar avatar-48" width="48" height="48">'
+            f"</header>{thumbnail}"
             f'<div class="entry-content">{text}</div></article>'
         )
 
     split = 3  # this post is split over three URLs with <!--nextpage-->
+
+    def featured(path: str) -> bool:
+        return [p[0] for p in posts].index(path) % 3 == 0
 
     def part_links(path: str, current: int) -> str:
         links = "".join(

@@ -116,6 +116,23 @@ def test_japanese_wordpress_blog(tmp_path):
     _check_site(site, con)
     limited = con.execute("SELECT count(*) FROM runs WHERE status != 'ok'").fetchone()[0]
     assert limited == 0
+    # The post's own thumbnail is its featured image; the site's og:image card on every
+    # page is nobody's, nor is the author's avatar in the header.
+    featured = {
+        r["path"]: json.loads(r["featured_image"]) if r["featured_image"] else None
+        for r in con.execute(
+            "SELECT substr(url, instr(substr(url, 8), '/') + 7) AS path, featured_image"
+            " FROM pages WHERE page_type = 'post'"
+        )
+    }
+    for index, path in enumerate(site.posts):
+        image = featured[path]
+        if index % 3 == 0:
+            assert image is not None, path
+            assert image["src"].endswith(path.strip("/").replace("/", "-") + ".jpg")
+            assert image["alt"] == site.posts[path][0] + "の写真"
+        else:
+            assert image is None, (path, image)
     # The post split over three URLs is one record with the sections of all its pages.
     split = next(p for p in site.others if p.endswith("/2/"))[: -len("2/")]
     row = con.execute("SELECT id FROM pages WHERE url LIKE ?", (f"%{split}",)).fetchone()

@@ -166,6 +166,7 @@ class Page:
     tags: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     images: tuple[Image, ...] = ()
+    featured_image: Image | None = None  # the picture at the post's head
     body_html: str = ""
     body_markdown: str = ""
     body_text: str = ""
@@ -216,6 +217,11 @@ class Page:
             "tags": list(self.tags),
             "categories": list(self.categories),
             "images": [{"src": i.src, "alt": i.alt} for i in self.images],
+            "featured_image": (
+                {"src": self.featured_image.src, "alt": self.featured_image.alt}
+                if self.featured_image is not None
+                else None
+            ),
             "body_markdown": self.body_markdown,
             "body_html": self.body_html,
             "body_text": self.body_text,
@@ -238,6 +244,9 @@ def record_hash(record: dict[str, Any]) -> str:
         k: v
         for k, v in record.items()
         if k not in {"content_hash", "extractor_version", "sources", "source_url", "encoding"}
+        # A field added later hashes only where it holds something: records stored before
+        # it existed keep their hash (no spurious "changed" on the next sync).
+        and not (k == "featured_image" and v is None)
     }
     blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -264,6 +273,8 @@ class SiteModel:
             event's start, a widget's, a static page's sidebar).
         date_order: the numeric date order the site writes, when its dates show it.
         cms: the CMS its markup names (``wordpress``, ``blogger``, ``movabletype`` …).
+        shared_images: ``og:image`` values (``image_key``) on many pages: the site's
+            default card or logo, never a post's featured image.
         templates: per template signature, how many sampled pages used it.
         evidence: short notes on what decided each learned value.
     """
@@ -280,6 +291,7 @@ class SiteModel:
     date_exclusive: bool = False
     date_order: str | None = None
     cms: str | None = None
+    shared_images: frozenset[str] = frozenset()  # og:image on most pages: the site's card
     templates: tuple[tuple[str, int], ...] = ()
     evidence: tuple[str, ...] = field(default=())
     # Per template (page skeleton signature) with enough sampled pages: its own furniture,
@@ -314,6 +326,7 @@ class SiteModel:
                 self.date_exclusive,
                 self.date_order,
                 self.cms,
+                sorted(self.shared_images),
             ]
         )
         return hashlib.blake2b(blob.encode(), digest_size=6).hexdigest()
@@ -323,6 +336,7 @@ class SiteModel:
         data["furniture"] = sorted(self.furniture)
         data["furniture_texts"] = sorted(self.furniture_texts)
         data["site_names"] = sorted(self.site_names)
+        data["shared_images"] = sorted(self.shared_images)
         data["fingerprint"] = self.fingerprint
         data["by_template"] = [t._data() for t in self.by_template]
         return data
@@ -357,6 +371,7 @@ class SiteModel:
             date_exclusive=bool(data.get("date_exclusive")),
             date_order=data.get("date_order"),
             cms=data.get("cms"),
+            shared_images=frozenset(str(s) for s in data.get("shared_images") or ()),
             templates=tuple((str(a), int(b)) for a, b in data.get("templates") or ()),
             evidence=tuple(data.get("evidence") or ()),
             signature=data.get("signature"),

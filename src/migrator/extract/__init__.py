@@ -47,6 +47,7 @@ from migrator.extract.dates import (
     plausible,
     same_day,
 )
+from migrator.extract.featured import find_featured_image
 from migrator.extract.links import absolute_url, host_of
 from migrator.extract.nodes import contains
 from migrator.extract.pagetype import cms_page_type, split_page_number, url_page_type
@@ -869,6 +870,9 @@ def _build(
     ) or (None, None)
     language = _guard(draft, "language", lambda: _language(tree, structured)) or None
     description = structured.meta_first("description", "og:description", "twitter:description")
+    featured, featured_layer = _guard(
+        draft, "featured_image", lambda: find_featured_image(tree, structured, rules, base, model)
+    ) or (None, None)
     kind, kind_layer = _guard(
         draft,
         "page_type",
@@ -959,6 +963,7 @@ def _build(
         ("author", author_layer),
         ("breadcrumbs", crumbs_layer),
         ("sidebar_links", sidebar_layer),
+        ("featured_image", featured_layer if page_type in {"post", "page"} else None),
     ):
         if layer:
             draft.sources[name] = layer
@@ -984,6 +989,7 @@ def _build(
         tags=tags,
         categories=categories,
         images=images,
+        featured_image=featured if page_type in {"post", "page"} else None,
         body_html=body_html,
         body_markdown=body_markdown,
         body_text=body_text,

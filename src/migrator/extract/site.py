@@ -44,6 +44,7 @@ from migrator.extract.dates import (
     node_date,
     same_day,
 )
+from migrator.extract.featured import image_key
 from migrator.extract.layout import is_side_column
 from migrator.extract.pagetype import url_page_type
 from migrator.models import SiteModel
@@ -404,6 +405,7 @@ def learn_site(
     texts_of: dict[int, int] = {}  # block key -> its text's key
     cms_votes: Counter[str] = Counter()
     templates: Counter[str] = Counter()
+    og_images: Counter[str] = Counter()
     for url, html in pages:
         tree = _parse(html)
         if tree is None:
@@ -414,6 +416,9 @@ def learn_site(
         signature = template_signature(tree)
         templates[signature] += 1
         title_node = tree.css_first("title")
+        og_image = tree.css_first('meta[property="og:image"], meta[name="twitter:image"]')
+        if og_image is not None and og_image.attributes.get("content"):
+            og_images[image_key(og_image.attributes.get("content") or "")] += 1
         keys: set[int] = set()
         leading: dict[int, int] = {}
         markers: dict[int, str] = {}
@@ -496,6 +501,13 @@ def learn_site(
         cms = None  # a few pages (a saved foreign page, a plugin's asset) name no CMS
     if cms:
         evidence.append(f"cms: {cms} on {cms_votes[cms]} of {count} pages")
+    shared_images = frozenset(
+        key
+        for key, seen in og_images.items()
+        if seen >= max(_MIN_FURNITURE_PAGES, _FURNITURE_SHARE * count)
+    )
+    if shared_images:
+        evidence.append(f"og:image shared by many pages (the site's card): {len(shared_images)}")
     by_template = []
     for sig, members in sorted(big.items()):
         notes: list[str] = [f"template {sig}: {len(members)} pages"]
@@ -517,6 +529,7 @@ def learn_site(
                 date_exclusive=t_exclusive,
                 date_order=date_order,
                 cms=cms,
+                shared_images=shared_images,
             )
         )
     return SiteModel(
@@ -531,6 +544,7 @@ def learn_site(
         date_exclusive=date_exclusive,
         date_order=date_order,
         cms=cms,
+        shared_images=shared_images,
         templates=tuple(templates.most_common(20)),
         evidence=tuple(evidence),
         by_template=tuple(by_template),
