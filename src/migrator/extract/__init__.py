@@ -30,6 +30,7 @@ from migrator.extract.body import (
     Block,
     clean_region,
     find_region,
+    media_region,
     read_blocks,
     select_safely,
     trafilatura_html,
@@ -797,8 +798,14 @@ def _body(
                         or (dated is not None and same_day(dated) in days)
                     ):
                         heading.decompose()  # the title, or a date header: fields
-                draft.sources["body"] = "trafilatura"
-                return sanitize_html(node.inner_html or "", draft.base), read_blocks(node)
+                blocks = read_blocks(node)
+                media = None if blocks else media_region(tree)
+                if media is None:
+                    draft.sources["body"] = "trafilatura"
+                    return sanitize_html(node.inner_html or "", draft.base), blocks
+                region = media  # no text at all: a picture post, whose body is the picture
+        elif (media := media_region(tree)) is not None:
+            region = media  # trafilatura found nothing: a picture post
     if region is None:
         return "", []
     if dates and not rules.selectors.content:
