@@ -318,11 +318,14 @@ _V5: tuple[str, ...] = (
     """,
 )
 
-# Version 6: where each stored answer came from when not fetched live (#12): an
-# archive's provenance (`warc:FILE#OFFSET`, `dir:PATH`, `wayback:TIMESTAMP`), else NULL.
-_V6: tuple[str, ...] = ("ALTER TABLE raw_pages ADD COLUMN source TEXT",)
+# The featured image: JSON {"src", "alt"}, NULL where the post shows none.
+_V6: tuple[str, ...] = ("ALTER TABLE pages ADD COLUMN featured_image TEXT",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# Version 7: where each stored answer came from when not fetched live (#12): an
+# archive's provenance (`warc:FILE#OFFSET`, `dir:PATH`, `wayback:TIMESTAMP`), else NULL.
+_V7: tuple[str, ...] = ("ALTER TABLE raw_pages ADD COLUMN source TEXT",)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # A crumb is the site root when its URL has no path beyond "/": such a crumb
