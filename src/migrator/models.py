@@ -88,7 +88,8 @@ class Discovered:
 
     Attributes:
         url: canonical absolute URL.
-        via: how it was found: ``start``, ``robots``, ``sitemap``, ``feed`` or ``link``.
+        via: how it was found: ``start``, ``robots``, ``sitemap``, ``feed``, ``link``, or
+            ``archive`` (held by the archive a run reads: ``migrator.sources``).
         referrer: the sitemap, feed or page that listed it (``None`` for ``start``).
         depth: link hops from a start URL or sitemap entry (0 for those).
         lastmod: the sitemap's ``<lastmod>`` as given (ISO 8601), if any.
