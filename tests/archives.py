@@ -97,6 +97,33 @@ def records(db: Path) -> dict[str, dict[str, object]]:
         conn.close()
 
 
+def archive_records(
+    db: Path, live_db: Path
+) -> tuple[dict[str, dict[str, object]], dict[str, dict[str, object]]]:
+    """The records of an archive run and of the live crawl, ready to compare.
+
+    An archived page that gives no date gets its capture day as ``published``, marked
+    ``sources.published = capture_date``; a live crawl has no such date. Each such
+    record is checked against the live one (which must have no date) and the fallback
+    is then set aside, with the content hash it changed. ``sources`` becomes a dict.
+    """
+    archived, live = records(db), records(live_db)
+    for record in (*archived.values(), *live.values()):
+        record["sources"] = json.loads(str(record["sources"]))
+    for url, record in archived.items():
+        used = record["sources"]
+        assert isinstance(used, dict)
+        if used.get("published") != "capture_date":
+            continue
+        other = live.get(url)
+        assert other is not None, url
+        assert other["published_at"] is None, url
+        used.pop("published")
+        record["published_at"] = None
+        record["content_hash"] = other["content_hash"] = None
+    return archived, live
+
+
 def aliases(db: Path) -> dict[str, tuple[str, str]]:
     """Every alias of ``db``: URL → (target URL, kind)."""
     conn = sqlite3.connect(db)
