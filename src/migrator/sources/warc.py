@@ -42,6 +42,10 @@ _CORRUPT: tuple[type[BaseException], ...] = (
     IndexError,
     KeyError,
     OSError,
+    # warcio parsing a record whose headers were cut: a missing WARC-Target-URI
+    # reaches `None.startswith` (seen truncating a wget WARC's gzip member in half).
+    AttributeError,
+    TypeError,
 )
 _READ_ERRORS: tuple[type[BaseException], ...] = (*_CORRUPT, StopIteration)
 _GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -145,11 +149,13 @@ class WarcArchive(Archive):
             if pending[0].digest_checker.passed is True or _whole(file, pending[1], size):
                 self._commit(path, *pending)
             else:
-                # warcio yields a last record cut short as if it were whole.
-                self._skip(path, pending[1], "truncated: the file ends inside this record")
+                # warcio ends quietly, as at the end of the file, on a gzip member cut
+                # short: skip that record and look for whole ones after it.
+                self._skip(path, pending[1], "truncated: the record ends before its end")
+                return pending[1] + 1
         if size - end > _SLACK:
-            # warcio ends quietly on a record cut short at the end of the file.
-            self._skip(path, end, f"truncated: the last {size - end} bytes are no whole record")
+            self._skip(path, end, f"truncated: {size - end} bytes after it are no whole record")
+            return end + 1
         return None
 
     def _resync(self, file: BinaryIO, start: int, *, gzipped: bool) -> int:
