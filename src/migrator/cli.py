@@ -480,6 +480,37 @@ def raw_command(
     sys.stdout.buffer.flush()
 
 
+@cli.command("datasette-metadata")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Where to write it ('-': stdout). Default: <db stem>.metadata.json beside the db.",
+)
+@common_options
+@db_option
+@handle_errors
+def datasette_metadata_command(
+    out: str | None, config_path: str | None, db_path: str | None
+) -> None:
+    """Write Datasette metadata for the database: descriptions, search, canned queries."""
+    from migrator.datasette_metadata import datasette_metadata, metadata_path
+
+    path = _existing_db(db_path, config_path)
+    text = json.dumps(datasette_metadata(path), ensure_ascii=False, indent=2) + "\n"
+    if out == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(out) if out else metadata_path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    if click.get_current_context().meta["verbosity"] >= 0:
+        click.echo(f"datasette metadata -> {target}\n  datasette {path} --metadata {target}")
+
+
 @cli.command("learn")
 @click.option("--out", "out", type=click.Path(dir_okay=False), help="Write the site config here.")
 @click.option("--json", "as_json", is_flag=True, help="Print the model as JSON instead.")
@@ -724,11 +755,18 @@ def demo_command(db_path: str, site: str | None, config_path: str | None) -> Non
             report = run(config, store, mode="run", start=server.base_url + "/", progress=cb)
     render_summary(report, stream=sys.stdout)
     _print_demo_queries(db_path)
+    from migrator.datasette_metadata import datasette_metadata, metadata_path
     from migrator.report import write_report
 
     with Store.open(db_path, lock=False) as store:
         written = write_report(store, Path(db_path).with_name("demo-report"))
     click.echo(f"\nReport: {written.path}")
+    metadata = metadata_path(db_path)
+    metadata.write_text(
+        json.dumps(datasette_metadata(db_path), ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    click.echo(f"Browse it: datasette {db_path} --metadata {metadata}")
 
 
 _DEMO_QUERY = """\
