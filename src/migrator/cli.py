@@ -193,7 +193,10 @@ def _run_crawl(
     try:
         with (
             Store.open(db_path) as store,
-            live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb,
+            live_progress(
+                enabled=ctx.meta["verbosity"] >= 0,
+                host=_host(start or config.site.start or store.last_start_url()),
+            ) as cb,
         ):
             report = run(
                 config,
@@ -211,6 +214,12 @@ def _run_crawl(
             _remove_empty_database(db_path, new_folder=new_folder)
         raise
     _finish(report, as_json=as_json)
+
+
+def _host(url: str | None) -> str | None:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc or None if url else None
 
 
 def _check_start_answered(store: Store, report: RunReport) -> None:
@@ -262,13 +271,13 @@ def _finish(report: RunReport, *, as_json: bool) -> None:
     A run ``failed`` by its page failures (``--max-failures``) exits 3; with ``-q`` it
     still says so in one line, so a cron log shows why.
     """
-    from migrator.progress import render_summary
+    from migrator.progress import report_summary
 
     quiet = click.get_current_context().meta["verbosity"] < 0
     if as_json:
         click.echo(json.dumps(report.as_dict(), default=str))
     elif not quiet:
-        render_summary(report)
+        report_summary(report)  # a table on a terminal, else a run_summary log event
     if report.status == "failed":
         if quiet:
             first = f"; first: {' '.join(report.failures[0])}" if report.failures else ""
