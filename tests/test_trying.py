@@ -193,6 +193,10 @@ def test_cli_parse_explain_names_each_fields_element(file):
     for name, entry in explain.items():
         assert entry["layer"] == record["sources"].get(name), name
         assert entry["rule"], name
+        for candidate in entry.get("candidates", ()):
+            assert candidate["value"], (name, candidate)
+            if candidate["element"] is not None:
+                assert len(tree.css(candidate["element"])) == 1, (name, candidate)
         if entry["element"] is None:
             continue
         matches = tree.css(entry["element"])
@@ -333,3 +337,34 @@ def test_cli_parse_explain_lists_the_candidates_that_lost(tmp_path):
                 assert candidate["value"] in shown, candidate
             else:
                 assert candidate["value"][:4] in shown, candidate
+
+
+def test_cli_parse_explain_marks_losers_the_site_model_knows_as_furniture(tmp_path):
+    """With a migration's model, a losing candidate inside furniture says so."""
+    from migrator.extract.site import learn_site
+    from migrator.load import Store
+
+    pages = []
+    for index in range(12):
+        text = f"Paragraph number {index} with enough distinct words to be a real paragraph."
+        pages.append(
+            (
+                f"http://blog.example/post-{index}/",
+                f"<html><head><title>Post {index} | Blog</title></head><body>"
+                f'<h1 class="site">Blog</h1><article><h1 class="entry-title">Post {index}</h1>'
+                f'<div class="entry-content"><p>{text}</p><p>{text} Closing.</p></div>'
+                "</article></body></html>",
+            )
+        )
+    model = learn_site(pages)
+    assert model is not None
+    db = tmp_path / "m.db"
+    with Store.open(db) as store:
+        store.save_site_model(model)
+    page = tmp_path / "p.html"
+    page.write_text(pages[3][1])
+    record = _explained([str(page), "--url", pages[3][0], "--db", str(db)])
+    assert record["title"] == "Post 3"
+    losers = {c["value"]: c for c in record["explain"]["title"]["candidates"]}
+    assert losers["Blog"]["furniture"] is True
+    assert "furniture" not in losers.get("Post 3 | Blog", {})
