@@ -208,8 +208,13 @@ def _base_url(tree: LexborHTMLParser, url: str) -> str:
 
 def _links(tree: LexborHTMLParser, base: str) -> tuple[str, ...]:
     seen: dict[str, None] = {}
+    hrefs: set[str | None] = set()  # a theme repeats its menu and widget links
     for node in tree.css("a[href], area[href]"):
-        url = absolute_url(node.attributes.get("href"), base)
+        href = node.attributes.get("href")
+        if href in hrefs:
+            continue
+        hrefs.add(href)
+        url = absolute_url(href, base)
         if url is not None:
             seen.setdefault(url, None)
     return tuple(seen)
