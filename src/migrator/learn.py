@@ -22,7 +22,9 @@ from migrator.models import RawPage, SiteModel
 
 __all__ = [
     "LEARN_AFTER",
+    "LEARN_MIN_TEMPLATE",
     "LEARN_SAMPLE",
+    "LEARN_TEMPLATE_SHARE",
     "learn_from_raw",
     "learn_from_store",
     "model_toml",
@@ -34,6 +36,10 @@ log = structlog.get_logger()
 
 LEARN_SAMPLE = 400  # pages read to learn the model (spread over the crawl)
 LEARN_AFTER = 200  # HTML pages stored before a crawl learns its first model
+# A template the model has no rules for is learned again (once) when its pages reach this
+# share of the stored ones, and at least this many: the sample then holds enough of them.
+LEARN_TEMPLATE_SHARE = 0.12
+LEARN_MIN_TEMPLATE = 30
 _SAME_FURNITURE = 0.9
 
 

@@ -57,7 +57,14 @@ from migrator.extract.title import find_author, find_title, listing_title
 from migrator.models import Crumb, Image, Page, PageType, RawPage, Section, SidebarLink, record_hash
 from migrator.urls import is_http_url
 
-__all__ = ["EXTRACTOR_VERSION", "SiteModel", "extract_page", "version_tag"]
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "SiteModel",
+    "extract_page",
+    "model_changes_page",
+    "template_of",
+    "version_tag",
+]
 
 # Bump whenever the output for the same input changes: stored pages are re-extracted.
 EXTRACTOR_VERSION = "5"
@@ -174,6 +181,33 @@ def extract_page(raw: RawPage, rules: ExtractConfig, model: SiteModel | None = N
     sources = (*page.sources, ("encoding", decoded.source))
     page = replace(page, encoding=decoded.encoding, sources=sources)
     return replace(page, content_hash=record_hash(page.to_record()))
+
+
+def model_changes_page(raw: RawPage, before: SiteModel, after: SiteModel) -> bool:
+    """Whether the page's record under the template rules ``after`` could differ from
+    the one extracted under ``before`` (other than in ``extractor_version``).
+
+    Extraction reads a model's rules through its fingerprinted fields. When the two
+    agree on all of them but the furniture, and the furniture finds the same blocks on
+    this page under both, the record is the same: the page is only parsed and keyed (a
+    fraction of extracting it). Any doubt (a page that does not decode or parse, another
+    template) answers ``True``.
+    """
+    same_but_furniture = replace(before, furniture=after.furniture, signature=after.signature)
+    if same_but_furniture.fingerprint != after.fingerprint:
+        return True
+    try:
+        _check_input(raw)
+        text = decode_body(raw.body, raw.header("content-type")).text
+        if text.count("<") > _MAX_DEPTH:
+            return True  # the depth guard's business: extract it for real
+        tree = LexborHTMLParser(text)
+    except Exception:  # noqa: BLE001 - doubt means extract again
+        return True
+    if after.signature is not None and template_signature(tree) != after.signature:
+        return True
+    old = [node.mem_id for node in furniture_nodes(tree, before)]
+    return old != [node.mem_id for node in furniture_nodes(tree, after)]
 
 
 def _nesting_depth(text: str, limit: int) -> int:
@@ -999,3 +1033,12 @@ def version_tag(model: SiteModel | None, signature: str | None = None) -> str:
     if model is None:
         return EXTRACTOR_VERSION
     return f"{EXTRACTOR_VERSION}+{signature or '-'}:{model.fingerprint}"
+
+
+def template_of(tag: str | None) -> str | None:
+    """The template signature a ``version_tag`` of this extractor records, else ``None``."""
+    prefix = EXTRACTOR_VERSION + "+"
+    if not tag or not tag.startswith(prefix) or ":" not in tag:
+        return None
+    signature = tag[len(prefix) :].rpartition(":")[0]
+    return None if signature in {"", "-"} else signature
