@@ -356,6 +356,7 @@ class _Crawl:
         self.uncovered: Counter[str] = Counter()
         self.relearned_for: set[str] = set()
         self.known_templates: set[str] = set()  # the model's own or big in its sample
+        self.full = False  # learned again from a full sample (LEARN_SAMPLE pages)
         self.learned: SiteModel | None = None  # learned, not stored yet
 
     async def _db(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
@@ -704,7 +705,11 @@ class _Crawl:
         if self.model is None:
             if self.html_stored < LEARN_AFTER or self.html_stored % LEARN_AFTER:
                 return
-        elif self.mode != "run" or not self._new_template(page):
+        elif self.mode != "run":
+            return
+        elif self.model.pages_sampled < LEARN_SAMPLE <= self.html_stored and not self.full:
+            self.full = True  # a full sample exists now: the model the crawl keeps
+        elif not self._new_template(page):
             return
         sample = self.store.sample_raw_pages(LEARN_SAMPLE)
         feed = self.store.feed_dates()
@@ -1106,8 +1111,9 @@ def _extract_stream(
 def _refresh_model(
     store: Store, report: RunReport, pool: _LazyPool, rules: ExtractConfig, *, relearn: bool
 ) -> None:
-    """After a crawl: learn the model from the whole crawl's sample (``relearn``, or when
-    none exists yet) and re-extract the pages whose template's rules it changed.
+    """After a crawl: learn the model from the whole crawl's sample (``relearn`` and the
+    crawl's model is outgrown, or none exists yet) and re-extract the pages whose
+    template's rules it changed.
 
     A learning that extracts every template as the crawl's model did (``same_model``)
     keeps that model. Pages extracted before the first model, or with rules the final
@@ -1119,10 +1125,12 @@ def _refresh_model(
     model = store.latest_site_model()
     if model is not None and not relearn:
         return  # the crawl extracted every page with this model
-    learned = learn_from_store(store)
-    if learned is not None and (model is None or not same_model(model, learned)):
-        store.save_site_model(learned)
-        model = learned
+    tags = list(store.extraction_tags())
+    if model is None or _model_outgrown(model, tags):
+        learned = learn_from_store(store)
+        if learned is not None and (model is None or not same_model(model, learned)):
+            store.save_site_model(learned)
+            model = learned
     if model is None:
         return
     final = model
@@ -1130,9 +1138,10 @@ def _refresh_model(
     prefix = EXTRACTOR_VERSION + "+"
     stale: list[int] = []
     # url -> (the template rules it was extracted with, its tag): pages whose rules
-    # changed in their furniture only; most read the same and are only re-tagged.
+    # changed in their furniture or site names only; most read the same and are only
+    # re-tagged.
     recheck: dict[str, tuple[SiteModel, str]] = {}
-    for raw_id, url, tag in store.extraction_tags():
+    for raw_id, url, tag in tags:
         fingerprint = (tag or "").rpartition(":")[2]
         rules_used = used.get(fingerprint) if tag and tag.startswith(prefix) else None
         if rules_used is None:
@@ -1143,10 +1152,13 @@ def _refresh_model(
         if same_rules(rules_used, rules_now):
             continue
         stale.append(raw_id)
-        same_but_furniture = replace(
-            rules_used, furniture=rules_now.furniture, signature=rules_now.signature
+        same_but = replace(
+            rules_used,
+            furniture=rules_now.furniture,
+            signature=rules_now.signature,
+            site_names=rules_now.site_names,
         )
-        if same_but_furniture.fingerprint == rules_now.fingerprint:
+        if same_but.fingerprint == rules_now.fingerprint:
             recheck[url] = (rules_used, tag or "")
     if not stale:
         return
@@ -1185,6 +1197,29 @@ def _refresh_model(
         model=final.model_fingerprint,
         pages=redone,
         retagged=retagged,
+    )
+
+
+def _model_outgrown(model: SiteModel, tags: list[tuple[int, str, str | None]]) -> bool:
+    """Whether the crawl's model should be learned again from the whole crawl: it was
+    learned from fewer pages than a full sample while more were stored, or a template
+    it has no rules for holds ``LEARN_TEMPLATE_SHARE`` of the pages.
+
+    A model learned during the crawl from a full sample spread over the frontier is
+    kept: learning again from another sample of the same site only moves rare blocks in
+    and out of the furniture, and each move costs re-checking pages.
+    """
+    if model.pages_sampled < min(LEARN_SAMPLE, len(tags)):
+        return True
+    sampled = dict(model.templates)
+    counts = Counter(template_of(tag) for _, _, tag in tags)
+    big = max(LEARN_MIN_TEMPLATE, LEARN_TEMPLATE_SHARE * len(tags))
+    return any(
+        signature is not None
+        and count >= big
+        and model.for_template(signature) is model
+        and sampled.get(signature, 0) < 0.1 * model.pages_sampled
+        for signature, count in counts.items()
     )
 
 

@@ -51,7 +51,13 @@ from migrator.extract.links import absolute_url, host_of
 from migrator.extract.nodes import contains
 from migrator.extract.pagetype import cms_page_type, split_page_number, url_page_type
 from migrator.extract.sidebar import find_sidebar_links
-from migrator.extract.site import SiteModel, furniture_nodes, norm, template_signature
+from migrator.extract.site import (
+    SiteModel,
+    furniture_nodes,
+    norm,
+    template_signature,
+    title_parts,
+)
 from migrator.extract.structured import Structured, jsonld_text, read_structured
 from migrator.extract.title import find_author, find_title, listing_title
 from migrator.models import Crumb, Image, Page, PageType, RawPage, Section, SidebarLink, record_hash
@@ -188,13 +194,20 @@ def model_changes_page(raw: RawPage, before: SiteModel, after: SiteModel) -> boo
     the one extracted under ``before`` (other than in ``extractor_version``).
 
     Extraction reads a model's rules through its fingerprinted fields. When the two
-    agree on all of them but the furniture, and the furniture finds the same blocks on
-    this page under both, the record is the same: the page is only parsed and keyed (a
-    fraction of extracting it). Any doubt (a page that does not decode or parse, another
-    template) answers ``True``.
+    agree on all of them but the furniture and the site names, the record is the same
+    when the furniture finds the same blocks on this page under both and no site name
+    that only one of them has is among the texts the title is compared with (the
+    ``<title>`` and ``og:title`` parts, the headline element's text): the page is only
+    parsed and keyed, a fraction of extracting it. Any doubt (a page that does not
+    decode or parse, another template) answers ``True``.
     """
-    same_but_furniture = replace(before, furniture=after.furniture, signature=after.signature)
-    if same_but_furniture.fingerprint != after.fingerprint:
+    same_but = replace(
+        before,
+        furniture=after.furniture,
+        signature=after.signature,
+        site_names=after.site_names,
+    )
+    if same_but.fingerprint != after.fingerprint:
         return True
     try:
         _check_input(raw)
@@ -206,8 +219,25 @@ def model_changes_page(raw: RawPage, before: SiteModel, after: SiteModel) -> boo
         return True
     if after.signature is not None and template_signature(tree) != after.signature:
         return True
+    names = before.site_names ^ after.site_names
+    if names and not names.isdisjoint(_name_probes(tree, after.title_selector)):
+        return True
     old = [node.mem_id for node in furniture_nodes(tree, before)]
     return old != [node.mem_id for node in furniture_nodes(tree, after)]
+
+
+def _name_probes(tree: LexborHTMLParser, title_selector: str | None) -> set[str]:
+    """Every text ``find_title`` compares with the site names, normalized (a superset)."""
+    probes: set[str] = set()
+    for node in tree.css('title, meta[property="og:title"], meta[name="twitter:title"]'):
+        value = node.text(deep=True) if node.tag == "title" else node.attributes.get("content")
+        if value:
+            probes.add(norm(value))
+            probes.update(title_parts(value))
+    if title_selector:
+        for node in select_safely(tree, title_selector):
+            probes.add(norm(node.text(deep=True, separator=" ")))
+    return probes
 
 
 def _nesting_depth(text: str, limit: int) -> int:

@@ -808,14 +808,18 @@ def _date_candidates(
     feed_day = (feed_dates.get(url) or "")[:10]
     month = _url_month(url)
     found: list[tuple[int, str, date, float, list[str]]] = []
+    asides: dict[int, bool] = {}
     for node, text, key in blocks:
+        # The cheap tests first: a theme's widgets (archives, recent posts) are full of
+        # years, and one walk up per parent answers for all their blocks.
+        parent = node.parent
+        if parent is not None and _aside(parent, asides):
+            continue  # a widget's, a related post's or a comment's date
         if NAV_TEXT.search(text):
             continue  # "« Previous entry (March 3, 2005)": another post's date
         match = DATE_RE.search(text)
         if match is not None and UPDATED_WORD.search(text[: match.start()][-40:]):
             continue  # "Last updated on …": not the publication date
-        if _in_aside(node):
-            continue  # a widget's, a related post's or a comment's date
         own = (node.attributes.get("class") or "").lower()
         if ("updated" in own or "modified" in own) and not (
             "published" in own or "entry-date" in own
@@ -859,17 +863,29 @@ _ASIDE_MARKER = re.compile(
 )
 
 
-def _in_aside(node: LexborNode) -> bool:
-    current = node.parent
+def _aside(node: LexborNode, known: dict[int, bool]) -> bool:
+    """Whether ``node`` or an ancestor below ``<body>`` is an aside, a nav, a footer or
+    named like a widget area, related posts or comments (memoized by node in ``known``)."""
+    chain: list[int] = []
+    current: LexborNode | None = node
+    answer = False
     while current is not None and current.tag not in {"body", "html"}:
-        if current.tag in {"aside", "nav", "footer"}:
-            return True
-        if _ASIDE_MARKER.search(
-            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
+        ident = current.mem_id
+        cached = known.get(ident)
+        if cached is not None:
+            answer = cached
+            break
+        chain.append(ident)
+        attributes = current.attributes
+        if current.tag in {"aside", "nav", "footer"} or _ASIDE_MARKER.search(
+            (attributes.get("class") or "") + " " + (attributes.get("id") or "")
         ):
-            return True
+            answer = True
+            break
         current = current.parent
-    return False
+    for ident in chain:
+        known[ident] = answer
+    return answer
 
 
 def _pick_date(
