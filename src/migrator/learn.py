@@ -11,6 +11,7 @@ renders a model as the ``[extract.selectors]`` a user can read, edit and pin.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 
 import structlog
@@ -25,6 +26,7 @@ __all__ = [
     "LEARN_MIN_TEMPLATE",
     "LEARN_SAMPLE",
     "LEARN_TEMPLATE_SHARE",
+    "add_templates",
     "learn_from_raw",
     "learn_from_store",
     "model_toml",
@@ -106,6 +108,25 @@ def same_model(old: SiteModel, new: SiteModel) -> bool:
     signatures = {t.signature for t in (*old.by_template, *new.by_template)}
     return same_rules(old, new) and all(
         same_rules(old.for_template(s), new.for_template(s)) for s in signatures if s
+    )
+
+
+def add_templates(model: SiteModel, learned: SiteModel) -> SiteModel:
+    """``model`` with the rules ``learned`` has for templates it has none for.
+
+    What a crawl does when a template its model never saw enough of grows big (a blog's
+    archive pages, found late): the rules every other page was extracted with stay as
+    they are (so do those pages), the new template gets its own.
+    """
+    known = {t.signature for t in model.by_template}
+    added = tuple(t for t in learned.by_template if t.signature not in known)
+    if not added:
+        return model
+    return replace(
+        model,
+        by_template=(*model.by_template, *added),
+        templates=learned.templates,
+        evidence=(*model.evidence, *(f"template {t.signature} added" for t in added)),
     )
 
 

@@ -57,6 +57,7 @@ from migrator.learn import (
     LEARN_MIN_TEMPLATE,
     LEARN_SAMPLE,
     LEARN_TEMPLATE_SHARE,
+    add_templates,
     learn_from_raw,
     learn_from_store,
     same_model,
@@ -357,6 +358,7 @@ class _Crawl:
         self.relearned_for: set[str] = set()
         self.known_templates: set[str] = set()  # the model's own or big in its sample
         self.full = False  # learned again from a full sample (LEARN_SAMPLE pages)
+        self.learned_for_template = False  # the learning under way adds a template
         self.learned: SiteModel | None = None  # learned, not stored yet
 
     async def _db(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
@@ -693,6 +695,8 @@ class _Crawl:
         """
         if self.learned is not None:
             model, self.learned = self.learned, None
+            if self.model is not None and self.learned_for_template:
+                model = add_templates(self.model, model)
             if self.model is None or not same_model(self.model, model):
                 self.store.save_site_model(model)
                 self.model = model  # later extractions use it; earlier ones are redone
@@ -709,7 +713,10 @@ class _Crawl:
             return
         elif self.model.pages_sampled < LEARN_SAMPLE <= self.html_stored and not self.full:
             self.full = True  # a full sample exists now: the model the crawl keeps
-        elif not self._new_template(page):
+            self.learned_for_template = False
+        elif self._new_template(page):
+            self.learned_for_template = True  # only the new template's rules are taken
+        else:
             return
         sample = self.store.sample_raw_pages(LEARN_SAMPLE)
         feed = self.store.feed_dates()
