@@ -46,6 +46,9 @@ from migrator.extract.dates import (
     node_date,
     same_day,
 )
+from migrator.extract.featured import image_key
+from migrator.extract.layout import is_side_column
+from migrator.extract.pagetype import url_page_type
 from migrator.models import SiteModel
 
 __all__ = [
@@ -83,6 +86,8 @@ _FURNITURE_SHARE = 0.3  # a block on this share of the sample is furniture
 _TEMPLATE_SHARE = 0.6  # … of the pages of its own template
 _TEMPLATE_FURNITURE_PAGES = 30  # pages of a template needed to learn its own furniture
 _MIN_FURNITURE_PAGES = 3
+_EXCLUSIVE_PAGES = 20  # dated pages of a template needed to call its date element the only one
+_EXCLUSIVE_SHARE = 0.9  # … and the share of them that show it
 _SITE_NAME_SHARE = 0.3
 
 
@@ -446,6 +451,7 @@ class _Votes:
     date_present: Counter[str]
     date_values: defaultdict[str, set[date]]
     orders: Counter[str]
+    dated: list[frozenset[str]]  # per page with one or two dates: the elements giving them
 
 
 _LAYOUT = frozenset({"div", "section", "main", "aside", "header", "footer", "nav", "table"})
@@ -517,6 +523,7 @@ def learn_site(
     templates: Counter[str] = Counter()
     latest = (fetched_at or datetime.now().astimezone()).date()
     feeds = feed_dates or {}
+    og_images: Counter[str] = Counter()
     for url, html in pages:
         tree = _parse(html)
         if tree is None:
@@ -529,6 +536,9 @@ def learn_site(
         title_node = tree.css_first("title")
         title = title_node.text(deep=True) if title_node is not None else ""
         og_title = _meta(tree, "og:title")
+        og_image = tree.css_first('meta[property="og:image"], meta[name="twitter:image"]')
+        if og_image is not None and og_image.attributes.get("content"):
+            og_images[image_key(og_image.attributes.get("content") or "")] += 1
         keys: set[int] = set()
         leading: dict[int, int] = {}
         headings: list[tuple[str, int]] = []
@@ -606,16 +616,26 @@ def learn_site(
         evidence.append("site names: " + ", ".join(sorted(site_names)[:5]))
     title_selector, title_agreement = _pick_title(votes, evidence)
     date_selector, date_agreement, date_order = _pick_date(votes, count, evidence)
+    # With several templates the site-wide rules serve the rare ones: too few to tell.
+    date_exclusive = len(groups) == 1 and _date_exclusive(votes, date_selector, evidence)
     cms = cms_votes.most_common(1)[0][0] if cms_votes else None
     if cms is not None and cms_votes[cms] < 0.3 * count:
         cms = None  # a few pages (a saved foreign page, a plugin's asset) name no CMS
     if cms:
         evidence.append(f"cms: {cms} on {cms_votes[cms]} of {count} pages")
+    shared_images = frozenset(
+        key
+        for key, seen in og_images.items()
+        if seen >= max(_MIN_FURNITURE_PAGES, _FURNITURE_SHARE * count)
+    )
+    if shared_images:
+        evidence.append(f"og:image shared by many pages (the site's card): {len(shared_images)}")
     by_template = []
     for sig, members in sorted(big.items()):
         notes: list[str] = [f"template {sig}: {len(members)} pages"]
         t_title, t_title_agree = _pick_title(own_votes[sig], notes)
         t_date, t_date_agree, _ = _pick_date(own_votes[sig], len(members), notes)
+        t_exclusive = _date_exclusive(own_votes[sig], t_date, notes)
         evidence.extend(notes)
         by_template.append(
             SiteModel(
@@ -628,8 +648,10 @@ def learn_site(
                 title_agreement=t_title_agree,
                 date_selector=t_date,
                 date_agreement=t_date_agree,
+                date_exclusive=t_exclusive,
                 date_order=date_order,
                 cms=cms,
+                shared_images=shared_images,
             )
         )
     return SiteModel(
@@ -641,8 +663,10 @@ def learn_site(
         title_agreement=title_agreement,
         date_selector=date_selector,
         date_agreement=date_agreement,
+        date_exclusive=date_exclusive,
         date_order=date_order,
         cms=cms,
+        shared_images=shared_images,
         templates=tuple(templates.most_common(20)),
         evidence=tuple(evidence),
         by_template=tuple(by_template),
@@ -651,7 +675,15 @@ def learn_site(
 
 def _new_votes() -> _Votes:
     return _Votes(
-        Counter(), 0, Counter(), set(), defaultdict(float), Counter(), defaultdict(set), Counter()
+        Counter(),
+        0,
+        Counter(),
+        set(),
+        defaultdict(float),
+        Counter(),
+        defaultdict(set),
+        Counter(),
+        [],
     )
 
 
@@ -847,6 +879,7 @@ def _date_candidates(
 
 def _vote_date(sample: _Sample, furniture: frozenset[int], votes: _Votes) -> None:
     seen: set[str] = set()
+    days: set[date] = set()
     for key, selector, day, score, orders in sample.date_candidates:
         if key in furniture or selector in seen:
             continue
@@ -855,6 +888,10 @@ def _vote_date(sample: _Sample, furniture: frozenset[int], votes: _Votes) -> Non
         votes.date_values[selector].add(day)
         votes.date_scores[selector] += score
         votes.orders.update(orders)
+        days.add(day)
+    # Three and more days, or an archive's URL: a list of posts, not one post's page.
+    if 0 < len(days) < 3 and url_page_type(sample.url) != "listing":
+        votes.dated.append(frozenset(seen))
 
 
 # Not "widget": Blogger's main column is itself a widget (div.widget.Blog).
@@ -877,8 +914,12 @@ def _aside(node: LexborNode, known: dict[int, bool]) -> bool:
             break
         chain.append(ident)
         attributes = current.attributes
-        if current.tag in {"aside", "nav", "footer"} or _ASIDE_MARKER.search(
-            (attributes.get("class") or "") + " " + (attributes.get("id") or "")
+        if (
+            current.tag in {"aside", "nav", "footer"}
+            or _ASIDE_MARKER.search(
+                (attributes.get("class") or "") + " " + (attributes.get("id") or "")
+            )
+            or is_side_column(current)  # a grid theme's narrow column (col-md-4 by col-md-8)
         ):
             answer = True
             break
@@ -886,6 +927,24 @@ def _aside(node: LexborNode, known: dict[int, bool]) -> bool:
     for ident in chain:
         known[ident] = answer
     return answer
+
+
+def _date_exclusive(votes: _Votes, selector: str | None, evidence: list[str]) -> bool:
+    """True when nearly every dated page of the sample shows its date in ``selector``.
+
+    Then a page of the template without that element has no date of its own: what dates
+    it shows belong to something else (an event's start and end, a widget, a sidebar).
+    Only with enough pages to tell (``_EXCLUSIVE_PAGES``).
+    """
+    if selector is None or len(votes.dated) < _EXCLUSIVE_PAGES:
+        return False
+    having = sum(1 for elements in votes.dated if selector in elements)
+    exclusive = having >= _EXCLUSIVE_SHARE * len(votes.dated)
+    evidence.append(
+        f"date: {selector} on {having} of {len(votes.dated)} dated pages"
+        + (" (the only place a page shows its date)" if exclusive else "")
+    )
+    return exclusive
 
 
 def _pick_date(
