@@ -510,6 +510,40 @@ def test_claim_orders_by_depth_and_marks_in_progress(store):
     assert store.claim(0) == []
 
 
+def test_claim_spread_takes_the_shallowest_depth_spread_over_the_frontier(store):
+    """Before the site model is learned, a crawl claims the sitemap's URLs spread over
+    the whole list (every template, not only its first entries); depth still comes first."""
+    urls = [f"{SITE}/post-{n}/" for n in range(200)]
+    store.add_urls([Discovered(url=u, via="sitemap") for u in urls])
+    store.add_urls([Discovered(url=f"{SITE}/deep/", via="link", depth=1)])
+    first = [i.url for i in store.claim(20, spread=True)]
+    assert len(first) == 20
+    assert first != urls[:20]  # not discovery order
+    positions = sorted(urls.index(u) for u in first)
+    assert positions[-1] - positions[0] > 100  # spread over the list, not a run of it
+    rest = [i.url for i in store.claim(500, spread=True)]
+    assert rest[-1] == f"{SITE}/deep/"
+    assert sorted(first + rest[:-1]) == sorted(urls)
+
+
+def test_retag_pages_only_where_the_old_tag_is_still_there(store):
+    store.save_page(make_page("a", extractor_version="5+sig:old"))
+    store.save_page(make_page("b", extractor_version="5+sig:newer"))
+    store.save_listing(f"{SITE}/list/", "listing", version="5+sig:old")
+    changed = store.retag_pages(
+        [
+            (f"{SITE}/news/a/", "5+sig:old", "5+sig:new"),
+            (f"{SITE}/news/b/", "5+sig:old", "5+sig:new"),
+            (f"{SITE}/list/", "5+sig:old", "5+sig:new"),
+        ]
+    )
+    assert changed == 2
+    versions = dict(rows(store, "SELECT url, extractor_version FROM pages"))
+    assert versions == {f"{SITE}/news/a/": "5+sig:new", f"{SITE}/news/b/": "5+sig:newer"}
+    listed = rows(store, "SELECT extracted_with FROM crawl_state WHERE url = ?", f"{SITE}/list/")
+    assert listed == [("5+sig:new",)]
+
+
 def test_requeue_in_progress_resumes_a_killed_run(tmp_path):
     path = tmp_path / "m.db"
     with Store.open(path) as store:

@@ -304,3 +304,74 @@ def test_model_round_trips_as_json(mt_model):
 
 def test_too_few_pages_learn_nothing():
     assert learn_site([("http://a.example/", "<html><body><h1>x</h1></body></html>")]) is None
+
+
+def _blog_pages(count: int = 12) -> list[tuple[str, str]]:
+    pages = []
+    for index in range(count):
+        text = f"Paragraph number {index} with enough distinct words to be a real paragraph."
+        pages.append(
+            (
+                f"http://blog.example/post-{index}/",
+                f"<html><head><title>Post {index} | Blog</title></head><body>"
+                f'<h1 class="site">Blog</h1><article><h1 class="entry-title">Post {index}</h1>'
+                f'<p class="meta">March {index + 1}, 2011</p>'
+                f'<div class="entry-content"><p>{text} Intro.</p><h2>Final Thoughts</h2>'
+                f"<p>{text} Closing.</p></div></article>"
+                '<div class="widget"><h3>Related posts</h3><ul><li>x</li></ul></div>'
+                "</body></html>",
+            )
+        )
+    return pages
+
+
+def test_model_changes_page_only_when_the_record_could_change():
+    """A page re-checked after a relearn is only re-tagged when the record is the same."""
+    from dataclasses import replace
+
+    from migrator.extract import model_changes_page
+
+    pages = _blog_pages()
+    model = learn_site(pages)
+    assert model is not None
+    assert model.furniture
+    raw = _raw(*pages[0])
+    unseen = replace(
+        model, furniture=model.furniture | {12345}, site_names=model.site_names | {"never shown"}
+    )
+    assert not model_changes_page(raw, model, model)
+    assert not model_changes_page(raw, model, unseen)
+    record = extract_page(raw, ExtractConfig(), model).to_record()
+    again = extract_page(raw, ExtractConfig(), unseen).to_record()
+    record.pop("extractor_version", None)
+    again.pop("extractor_version", None)
+    assert again == record
+    # Furniture that is on the page, another headline element, a name the title shows.
+    assert model_changes_page(raw, model, replace(model, furniture=frozenset()))
+    assert model_changes_page(raw, model, replace(model, title_selector="h2"))
+    assert model_changes_page(raw, model, replace(model, site_names=model.site_names | {"post 0"}))
+    # Not a page at all: doubt means extracting it again.
+    assert model_changes_page(_raw("http://blog.example/x/", ""), model, unseen)
+
+
+def test_add_templates_keeps_the_rules_pages_were_extracted_with():
+    from dataclasses import replace
+
+    from migrator.learn import add_templates
+
+    base = learn_site(_blog_pages())
+    assert base is not None
+    old = replace(base, by_template=(replace(base, signature="aaaa", title_selector="h1"),))
+    learned = replace(
+        base,
+        furniture=frozenset({1}),
+        by_template=(
+            replace(base, signature="aaaa", title_selector="h2"),
+            replace(base, signature="bbbb", title_selector="h3"),
+        ),
+    )
+    merged = add_templates(old, learned)
+    assert merged.fingerprint == old.fingerprint  # the site-wide rules stay
+    assert merged.for_template("aaaa") == old.for_template("aaaa")
+    assert merged.for_template("bbbb").title_selector == "h3"
+    assert add_templates(merged, learned) == merged

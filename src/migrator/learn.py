@@ -11,6 +11,7 @@ renders a model as the ``[extract.selectors]`` a user can read, edit and pin.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime
 
 import structlog
@@ -22,7 +23,10 @@ from migrator.models import RawPage, SiteModel
 
 __all__ = [
     "LEARN_AFTER",
+    "LEARN_MIN_TEMPLATE",
     "LEARN_SAMPLE",
+    "LEARN_TEMPLATE_SHARE",
+    "add_templates",
     "learn_from_raw",
     "learn_from_store",
     "model_toml",
@@ -34,6 +38,10 @@ log = structlog.get_logger()
 
 LEARN_SAMPLE = 400  # pages read to learn the model (spread over the crawl)
 LEARN_AFTER = 200  # HTML pages stored before a crawl learns its first model
+# A template the model has no rules for is learned again (once) when its pages reach this
+# share of the stored ones, and at least this many: the sample then holds enough of them.
+LEARN_TEMPLATE_SHARE = 0.12
+LEARN_MIN_TEMPLATE = 30
 _SAME_FURNITURE = 0.9
 
 
@@ -101,6 +109,25 @@ def same_model(old: SiteModel, new: SiteModel) -> bool:
     signatures = {t.signature for t in (*old.by_template, *new.by_template)}
     return same_rules(old, new) and all(
         same_rules(old.for_template(s), new.for_template(s)) for s in signatures if s
+    )
+
+
+def add_templates(model: SiteModel, learned: SiteModel) -> SiteModel:
+    """``model`` with the rules ``learned`` has for templates it has none for.
+
+    What a crawl does when a template its model never saw enough of grows big (a blog's
+    archive pages, found late): the rules every other page was extracted with stay as
+    they are (so do those pages), the new template gets its own.
+    """
+    known = {t.signature for t in model.by_template}
+    added = tuple(t for t in learned.by_template if t.signature not in known)
+    if not added:
+        return model
+    return replace(
+        model,
+        by_template=(*model.by_template, *added),
+        templates=learned.templates,
+        evidence=(*model.evidence, *(f"template {t.signature} added" for t in added)),
     )
 
 

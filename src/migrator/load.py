@@ -357,15 +357,24 @@ class Store:
                 conn.executemany("UPDATE crawl_state SET listed_at = ? WHERE url = ?", listed)
         return added
 
-    def claim(self, limit: int) -> list[CrawlItem]:
-        """Take up to ``limit`` queued URLs (shallowest first) and mark them in progress."""
+    def claim(self, limit: int, *, spread: bool = False) -> list[CrawlItem]:
+        """Take up to ``limit`` queued URLs (shallowest first) and mark them in progress.
+
+        Args:
+            limit: how many at most.
+            spread: within the shallowest depth, take URLs spread over the whole frontier
+                (a multiplicative hash of the id) instead of in discovery order: the
+                pages a site model first learns from then show every template and URL
+                shape of a sitemap, not only its first (newest or oldest) entries.
+        """
         if limit <= 0:
             return []
+        order = "depth, (id * 2654435761) % 4294967291" if spread else "depth, id"
         with self._atomic() as conn:
             rows = conn.execute(
                 "UPDATE crawl_state SET state = 'in_progress', attempts = attempts + 1"
                 " WHERE id IN (SELECT id FROM crawl_state WHERE state = 'queued'"
-                " ORDER BY depth, id LIMIT ?)"
+                f" ORDER BY {order} LIMIT ?)"
                 " RETURNING depth, id, url, via, referrer, lastmod, etag, last_modified,"
                 " attempts - 1",
                 (limit,),
@@ -852,11 +861,13 @@ class Store:
         ).fetchall()
         return [(str(u), str(t), str(seen)) for u, t, seen in rows]
 
-    def extraction_tags(self) -> Iterator[tuple[int, str | None]]:
-        """``(raw_pages.id, extractor_version)`` of every stored HTML answer: the version
-        its page was extracted with, or its listing typed with (``None``: neither)."""
+    def extraction_tags(self) -> Iterator[tuple[int, str, str | None]]:
+        """``(raw_pages.id, url, extractor_version)`` of every stored HTML answer: the
+        version its page was extracted with, or its listing typed with (``None``:
+        neither)."""
         cursor = self._conn.execute(
-            "SELECT r.id, coalesce(p.extractor_version, c.extracted_with) FROM raw_pages AS r"
+            "SELECT r.id, r.url, coalesce(p.extractor_version, c.extracted_with)"
+            " FROM raw_pages AS r"
             " LEFT JOIN pages AS p ON p.url = r.url LEFT JOIN crawl_state AS c ON c.url = r.url"
             " WHERE r.status BETWEEN 200 AND 299"
             " AND (r.content_type IS NULL OR r.content_type IN (?, ?))"
@@ -866,6 +877,22 @@ class Store:
             _HTML_TYPES,
         )
         yield from cursor.fetchall()
+
+    def retag_pages(self, tags: Sequence[tuple[str, str, str]]) -> int:
+        """Record that pages read the same under other site-model rules, without
+        rewriting their records: ``(url, old extractor_version, new one)`` each, applied
+        only where the page (or listing) still carries the old one. Returns how many."""
+        with self._atomic() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                "UPDATE pages SET extractor_version = ?3 WHERE url = ?1 AND extractor_version = ?2",
+                tags,
+            )
+            conn.executemany(
+                "UPDATE crawl_state SET extracted_with = ?3 WHERE url = ?1 AND extracted_with = ?2",
+                tags,
+            )
+            return conn.total_changes - before
 
     def raw_pages_by_id(self, ids: Sequence[int]) -> Iterator[RawPage]:
         """The stored answers with these ids, a chunk at a time, in id order."""

@@ -43,12 +43,21 @@ from migrator.errors import (
     RunFailed,
     StoreError,
 )
-from migrator.extract import EXTRACTOR_VERSION, extract_page
+from migrator.extract import (
+    EXTRACTOR_VERSION,
+    extract_page,
+    model_changes_page,
+    template_of,
+    version_tag,
+)
 from migrator.extract.body import require_dependencies
 from migrator.fetch import Fetcher, SharedPace, resolve_map
 from migrator.learn import (
     LEARN_AFTER,
+    LEARN_MIN_TEMPLATE,
     LEARN_SAMPLE,
+    LEARN_TEMPLATE_SHARE,
+    add_templates,
     learn_from_raw,
     learn_from_store,
     same_model,
@@ -139,6 +148,17 @@ def _init_worker(
 def _extract_in_worker(raw: RawPage, model: SiteModel | None = None) -> Page:
     assert _worker_rules is not None  # set by _init_worker
     return extract_page(raw, _worker_rules, model)
+
+
+def _reextract_in_worker(
+    raw: RawPage, model: SiteModel, before: SiteModel, signature: str | None
+) -> Page | None:
+    """The page under ``model``, or ``None`` when it reads the same as under the
+    template rules ``before`` it was extracted with (``model_changes_page``)."""
+    rules = model.for_template(signature) if signature else model
+    if not model_changes_page(raw, before, rules):
+        return None
+    return _extract_in_worker(raw, model)
 
 
 def _make_pool(rules: ExtractConfig, workers: int | None = None) -> ProcessPoolExecutor:
@@ -330,8 +350,16 @@ class _Crawl:
         # The site model: the stored one (a sync, a resumed run), else learned once
         # LEARN_AFTER pages are stored; pages extracted before it are redone at the end.
         self.model: SiteModel | None = store.latest_site_model() if mode != "fetch" else None
-        self.html_stored = store.html_page_count() if self.model is None else 0
+        self.html_stored = store.html_page_count()
         self.learning = False  # a worker is learning the model
+        # Pages of templates the model has no rules of their own for, by signature: a
+        # template the first sample missed (a blog's archive pages are found late) is
+        # learned again once it reaches its share of the stored pages, once.
+        self.uncovered: Counter[str] = Counter()
+        self.relearned_for: set[str] = set()
+        self.known_templates: set[str] = set()  # the model's own or big in its sample
+        self.full = False  # learned again from a full sample (LEARN_SAMPLE pages)
+        self.learned_for_template = False  # the learning under way adds a template
         self.learned: SiteModel | None = None  # learned, not stored yet
 
     async def _db(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
@@ -443,7 +471,14 @@ class _Crawl:
             # Claim in sizeable batches: each claim is a hand-off to the database thread.
             worth = room >= min(_FEED_BATCH, self.fetch_q.maxsize) // 2 or self.fetch_q.empty()
             worth = worth and room > 0
-            items = await self._db(self.store.claim, min(room, _FEED_BATCH)) if worth else []
+            # Until the site model is learned, the pages fetched are its sample: spread
+            # them over the frontier (every template, not only the sitemap's first).
+            spread = self.model is None and self.mode == "run"
+            items = (
+                await self._db(self.store.claim, min(room, _FEED_BATCH), spread=spread)
+                if worth
+                else []
+            )
             if items:
                 self.outstanding += len(items)
                 for item in items:
@@ -642,8 +677,8 @@ class _Crawl:
         else:
             counts["fetched"] += 1
             self.store.save_fetch(url, raw, page_type=page.page_type if page else None)
-        if self.model is None and self.mode != "fetch" and 200 <= raw.status < 300:
-            self._maybe_learn()
+        if self.mode != "fetch" and 200 <= raw.status < 300:
+            self._maybe_learn(page)
         result: Page | ExtractError | None = outcome.error or page
         if result is None:  # fetch-only mode: links are found when extract runs
             return
@@ -666,8 +701,9 @@ class _Crawl:
             if self.content_written >= self.limit:
                 self.stopping = True
 
-    def _maybe_learn(self) -> None:
-        """Learn the site model once enough pages are stored (on the database thread).
+    def _maybe_learn(self, page: Page | None) -> None:
+        """Learn the site model once enough pages are stored, and again when pages of a
+        template it has no rules for reach their share (on the database thread).
 
         The sample is read here; the learning itself runs in an extraction worker, so
         neither the writes nor the event loop wait for it. The model is stored by the
@@ -675,11 +711,28 @@ class _Crawl:
         """
         if self.learned is not None:
             model, self.learned = self.learned, None
-            self.store.save_site_model(model)
-            self.model = model  # later extractions use it; earlier ones are redone
+            if self.model is not None and self.learned_for_template:
+                model = add_templates(self.model, model)
+            if self.model is None or not same_model(self.model, model):
+                self.store.save_site_model(model)
+                self.model = model  # later extractions use it; earlier ones are redone
+                self.uncovered.clear()
+                self.known_templates.clear()
             return
         self.html_stored += 1
-        if self.learning or self.html_stored < LEARN_AFTER or self.html_stored % LEARN_AFTER:
+        if self.learning:
+            return
+        if self.model is None:
+            if self.html_stored < LEARN_AFTER or self.html_stored % LEARN_AFTER:
+                return
+        elif self.mode != "run":
+            return
+        elif self.model.pages_sampled < LEARN_SAMPLE <= self.html_stored and not self.full:
+            self.full = True  # a full sample exists now: the model the crawl keeps
+            self.learned_for_template = False
+        elif self._new_template(page):
+            self.learned_for_template = True  # only the new template's rules are taken
+        else:
             return
         sample = self.store.sample_raw_pages(LEARN_SAMPLE)
         feed = self.store.feed_dates()
@@ -695,6 +748,32 @@ class _Crawl:
                 self.learned = done.result()
 
         future.add_done_callback(arrived)
+
+    def _new_template(self, page: Page | None) -> bool:
+        """Whether ``page`` makes a template the model did not see enough of big enough
+        to learn again (``LEARN_TEMPLATE_SHARE`` of the stored pages)."""
+        model = self.model
+        if page is None or model is None:
+            return False
+        signature = template_of(page.extractor_version)
+        if signature is None or signature in self.relearned_for:
+            return False
+        if signature not in self.known_templates:
+            # Its own rules, or a share of the sample (the one template of a one-theme
+            # site has no rules of its own: the site-wide ones are its).
+            sampled = dict(model.templates).get(signature, 0)
+            if model.for_template(signature) is not model or sampled >= 0.1 * model.pages_sampled:
+                self.known_templates.add(signature)
+                return False
+            self.uncovered[signature] += 1
+            if self.uncovered[signature] < max(
+                LEARN_MIN_TEMPLATE, LEARN_TEMPLATE_SHARE * self.html_stored
+            ):
+                return False
+            self.relearned_for.add(signature)
+            log.info("site_model_new_template", template=signature, pages=self.uncovered[signature])
+            return True
+        return False
 
     def _gone(self, url: str) -> str | None:
         """What a 404/410 means for ``url`` when it is not a failure (the count it goes
@@ -1058,52 +1137,63 @@ def _extract_stream(
     pool: _LazyPool, raws: Iterator[RawPage], model: SiteModel | None = None
 ) -> Iterator[tuple[RawPage, Page | ExtractError]]:
     """Yield each raw page with its extraction result, in order, a bounded window ahead."""
-    window = 64
-    pending: list[tuple[RawPage, Future[Page], int]] = []
-    in_flight = 0  # bytes of the pending bodies: bounded like the crawl's (_ByteBudget)
-    for raw in raws:
-        pending.append((raw, pool.submit(_extract_in_worker, raw, model), pool.generation))
-        in_flight += len(raw.body)
-        while len(pending) >= window or (in_flight > _BYTES_IN_FLIGHT // 2 and pending):
-            done = pending.pop(0)
-            in_flight -= len(done[0].body)
-            yield _result(pool, *done, model=model)
-    while pending:
-        yield _result(pool, *pending.pop(0))
+    for raw, result in _recheck_stream(pool, raws, model, {}):
+        assert result is not None  # nothing to recheck: every page is extracted
+        yield raw, result
 
 
 def _refresh_model(
     store: Store, report: RunReport, pool: _LazyPool, rules: ExtractConfig, *, relearn: bool
 ) -> None:
-    """After a crawl: learn the model from the whole crawl's sample (``relearn``, or when
-    none exists yet) and re-extract the pages whose template's rules it changed.
+    """After a crawl: learn the model from the whole crawl's sample (``relearn`` and the
+    crawl's model is outgrown, or none exists yet) and re-extract the pages whose
+    template's rules it changed.
 
     A learning that extracts every template as the crawl's model did (``same_model``)
     keeps that model. Pages extracted before the first model, or with rules the final
     model replaced for their template, are the only ones redone; their counts go to
-    ``reextracted``, not to new/changed.
+    ``reextracted``, not to new/changed. Where the rules changed in their furniture only,
+    the page is first checked (``model_changes_page``: parse and find the furniture under
+    both): one on which both find the same blocks is only re-tagged.
     """
     model = store.latest_site_model()
     if model is not None and not relearn:
         return  # the crawl extracted every page with this model
-    learned = learn_from_store(store)
-    if learned is not None and (model is None or not same_model(model, learned)):
-        store.save_site_model(learned)
-        model = learned
+    tags = list(store.extraction_tags())
+    if model is None or _model_outgrown(model, tags):
+        learned = learn_from_store(store)
+        if learned is not None and (model is None or not same_model(model, learned)):
+            store.save_site_model(learned)
+            model = learned
     if model is None:
         return
     final = model
     used = {r.fingerprint: r for m in store.site_models() for r in (m, *m.by_template)}
     prefix = EXTRACTOR_VERSION + "+"
-
-    def current(tag: str | None) -> bool:
-        if not tag or not tag.startswith(prefix) or ":" not in tag:
-            return False
-        signature, _, fingerprint = tag[len(prefix) :].rpartition(":")
-        rules_used = used.get(fingerprint)
-        return rules_used is not None and same_rules(rules_used, final.for_template(signature))
-
-    stale = [raw_id for raw_id, tag in store.extraction_tags() if not current(tag)]
+    stale: list[int] = []
+    # url -> (the template rules it was extracted with, its tag): pages whose rules
+    # changed in their furniture or site names only; most read the same and are only
+    # re-tagged.
+    recheck: dict[str, tuple[SiteModel, str]] = {}
+    for raw_id, url, tag in tags:
+        fingerprint = (tag or "").rpartition(":")[2]
+        rules_used = used.get(fingerprint) if tag and tag.startswith(prefix) else None
+        if rules_used is None:
+            stale.append(raw_id)
+            continue
+        signature = template_of(tag)
+        rules_now = final.for_template(signature) if signature else final
+        if same_rules(rules_used, rules_now):
+            continue
+        stale.append(raw_id)
+        same_but = replace(
+            rules_used,
+            furniture=rules_now.furniture,
+            signature=rules_now.signature,
+            site_names=rules_now.site_names,
+        )
+        if same_but.fingerprint == rules_now.fingerprint:
+            recheck[url] = (rules_used, tag or "")
     if not stale:
         return
 
@@ -1114,26 +1204,96 @@ def _refresh_model(
         run_id=report.run_id, mode="extract", db_path=report.db_path, started_at=report.started_at
     )
     batch: list[tuple[RawPage, Page | ExtractError]] = []
-    for raw, result in _extract_stream(pool, store.raw_pages_by_id(stale), final):
-        batch.append((raw, result))
-        if len(batch) >= _BATCH_PAGES:
+    retag: list[tuple[str, str, str]] = []
+    retagged = 0
+    for raw, result in _recheck_stream(pool, store.raw_pages_by_id(stale), final, recheck):
+        if result is None:
+            retagged += 1
+            tag = recheck[raw.url][1]
+            signature = template_of(tag)
+            rules_now = final.for_template(signature) if signature else final
+            retag.append((raw.url, tag, version_tag(rules_now, signature)))
+        else:
+            batch.append((raw, result))
+        if len(batch) + len(retag) >= _BATCH_PAGES:
             _write_extracted(store, batch, shadow, again)
             batch.clear()
+            store.retag_pages(retag)
+            retag.clear()
     _write_extracted(store, batch, shadow, again)
+    if retag:
+        store.retag_pages(retag)
     redone = sum(shadow.counts.values())
     if redone:
         report.counts["reextracted"] += redone
-        log.info("site_model_applied", model=final.model_fingerprint, pages=redone)
+    log.info(
+        "site_model_applied",
+        model=final.model_fingerprint,
+        pages=redone,
+        retagged=retagged,
+    )
+
+
+def _model_outgrown(model: SiteModel, tags: list[tuple[int, str, str | None]]) -> bool:
+    """Whether the crawl's model should be learned again from the whole crawl: it was
+    learned from fewer pages than a full sample while more were stored, or a template
+    it has no rules for holds ``LEARN_TEMPLATE_SHARE`` of the pages.
+
+    A model learned during the crawl from a full sample spread over the frontier is
+    kept: learning again from another sample of the same site only moves rare blocks in
+    and out of the furniture, and each move costs re-checking pages.
+    """
+    if model.pages_sampled < min(LEARN_SAMPLE, len(tags)):
+        return True
+    sampled = dict(model.templates)
+    counts = Counter(template_of(tag) for _, _, tag in tags)
+    big = max(LEARN_MIN_TEMPLATE, LEARN_TEMPLATE_SHARE * len(tags))
+    return any(
+        signature is not None
+        and count >= big
+        and model.for_template(signature) is model
+        and sampled.get(signature, 0) < 0.1 * model.pages_sampled
+        for signature, count in counts.items()
+    )
+
+
+def _recheck_stream(
+    pool: _LazyPool,
+    raws: Iterator[RawPage],
+    model: SiteModel | None,
+    recheck: dict[str, tuple[SiteModel, str]],
+) -> Iterator[tuple[RawPage, Page | ExtractError | None]]:
+    """Each raw page with its extraction result, in order, a bounded window ahead; a
+    page in ``recheck`` is first compared under its old rules and ``model``'s (``None``:
+    it reads the same, nothing was extracted)."""
+    window = 64
+    pending: list[tuple[RawPage, Future[Page] | Future[Page | None], int]] = []
+    in_flight = 0  # bytes of the pending bodies: bounded like the crawl's (_ByteBudget)
+    for raw in raws:
+        before = recheck.get(raw.url)
+        future: Future[Page] | Future[Page | None] = (
+            pool.submit(_reextract_in_worker, raw, model, before[0], template_of(before[1]))
+            if before is not None and model is not None
+            else pool.submit(_extract_in_worker, raw, model)
+        )
+        pending.append((raw, future, pool.generation))
+        in_flight += len(raw.body)
+        while len(pending) >= window or (in_flight > _BYTES_IN_FLIGHT // 2 and pending):
+            done = pending.pop(0)
+            in_flight -= len(done[0].body)
+            yield _result(pool, *done, model=model)
+    while pending:
+        yield _result(pool, *pending.pop(0), model=model)
 
 
 def _result(
     pool: _LazyPool,
     raw: RawPage,
-    future: Future[Page],
+    future: Future[Page] | Future[Page | None],
     generation: int,
     *,
     model: SiteModel | None = None,
-) -> tuple[RawPage, Page | ExtractError]:
+) -> tuple[RawPage, Page | ExtractError | None]:
     try:
         try:
             return raw, future.result()

@@ -53,13 +53,26 @@ from migrator.extract.links import absolute_url, host_of
 from migrator.extract.nodes import contains
 from migrator.extract.pagetype import cms_page_type, split_page_number, url_page_type
 from migrator.extract.sidebar import find_sidebar_links
-from migrator.extract.site import SiteModel, furniture_nodes, norm, template_signature
+from migrator.extract.site import (
+    SiteModel,
+    furniture_nodes,
+    norm,
+    template_signature,
+    title_parts,
+)
 from migrator.extract.structured import Structured, jsonld_text, read_structured
 from migrator.extract.title import find_author, find_title, listing_title
 from migrator.models import Crumb, Image, Page, PageType, RawPage, Section, SidebarLink, record_hash
 from migrator.urls import is_http_url
 
-__all__ = ["EXTRACTOR_VERSION", "SiteModel", "extract_page", "version_tag"]
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "SiteModel",
+    "extract_page",
+    "model_changes_page",
+    "template_of",
+    "version_tag",
+]
 
 # Bump whenever the output for the same input changes: stored pages are re-extracted.
 EXTRACTOR_VERSION = "5"
@@ -191,6 +204,57 @@ def _capture_date_fallback(raw: RawPage, page: Page) -> Page:
     return replace(page, published=raw.fetched_at.astimezone(UTC).date(), sources=sources)
 
 
+def model_changes_page(raw: RawPage, before: SiteModel, after: SiteModel) -> bool:
+    """Whether the page's record under the template rules ``after`` could differ from
+    the one extracted under ``before`` (other than in ``extractor_version``).
+
+    Extraction reads a model's rules through its fingerprinted fields. When the two
+    agree on all of them but the furniture and the site names, the record is the same
+    when the furniture finds the same blocks on this page under both and no site name
+    that only one of them has is among the texts the title is compared with (the
+    ``<title>`` and ``og:title`` parts, the headline element's text): the page is only
+    parsed and keyed, a fraction of extracting it. Any doubt (a page that does not
+    decode or parse, another template) answers ``True``.
+    """
+    same_but = replace(
+        before,
+        furniture=after.furniture,
+        signature=after.signature,
+        site_names=after.site_names,
+    )
+    if same_but.fingerprint != after.fingerprint:
+        return True
+    try:
+        _check_input(raw)
+        text = decode_body(raw.body, raw.header("content-type")).text
+        if text.count("<") > _MAX_DEPTH:
+            return True  # the depth guard's business: extract it for real
+        tree = LexborHTMLParser(text)
+    except Exception:  # noqa: BLE001 - doubt means extract again
+        return True
+    if after.signature is not None and template_signature(tree) != after.signature:
+        return True
+    names = before.site_names ^ after.site_names
+    if names and not names.isdisjoint(_name_probes(tree, after.title_selector)):
+        return True
+    old = [node.mem_id for node in furniture_nodes(tree, before)]
+    return old != [node.mem_id for node in furniture_nodes(tree, after)]
+
+
+def _name_probes(tree: LexborHTMLParser, title_selector: str | None) -> set[str]:
+    """Every text ``find_title`` compares with the site names, normalized (a superset)."""
+    probes: set[str] = set()
+    for node in tree.css('title, meta[property="og:title"], meta[name="twitter:title"]'):
+        value = node.text(deep=True) if node.tag == "title" else node.attributes.get("content")
+        if value:
+            probes.add(norm(value))
+            probes.update(title_parts(value))
+    if title_selector:
+        for node in select_safely(tree, title_selector):
+            probes.add(norm(node.text(deep=True, separator=" ")))
+    return probes
+
+
 def _nesting_depth(text: str, limit: int) -> int:
     """An upper estimate of the element nesting depth, stopping once above ``limit``.
 
@@ -223,8 +287,13 @@ def _base_url(tree: LexborHTMLParser, url: str) -> str:
 
 def _links(tree: LexborHTMLParser, base: str) -> tuple[str, ...]:
     seen: dict[str, None] = {}
+    hrefs: set[str | None] = set()  # a theme repeats its menu and widget links
     for node in tree.css("a[href], area[href]"):
-        url = absolute_url(node.attributes.get("href"), base)
+        href = node.attributes.get("href")
+        if href in hrefs:
+            continue
+        hrefs.add(href)
+        url = absolute_url(href, base)
         if url is not None:
             seen.setdefault(url, None)
     return tuple(seen)
@@ -1028,3 +1097,12 @@ def version_tag(model: SiteModel | None, signature: str | None = None) -> str:
     if model is None:
         return EXTRACTOR_VERSION
     return f"{EXTRACTOR_VERSION}+{signature or '-'}:{model.fingerprint}"
+
+
+def template_of(tag: str | None) -> str | None:
+    """The template signature a ``version_tag`` of this extractor records, else ``None``."""
+    prefix = EXTRACTOR_VERSION + "+"
+    if not tag or not tag.startswith(prefix) or ":" not in tag:
+        return None
+    signature = tag[len(prefix) :].rpartition(":")[0]
+    return None if signature in {"", "-"} else signature

@@ -30,6 +30,7 @@ __all__ = [
     "date_line_nodes",
     "dates_from_scope",
     "find_date_in_text",
+    "may_hold_date",
     "node_date",
     "parse_date",
     "plausible",
@@ -192,8 +193,17 @@ def _from_match(match: re.Match[str], order: DateOrder) -> date | datetime | Non
     return _build(year, first, second, groups)
 
 
+def may_hold_date(text: str) -> bool:
+    """False when ``DATE_RE`` cannot match: every one of its patterns has a year written
+    ``19xx`` or ``20xx``. A substring test is ~50x cheaper than the regular expression
+    and most text blocks (menus, widgets, paragraphs) hold no year."""
+    return "19" in text or "20" in text
+
+
 def find_date_in_text(text: str, order: DateOrder = "MDY") -> date | datetime | None:
     """The first date written anywhere in ``text``, or ``None``."""
+    if not may_hold_date(text):
+        return None
     for match in DATE_RE.finditer(text):
         found = _from_match(match, order)
         if found is not None:
@@ -544,6 +554,8 @@ def _edge_lines(
 
 
 def _is_date_line(text: str, days: set[date], order: DateOrder) -> bool:
+    if not may_hold_date(text):
+        return False
     for match in DATE_RE.finditer(text):
         value = _from_match(match, order)
         if value is not None and same_day(value) in days:

@@ -239,16 +239,31 @@ _MENU = "nav, [role=navigation], header, [class*=menu], [id*=menu], [class*=navb
 
 
 def _menu_urls(tree: LexborHTMLParser, base: str) -> set[str]:
-    """The addresses the site's menus link to (outside widget lists)."""
+    """The addresses the site's own menus link to: its navigation bar and header.
+
+    Not a widget's list (Recent Posts, Recent Comments in ``<nav>``), not a post's
+    ``header.entry-header``, not a column of widgets that a theme called "menu".
+    """
     urls: set[str] = set()
     for menu in tree.css(_MENU):
-        if (menu.tag == "nav" and _widget_nav(menu)) or menu.css_first("h2, h3, h4, h5, h6"):
-            continue  # a widget's list, or a whole column of widgets named "menu"
+        if menu.css_first("h2, h3, h4, h5, h6") or _in_widgets_or_post(menu):
+            continue
         for link in menu.css("a[href]"):
             url = absolute_url(link.attributes.get("href"), base)
             if url is not None:
                 urls.add(url)
     return urls
+
+
+def _in_widgets_or_post(node: LexborNode) -> bool:
+    current: LexborNode | None = node
+    while current is not None and current.tag not in {"body", "html"}:
+        if current.tag in {"aside", "article", "main"}:
+            return True
+        if re.search(r"widget|sidebar|entry|post|comment", _marker(current), re.I):
+            return True
+        current = current.parent
+    return False
 
 
 def _own_urls(tree: LexborHTMLParser, page_url: str, base: str) -> set[str]:

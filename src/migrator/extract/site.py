@@ -24,6 +24,7 @@ learn``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -41,6 +42,7 @@ from migrator.extract.dates import (
     DATE_RE,
     NAV_TEXT,
     UPDATED_WORD,
+    may_hold_date,
     node_date,
     same_day,
 )
@@ -99,39 +101,72 @@ def norm(text: str) -> str:
 
 def _marker(node: LexborNode) -> str:
     """``tag.class1.class2`` with the tokens that do not name one post (no digits)."""
+    attributes = node.attributes
+    return _marker_of(node.tag or "", attributes.get("class"), attributes.get("id"))
+
+
+@functools.lru_cache(maxsize=8192)
+def _marker_of(tag: str, classes: str | None, ident: str | None) -> str:
+    # A theme repeats the same few class lists on every page: sorted and filtered once.
+    if not classes and not ident:
+        return tag
     tokens = sorted(
-        t
-        for t in (node.attributes.get("class") or "").split()
-        if _SAFE_TOKEN.match(t) and not _VOLATILE.search(t)
+        t for t in (classes or "").split() if _SAFE_TOKEN.match(t) and not _VOLATILE.search(t)
     )
-    ident = node.attributes.get("id") or ""
     if ident and _SAFE_TOKEN.match(ident) and not _VOLATILE.search(ident):
         tokens.append("#" + ident)
-    return (node.tag or "") + "".join("." + t if not t.startswith("#") else t for t in tokens)
+    return tag + "".join("." + t if not t.startswith("#") else t for t in tokens)
 
 
-def block_key(node: LexborNode, text: str, markers: dict[int, str] | None = None) -> int:
-    """The identity of a block across pages: its text and its place (three levels).
+def _digest(place: str, text: str) -> int:
+    digest = hashlib.blake2b(f"{place}\x00{text}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
-    ``markers`` caches ``_marker`` by node within one page (siblings share ancestors).
-    """
+
+def block_key(node: LexborNode, text: str) -> int:
+    """The identity of a block across pages: its text and its place (three levels)."""
     parts = []
     current: LexborNode | None = node
     for _ in range(3):
         if current is None or current.tag == "html":
             break
-        if markers is None:
-            parts.append(_marker(current))
-        else:
-            key = current.mem_id
-            marker = markers.get(key)
-            if marker is None:
-                marker = markers[key] = _marker(current)
-            parts.append(marker)
+        parts.append(_marker(current))
         current = current.parent
-    place = "/".join(reversed(parts))
-    digest = hashlib.blake2b(f"{place}\x00{text}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return _digest("/".join(reversed(parts)), text)
+
+
+class _Keys:
+    """``block_key`` for the blocks of one tree, each node's marker computed once.
+
+    Siblings share their parent's and grandparent's markers: a menu of 100 items
+    computed the same two markers 100 times. The keys are exactly ``block_key``'s.
+    """
+
+    __slots__ = ("_markers", "_places")
+
+    def __init__(self) -> None:
+        self._markers: dict[int, str] = {}
+        self._places: dict[int, str] = {}
+
+    def _mark(self, node: LexborNode) -> str:
+        ident = node.mem_id
+        marker = self._markers.get(ident)
+        if marker is None:
+            marker = self._markers[ident] = _marker(node)
+        return marker
+
+    def key(self, node: LexborNode, text: str) -> int:
+        parent = node.parent
+        if parent is None or parent.tag == "html":
+            return _digest(self._mark(node), text)
+        prefix = self._places.get(parent.mem_id)
+        if prefix is None:
+            grand = parent.parent
+            prefix = self._mark(parent)
+            if grand is not None and grand.tag != "html":
+                prefix = self._mark(grand) + "/" + prefix
+            self._places[parent.mem_id] = prefix
+        return _digest(prefix + "/" + self._mark(node), text)
 
 
 def text_key(text: str) -> int:
@@ -155,6 +190,12 @@ def _is_block(node: LexborNode) -> bool:
 
 def iter_blocks(tree: LexborHTMLParser) -> Iterable[tuple[LexborNode, str]]:
     """Each text block of the page body with its normalized text (bounded)."""
+    for _, node, text in _indexed_blocks(tree):
+        yield node, text
+
+
+def _indexed_blocks(tree: LexborHTMLParser) -> Iterable[tuple[int, LexborNode, str]]:
+    """``iter_blocks`` with each block's position in the body's walk (``_nodes_at``)."""
     body = tree.body
     if body is None:
         return
@@ -167,7 +208,23 @@ def iter_blocks(tree: LexborHTMLParser) -> Iterable[tuple[LexborNode, str]]:
             continue
         text = norm(node.text(deep=True, separator=" "))
         if text and len(text) <= _MAX_TEXT:
-            yield node, text
+            yield count, node, text
+
+
+def _nodes_at(tree: LexborHTMLParser, positions: Iterable[int]) -> dict[int, LexborNode]:
+    """The nodes at these positions of the body's walk (as ``_indexed_blocks`` counts)."""
+    wanted = set(positions)
+    found: dict[int, LexborNode] = {}
+    body = tree.body
+    if body is None or not wanted:
+        return found
+    last = max(wanted)
+    for count, node in enumerate(body.traverse(include_text=False), start=1):
+        if count in wanted:
+            found[count] = node
+            if count >= last:
+                break
+    return found
 
 
 def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[LexborNode]:
@@ -178,26 +235,55 @@ def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[Lex
     """
     if model is None or not model.furniture:
         return []
-    found: list[LexborNode] = []
-    taken: set[int] = set()
-    markers: dict[int, str] = {}
+    body = tree.body
+    if body is None:
+        return []
+    furniture = model.furniture
     texts = model.furniture_texts
-    for node, text in iter_blocks(tree):
+    found: list[LexborNode] = []
+    # mem_id -> whether the node is, or sits inside, a block already found. Blocks come
+    # in document order (parents first), so a node's answer never changes once known;
+    # a block inside a found one is skipped before its text is read or keyed.
+    inside: dict[int, bool] = {}
+    keys = _Keys()
+    count = 0
+    for node in body.traverse(include_text=False):  # the walk of iter_blocks, same limit
+        count += 1
+        if count > _MAX_NODES:
+            break
+        if node.tag in _NEVER or not _is_block(node):
+            continue
+        parent = node.parent
+        if found and parent is not None and _inside(parent, inside):
+            continue
+        text = norm(node.text(deep=True, separator=" "))
+        if not text or len(text) > _MAX_TEXT:
+            continue
         if texts and text_key(text) not in texts:
             continue  # most blocks: no furniture has this text, wherever it sits
-        if block_key(node, text, markers) not in model.furniture:
+        if keys.key(node, text) not in furniture:
             continue
-        ancestor = node.parent
-        inside = False
-        while ancestor is not None:
-            if ancestor.mem_id in taken:
-                inside = True
-                break
-            ancestor = ancestor.parent
-        if not inside:
-            taken.add(node.mem_id)
-            found.append(node)
+        inside[node.mem_id] = True
+        found.append(node)
     return found
+
+
+def _inside(node: LexborNode, known: dict[int, bool]) -> bool:
+    """Whether ``node`` or an ancestor is marked in ``known`` (memoized up the chain)."""
+    chain: list[int] = []
+    current: LexborNode | None = node
+    answer = False
+    while current is not None:
+        ident = current.mem_id
+        cached = known.get(ident)
+        if cached is not None:
+            answer = cached
+            break
+        chain.append(ident)
+        current = current.parent
+    for ident in chain:
+        known[ident] = answer
+    return answer
 
 
 _NOT_PROSE = re.compile(
@@ -285,25 +371,48 @@ def title_parts(title: str) -> list[str]:
 # --------------------------------------------------------------------------- CMS
 
 
-_CMS_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+# Each pattern with literal strings one of which every match contains (lower case):
+# a pattern none of whose strings is in the folded page cannot match, and is not run
+# (seven case-insensitive scans of 200 kB cost more than the rest of learning).
+_CMS_PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     (
         "wordpress",
         re.compile(r"wp-content/|wp-includes/|name=.generator. content=.WordPress", re.I),
+        ("wp-content/", "wp-includes/", "wordpress"),
     ),
-    ("blogger", re.compile(r"content=.blogger|_WidgetManager|blogger\.com/", re.I)),
-    ("movabletype", re.compile(r"Movable Type|mt-static|mt-search|mt\.cgi", re.I)),
-    ("typepad", re.compile(r"typepad", re.I)),
-    ("drupal", re.compile(r"Drupal|/sites/default/files/", re.I)),
-    ("joomla", re.compile(r"Joomla|/components/com_", re.I)),
-    ("ghost", re.compile(r"content=.Ghost|ghost-(?:url|api)", re.I)),
+    (
+        "blogger",
+        re.compile(r"content=.blogger|_WidgetManager|blogger\.com/", re.I),
+        ("blogger", "_widgetmanager"),
+    ),
+    (
+        "movabletype",
+        re.compile(r"Movable Type|mt-static|mt-search|mt\.cgi", re.I),
+        ("movable type", "mt-static", "mt-search", "mt.cgi"),
+    ),
+    ("typepad", re.compile(r"typepad", re.I), ("typepad",)),
+    (
+        "drupal",
+        re.compile(r"Drupal|/sites/default/files/", re.I),
+        ("drupal", "/sites/default/files/"),
+    ),
+    ("joomla", re.compile(r"Joomla|/components/com_", re.I), ("joomla", "/components/com_")),
+    ("ghost", re.compile(r"content=.Ghost|ghost-(?:url|api)", re.I), ("ghost",)),
 )
+# re.IGNORECASE also matches these to ASCII letters, which str.lower() leaves alone.
+_CASE_FOLD = (("\u017f", "s"), ("\u0131", "i"), ("\u212a", "k"))
 
 
 def detect_cms(html: str) -> str | None:
     """The CMS whose markup the page carries, or ``None``."""
     head = html[:200_000]
-    for name, pattern in _CMS_PATTERNS:
-        if pattern.search(head):
+    folded = head.lower()
+    if not folded.isascii():
+        for odd, letter in _CASE_FOLD:
+            if odd in folded:  # str.translate would cost more than all the searches
+                folded = folded.replace(odd, letter)
+    for name, pattern, needles in _CMS_PATTERNS:
+        if any(needle in folded for needle in needles) and pattern.search(head):
             return name
     return None
 
@@ -314,13 +423,20 @@ def detect_cms(html: str) -> str | None:
 @dataclass(slots=True)
 class _Sample:
     url: str
-    html: str
     title: str
     og_title: str
     og_site: str
     keys: set[int]
     leading: dict[int, int]  # heading key -> key of the prose it opens on this page
     template: str
+    # What the votes read, noted while the page's tree is alive (one pass, one tree at a
+    # time): h1/h2 texts that may name the site, the elements showing a ``<title>`` part
+    # (text, block key, selector, alone on the page) and the blocks giving a plausible
+    # date (block key, selector, day, score, numeric orders), in document order. Only
+    # the furniture, known after every page was read, decides which of them count.
+    headings: list[tuple[str, int]]
+    title_candidates: list[tuple[str, int, str, bool]]
+    date_candidates: list[tuple[int, str, date, float, list[str]]]
 
 
 @dataclass(slots=True)
@@ -405,6 +521,8 @@ def learn_site(
     texts_of: dict[int, int] = {}  # block key -> its text's key
     cms_votes: Counter[str] = Counter()
     templates: Counter[str] = Counter()
+    latest = (fetched_at or datetime.now().astimezone()).date()
+    feeds = feed_dates or {}
     og_images: Counter[str] = Counter()
     for url, html in pages:
         tree = _parse(html)
@@ -416,30 +534,41 @@ def learn_site(
         signature = template_signature(tree)
         templates[signature] += 1
         title_node = tree.css_first("title")
+        title = title_node.text(deep=True) if title_node is not None else ""
+        og_title = _meta(tree, "og:title")
         og_image = tree.css_first('meta[property="og:image"], meta[name="twitter:image"]')
         if og_image is not None and og_image.attributes.get("content"):
             og_images[image_key(og_image.attributes.get("content") or "")] += 1
         keys: set[int] = set()
         leading: dict[int, int] = {}
-        markers: dict[int, str] = {}
+        headings: list[tuple[str, int]] = []
+        dated: list[tuple[LexborNode, str, int]] = []
+        block_keys = _Keys()
         for node, text in iter_blocks(tree):
-            key = block_key(node, text, markers)
+            key = block_keys.key(node, text)
             keys.add(key)
             texts_of[key] = text_key(text)
-            if node.tag in _HEADINGS[1:]:
+            tag = node.tag
+            if tag in _HEADINGS[1:]:
                 prose = _leads_text(node)
                 if prose is not None:
                     leading[key] = prose
+            if tag in {"h1", "h2"} and len(text) <= 120:
+                headings.append((text, key))
+            if _may_vote_date(tag, text):
+                dated.append((node, text, key))
         samples.append(
             _Sample(
                 url=url,
-                html=html,
-                title=title_node.text(deep=True) if title_node is not None else "",
-                og_title=_meta(tree, "og:title"),
+                title=title,
+                og_title=og_title,
                 og_site=_meta(tree, "og:site_name"),
                 keys=keys,
                 leading=leading,
                 template=signature,
+                headings=headings,
+                title_candidates=_title_candidates(tree, title, og_title),
+                date_candidates=_date_candidates(url, dated, feeds, latest),
             )
         )
     count = len(samples)
@@ -448,7 +577,6 @@ def learn_site(
     evidence: list[str] = []
     furniture = _learn_furniture(samples, evidence, share=_FURNITURE_SHARE)
     names = _title_names(samples)
-    latest = (fetched_at or datetime.now().astimezone()).date()
     # Templates with enough pages of their own get their own rules (a blog that changed
     # theme, a gallery template); the site-wide ones serve every other page.
     groups: dict[str, list[_Sample]] = defaultdict(list)
@@ -473,22 +601,16 @@ def learn_site(
     }
     votes = _new_votes()
     own_votes = {sig: _new_votes() for sig in big}
-    feeds = feed_dates or {}
     for sample in samples:
-        tree = _parse(sample.html)
-        if tree is None:
-            continue
-        cache: dict[int, str] = {}
-        blocks = [(node, text, block_key(node, text, cache)) for node, text in iter_blocks(tree)]
-        for node, text, key in blocks:
-            if node.tag in {"h1", "h2"} and key in furniture and len(text) <= 120:
+        for text, key in sample.headings:
+            if key in furniture:
                 votes.heading_names.add(text)
-        _vote_title(sample, tree, furniture, names, votes)
-        _vote_date(sample, blocks, furniture, feeds, latest, votes)
+        _vote_title(sample, furniture, names, votes)
+        _vote_date(sample, furniture, votes)
         if sample.template in big:
             mine = own_votes[sample.template]
-            _vote_title(sample, tree, own_furniture[sample.template], names, mine)
-            _vote_date(sample, blocks, own_furniture[sample.template], feeds, latest, mine)
+            _vote_title(sample, own_furniture[sample.template], names, mine)
+            _vote_date(sample, own_furniture[sample.template], mine)
     site_names = frozenset(names | votes.heading_names)
     if site_names:
         evidence.append("site names: " + ", ".join(sorted(site_names)[:5]))
@@ -625,9 +747,46 @@ def _headline_candidates(sample: _Sample, site_names: set[str]) -> set[str]:
 _TITLE_CANDIDATES = "h1, h2, h3, h4, h5, [class*=title], [class*=headline], [itemprop=headline]"
 
 
+def _title_candidates(
+    tree: LexborHTMLParser, title: str, og_title: str
+) -> list[tuple[str, int, str, bool]]:
+    """The elements whose text is a ``<title>`` part or ``og:title``, in document order:
+    ``(text, block key, selector, alone on the page)``."""
+    shown = title_spans(title)
+    if og_title:
+        shown.add(og_title)
+    if not shown:
+        return []
+    found: list[tuple[str, int, str, bool]] = []
+    single: dict[str, bool] = {}
+    for node in tree.css(_TITLE_CANDIDATES):
+        if node.tag in _NEVER or node.tag in {"title", "meta", "head"}:
+            continue
+        text = norm(node.text(deep=True, separator=" "))
+        if text not in shown:
+            continue
+        # The heading itself, not a link inside it: the selector names the heading.
+        target = node
+        if node.tag == "a" and node.parent is not None and node.parent.tag in _HEADINGS:
+            target = node.parent
+        selector = node_selector(target)
+        if not selector:
+            continue
+        alone = single.get(selector)
+        if alone is None:
+            # On the page that is this headline's own, the element is there once: a
+            # selector that also matches its sections or siblings names no headline.
+            try:
+                alone = len(tree.css(selector)) == 1
+            except (ValueError, TypeError, RuntimeError):
+                alone = False
+            single[selector] = alone
+        found.append((text, block_key(node, text), selector, alone))
+    return found
+
+
 def _vote_title(
     sample: _Sample,
-    tree: LexborHTMLParser,
     furniture: frozenset[int],
     names: set[str],
     votes: _Votes,
@@ -637,27 +796,12 @@ def _vote_title(
         return
     votes.title_pages += 1
     seen: set[str] = set()
-    for node in tree.css(_TITLE_CANDIDATES):
-        if node.tag in _NEVER or node.tag in {"title", "meta", "head"}:
+    for text, key, selector, alone in sample.title_candidates:
+        if text not in wanted or key in furniture or selector in seen:
             continue
-        text = norm(node.text(deep=True, separator=" "))
-        if text not in wanted or block_key(node, text) in furniture:
-            continue
-        # The heading itself, not a link inside it: the selector names the heading.
-        target = node
-        if node.tag == "a" and node.parent is not None and node.parent.tag in _HEADINGS:
-            target = node.parent
-        selector = node_selector(target)
-        if selector and selector not in seen:
-            seen.add(selector)
-            votes.title[selector] += 1
-            # On the page that is this headline's own, the element is there once: a
-            # selector that also matches its sections or siblings names no headline.
-            try:
-                single = len(tree.css(selector)) == 1
-            except (ValueError, TypeError, RuntimeError):
-                single = False
-            votes.title_single[selector] += single
+        seen.add(selector)
+        votes.title[selector] += 1
+        votes.title_single[selector] += alone
 
 
 def _pick_title(votes: _Votes, evidence: list[str]) -> tuple[str | None, tuple[int, int]]:
@@ -678,55 +822,73 @@ def _url_month(url: str) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-def _vote_date(
-    sample: _Sample,
+def _may_vote_date(tag: str | None, text: str) -> bool:
+    """The tests of ``_date_candidates`` that need neither the node nor the model."""
+    if len(text) > 160 or tag in {"h1", "pre", "code", "a"}:
+        return False
+    return tag == "time" or may_hold_date(text)
+
+
+def _date_candidates(
+    url: str,
     blocks: list[tuple[LexborNode, str, int]],
-    furniture: frozenset[int],
     feed_dates: Mapping[str, str],
     latest: date,
-    votes: _Votes,
-) -> None:
-    feed_day = (feed_dates.get(sample.url) or "")[:10]
-    month = _url_month(sample.url)
-    seen: set[str] = set()
-    days: set[date] = set()
+) -> list[tuple[int, str, date, float, list[str]]]:
+    """The page's blocks that show a plausible publication date, in document order:
+    ``(block key, selector, day, score, numeric orders of its text)``."""
+    feed_day = (feed_dates.get(url) or "")[:10]
+    month = _url_month(url)
+    found: list[tuple[int, str, date, float, list[str]]] = []
+    asides: dict[int, bool] = {}
     for node, text, key in blocks:
-        if key in furniture or len(text) > 160 or node.tag in {"h1", "pre", "code", "a"}:
-            continue
+        # The cheap tests first: a theme's widgets (archives, recent posts) are full of
+        # years, and one walk up per parent answers for all their blocks.
+        parent = node.parent
+        if parent is not None and _aside(parent, asides):
+            continue  # a widget's, a related post's or a comment's date
         if NAV_TEXT.search(text):
             continue  # "« Previous entry (March 3, 2005)": another post's date
         match = DATE_RE.search(text)
         if match is not None and UPDATED_WORD.search(text[: match.start()][-40:]):
             continue  # "Last updated on …": not the publication date
-        if _in_aside(node):
-            continue  # a widget's, a related post's or a comment's date
         own = (node.attributes.get("class") or "").lower()
         if ("updated" in own or "modified" in own) and not (
             "published" in own or "entry-date" in own
         ):
             continue  # <time class="updated">: when it changed, not when it was published
-        if not (node.tag == "time" or DATE_RE.search(text)):
+        if not (node.tag == "time" or match is not None):
             continue
-        found = node_date(node, "MDY")
-        if found is None:
+        day_found = node_date(node, "MDY")
+        if day_found is None:
             continue
-        day = same_day(found)
+        day = same_day(day_found)
         if not date(1990, 1, 1) <= day <= latest:
             continue
         selector = node_selector(node)
-        if selector is None or selector in seen:
+        if selector is None:
             continue
-        seen.add(selector)
-        days.add(day)
-        votes.date_present[selector] += 1
-        votes.date_values[selector].add(day)
         score = 1.0
         if feed_day and day.isoformat() == feed_day:
             score += 3.0
         if month is not None:
             score += 1.0 if (day.year, day.month) == month else -1.0
+        found.append((key, selector, day, score, _numeric_orders(text)))
+    return found
+
+
+def _vote_date(sample: _Sample, furniture: frozenset[int], votes: _Votes) -> None:
+    seen: set[str] = set()
+    days: set[date] = set()
+    for key, selector, day, score, orders in sample.date_candidates:
+        if key in furniture or selector in seen:
+            continue
+        seen.add(selector)
+        votes.date_present[selector] += 1
+        votes.date_values[selector].add(day)
         votes.date_scores[selector] += score
-        votes.orders.update(_numeric_orders(text))
+        votes.orders.update(orders)
+        days.add(day)
     # Three and more days, or an archive's URL: a list of posts, not one post's page.
     if 0 < len(days) < 3 and url_page_type(sample.url) != "listing":
         votes.dated.append(frozenset(seen))
@@ -738,19 +900,33 @@ _ASIDE_MARKER = re.compile(
 )
 
 
-def _in_aside(node: LexborNode) -> bool:
-    current = node.parent
+def _aside(node: LexborNode, known: dict[int, bool]) -> bool:
+    """Whether ``node`` or an ancestor below ``<body>`` is an aside, a nav, a footer or
+    named like a widget area, related posts or comments (memoized by node in ``known``)."""
+    chain: list[int] = []
+    current: LexborNode | None = node
+    answer = False
     while current is not None and current.tag not in {"body", "html"}:
-        if current.tag in {"aside", "nav", "footer"}:
-            return True
-        if _ASIDE_MARKER.search(
-            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
+        ident = current.mem_id
+        cached = known.get(ident)
+        if cached is not None:
+            answer = cached
+            break
+        chain.append(ident)
+        attributes = current.attributes
+        if (
+            current.tag in {"aside", "nav", "footer"}
+            or _ASIDE_MARKER.search(
+                (attributes.get("class") or "") + " " + (attributes.get("id") or "")
+            )
+            or is_side_column(current)  # a grid theme's narrow column (col-md-4 by col-md-8)
         ):
-            return True
-        if is_side_column(current):
-            return True  # a grid theme's narrow column (Bootstrap col-md-4 beside col-md-8)
+            answer = True
+            break
         current = current.parent
-    return False
+    for ident in chain:
+        known[ident] = answer
+    return answer
 
 
 def _date_exclusive(votes: _Votes, selector: str | None, evidence: list[str]) -> bool:
