@@ -105,12 +105,21 @@ def archive_records(
     An archived page that gives no date gets its capture day as ``published``, marked
     ``sources.published = capture_date``; a live crawl has no such date. Each such
     record is checked against the live one (which must have no date) and the fallback
-    is then set aside, with the content hash it changed. ``sources`` becomes a dict.
+    is then set aside, with the content hash it changed. A ``source_url`` that is a
+    redirect alias of the page (the archive holds the redirect) counts as the live one.
+    ``sources`` becomes a dict.
     """
     archived, live = records(db), records(live_db)
     for record in (*archived.values(), *live.values()):
         record["sources"] = json.loads(str(record["sources"]))
+    redirected = aliases(db)
     for url, record in archived.items():
+        # An archive's redirect (`/about` -> `/about/`) is queued like its target: which of
+        # the two reaches the page first sets `source_url`. Either is the same page.
+        other = live.get(url)
+        came_from = str(record["source_url"])
+        if other is not None and redirected.get(came_from, ("",))[0] == url:
+            record["source_url"] = other["source_url"]
         used = record["sources"]
         assert isinstance(used, dict)
         if used.get("published") != "capture_date":
