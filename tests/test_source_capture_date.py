@@ -25,7 +25,13 @@ def _raw(body: str, source: str | None) -> RawPage:
     )
 
 
+# WordPress says it is a post (body class) but the theme shows no date.
 _UNDATED = (
+    '<html><head><title>Garden</title><meta name="generator" content="WordPress 4.9">'
+    '</head><body class="post-template-default single single-post postid-12">'
+    f"<article><h1>Garden</h1>{_WORDS}</article></body></html>"
+)
+_STATIC = (
     "<html><head><title>Garden</title></head><body><article><h1>Garden</h1>"
     f"{_WORDS}</article></body></html>"
 )
@@ -40,6 +46,12 @@ def test_capture_date_fills_published_of_an_undated_archived_page():
     assert page.published == date(2015, 3, 4)
     assert dict(page.sources)["published"] == "capture_date"
     assert page.to_record()["published"] == "2015-03-04"
+
+
+def test_a_static_page_gets_no_capture_date():
+    page = extract_page(_raw(_STATIC, "warc:old.warc.gz#1234"), ExtractConfig())
+    assert page.page_type == "page"
+    assert page.published is None
 
 
 def test_capture_date_never_replaces_a_date_the_page_gives():

@@ -194,11 +194,12 @@ def extract_page(raw: RawPage, rules: ExtractConfig, model: SiteModel | None = N
 
 
 def _capture_date_fallback(raw: RawPage, page: Page) -> Page:
-    """An archived page (``raw.source`` set) that gives no publication date anywhere
+    """An archived post (``raw.source`` set) that gives no publication date anywhere
     gets its capture day: it was published by then. Marked ``published: capture_date``
     in the field sources, so it is never mistaken for a date the page states. A live
-    fetch time says nothing about publication and is never used."""
-    if raw.source is None or page.published is not None or page.page_type == "listing":
+    fetch time says nothing about publication and is never used; a static page, a
+    listing or an attachment has no date unless it shows one (issue #10)."""
+    if raw.source is None or page.published is not None or page.page_type != "post":
         return page
     sources = (*page.sources, ("published", "capture_date"))
     return replace(page, published=raw.fetched_at.astimezone(UTC).date(), sources=sources)
