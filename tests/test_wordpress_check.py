@@ -43,6 +43,7 @@ def _truth() -> dict:
         "paragraphs": ["Hello   there."],
         "permalink": f"{HOME}2015/03/01/toms-post/",
         "shortlink": f"{HOME}?p=5",
+        "featured": f"{HOME}wp-content/uploads/2015/03/river.png",
     }
     draft = {
         **post,
@@ -104,7 +105,7 @@ def _db(path: Path, rows: list[tuple], aliases=(), links=(), sections=()):
     conn.executescript(
         "CREATE TABLE pages (id INTEGER PRIMARY KEY, url TEXT, canonical_url TEXT, title TEXT,"
         " published_at TEXT, author TEXT, page_type TEXT, body_text TEXT, removed_at TEXT,"
-        " categories TEXT DEFAULT '[]', tags TEXT DEFAULT '[]');"
+        " categories TEXT DEFAULT '[]', tags TEXT DEFAULT '[]', featured_image TEXT);"
         "CREATE TABLE sections (page_id INT, position INT, level INT, heading TEXT);"
         "CREATE TABLE sidebar_links (page_id INT, position INT, group_name TEXT, label TEXT,"
         " url TEXT);"
@@ -146,7 +147,9 @@ def test_wp_compare_all_right(tmp_path: Path) -> None:
     conn = sqlite3.connect(db)
     conn.execute(
         """UPDATE pages SET categories = '["Travel"]', tags = '["trains"]',"""
-        " body_text = 'Intro. Hello there. Outro.' WHERE id = 1"
+        " body_text = 'Intro. Hello there. Outro.',"
+        f""" featured_image = '{{"src": "{HOME}wp-content/uploads/2015/03/river.png"}}'"""
+        " WHERE id = 1"
     )
     conn.commit()
     conn.close()
@@ -186,6 +189,7 @@ def test_wp_compare_reports_each_mistake(tmp_path: Path) -> None:
     assert checks["sections"]["reasons"] == {"headings lost": 1}
     assert checks["taxonomies"]["reasons"] == {"categories and tags": 1}
     assert checks["body"]["reasons"] == {"paragraphs lost": 1}
+    assert checks["featured_image"]["reasons"] == {"missing": 1}
     assert "FAIL" in wp_compare.render_summary(result)
 
 
