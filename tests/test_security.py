@@ -23,6 +23,7 @@ import shutil
 import socket
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -42,6 +43,7 @@ from migrator.export.frontmatter import front_matter
 from migrator.export.hugo import escape_shortcodes
 from migrator.export.jekyll import protect_liquid
 from migrator.export.redirects import is_safe_redirect_path
+from migrator.errors import StoreLocked
 from migrator.load import Store
 from migrator.models import Page
 from migrator.scope import Scope
@@ -643,6 +645,58 @@ def test_security_run_lock_follows_the_file_through_a_symlink(tmp_path):
     with Store.open(real):
         result = CliRunner().invoke(cli, ["extract", "--db", str(link), "-q"])
     assert result.exit_code == 5, result.output
+
+
+def test_security_run_lock_follows_the_file_through_a_hard_link(tmp_path):
+    """A hard link in another directory is the same file: it meets the same lock."""
+    real = tmp_path / "a" / "real.db"
+    other = tmp_path / "b" / "alias.db"
+    with Store.open(real):
+        pass
+    other.parent.mkdir()
+    os.link(real, other)
+    with Store.open(real):
+        result = CliRunner().invoke(cli, ["extract", "--db", str(other), "-q"])
+        assert result.exit_code == 5, result.output
+        assert f"another migrator run is using {other}" in result.output
+    # Released with the store: the hard link opens now, in both directions.
+    with Store.open(other):
+        result = CliRunner().invoke(cli, ["extract", "--db", str(real), "-q"])
+        assert result.exit_code == 5, result.output
+    assert CliRunner().invoke(cli, ["extract", "--db", str(real), "-q"]).exit_code == 0
+
+
+def test_security_run_lock_across_processes_and_names(tmp_path):
+    """A run in another process holds the lock for every name of the file: a symlink to
+    a hard link of the database is refused while it runs, and free once it ends."""
+    real = tmp_path / "real.db"
+    with Store.open(real):
+        pass
+    hard = tmp_path / "hard.db"
+    os.link(real, hard)
+    (tmp_path / "sym.db").symlink_to(hard)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom migrator.load import Store\n"
+            f"s = Store.open({str(real)!r})\nprint('ready', flush=True)\nsys.stdin.readline()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        for name in ("real.db", "hard.db", "sym.db"):
+            with pytest.raises(StoreLocked):
+                Store.open(tmp_path / name)
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert holder.returncode == 0
+    for name in ("real.db", "hard.db", "sym.db"):
+        Store.open(tmp_path / name).close()
 
 
 def test_security_deep_nesting_keeps_the_body(tmp_path):
