@@ -394,7 +394,11 @@ class Store:
         return cur.rowcount
 
     def queue_for_sync(
-        self, *, trust_lastmod: bool = False, listed_since: str | None = None
+        self,
+        *,
+        trust_lastmod: bool = False,
+        listed_since: str | None = None,
+        checked_before: str | None = None,
     ) -> int:
         """Queue every known URL again (fetched, failed, listings) for a re-sync.
 
@@ -405,6 +409,9 @@ class Store:
                 copy was fetched under and that the sitemap still lists (listed at or
                 after ``listed_since``, the start of this sync's discovery).
             listed_since: ISO 8601 time; required with ``trust_lastmod``.
+            checked_before: resume an interrupted sync: queue only URLs not answered
+                since this ISO 8601 time (see :meth:`unfinished_sync_since`); failed
+                URLs are always queued again.
 
         Returns:
             How many URLs were queued again.
@@ -417,9 +424,34 @@ class Store:
                 " AND lastmod IS fetched_lastmod AND listed_at >= ?)"
             )
             params = (listed_since,)
+        if checked_before is not None:
+            sql += " AND NOT (state = 'fetched' AND last_fetched_at >= ?)"
+            params = (*params, checked_before)
         with self._atomic() as conn:
             cur = conn.execute(sql, params)
         return cur.rowcount
+
+    def unfinished_sync_since(self) -> str | None:
+        """When the sync that never finished began, if the last runs are such syncs.
+
+        A sync killed (``running`` left behind) or interrupted (SIGTERM, Ctrl-C) has
+        re-checked part of the site; the next sync re-checks only what was answered
+        before that time. Several cut-short syncs in a row count from the first one,
+        so a sync that keeps being cut short still reaches the end of the site. Call
+        before :meth:`start_run`.
+
+        Returns:
+            The ``started_at`` (ISO 8601) of the first of the trailing unfinished syncs,
+            or ``None`` when the last run is anything else (a sync that finished, a
+            ``run``), and a sync starts over.
+        """
+        since: str | None = None
+        rows = self._conn.execute("SELECT mode, status, started_at FROM runs ORDER BY id DESC")
+        for mode, status, started_at in rows:
+            if mode != "sync" or status not in ("running", "interrupted"):
+                break
+            since = str(started_at)
+        return since
 
     def crawl_counts(self) -> dict[str, int]:
         """How many URLs are in each crawl state (``queued``, ``fetched``…)."""

@@ -293,8 +293,11 @@ class _Crawl:
         pool: _LazyPool | None,
         progress: ProgressCallback | None,
         limit: int | None = None,
+        resume_since: str | None = None,
     ) -> None:
         self.config = config
+        # A sync continuing an unfinished one: URLs answered since then are not re-checked.
+        self.resume_since = resume_since
         self.store = store
         self.report = report
         self.mode = mode
@@ -359,8 +362,19 @@ class _Crawl:
                 self.store.queue_for_sync,
                 trust_lastmod=self.config.sync.trust_lastmod,
                 listed_since=discovery_started,
+                checked_before=self.resume_since,
             )
             log.info("sync_queued", urls=requeued, trust_lastmod=self.config.sync.trust_lastmod)
+            if self.resume_since is not None:
+                states = await self._db(self.store.crawl_counts)
+                # Answered by the cut-short sync(s): not asked again this time.
+                self.counts["resumed_checked"] = states.get("fetched", 0)
+                log.info(
+                    "sync_resumed",
+                    since=self.resume_since,
+                    queued=states.get("queued", 0),
+                    already_checked=states.get("fetched", 0),
+                )
         try:
             # The supervisor: a task that dies (the writer on a failed commit, a fetcher
             # on a bug) cancels every other one at once, so nothing is left waiting on a
@@ -789,6 +803,8 @@ def run(
     if mode == "run":  # a sync checks when it first extracts (_LazyPool)
         require_dependencies(config.extract)
     started = datetime.now(UTC)
+    # A sync after a sync that was cut short continues it instead of starting over.
+    resume_since = store.unfinished_sync_since() if mode == "sync" else None
     run_id = store.start_run(mode, config_hash=config_hash(config), start_url=starts[0])
     structlog.contextvars.bind_contextvars(run_id=run_id)
     report = RunReport(run_id=run_id, mode=mode, db_path=str(store.path), started_at=started)
@@ -808,6 +824,7 @@ def run(
                 pool=pool,
                 progress=progress,
                 limit=limit,
+                resume_since=resume_since,
             )
         )
         if mode != "fetch" and pool is not None:
@@ -865,6 +882,7 @@ async def _crawl(
     pool: _LazyPool | None,
     progress: ProgressCallback | None,
     limit: int | None = None,
+    resume_since: str | None = None,
 ) -> list[str]:
     """Run the crawl; return the URLs that now answer 404/410 (sync removal candidates)."""
     await _check_reachable(starts[0], timeout=config.fetch.timeout, resolve=config.fetch.resolve)
@@ -879,7 +897,15 @@ async def _crawl(
         # half to give: one process fetches.
         config = config.with_fetch(concurrency=config.fetch.concurrency // 2)
         pace = SharedPace()
-        crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
+        crawl = _Crawl(
+            config,
+            store,
+            report,
+            mode=mode,
+            pool=pool,
+            progress=progress,
+            resume_since=resume_since,
+        )
         async with (
             Fetcher(config, scope, pace=pace) as fetcher,
             RemoteFetcher(config, starts, pace=pace) as helper,
@@ -887,7 +913,16 @@ async def _crawl(
             await crawl.crawl(starts, scope, fetcher, helper)
         _report_limits(scope, report)
         return crawl.removal_candidates
-    crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress, limit=limit)
+    crawl = _Crawl(
+        config,
+        store,
+        report,
+        mode=mode,
+        pool=pool,
+        progress=progress,
+        limit=limit,
+        resume_since=resume_since,
+    )
     async with Fetcher(config, scope) as fetcher:
         await crawl.crawl(starts, scope, fetcher)
     _report_limits(scope, report)
