@@ -39,11 +39,11 @@ from selectolax.lexbor import LexborHTMLParser
 
 from migrator.cli import cli
 from migrator.config import Config
+from migrator.errors import StoreLocked
 from migrator.export.frontmatter import front_matter
 from migrator.export.hugo import escape_shortcodes
 from migrator.export.jekyll import protect_liquid
 from migrator.export.redirects import is_safe_redirect_path
-from migrator.errors import StoreLocked
 from migrator.load import Store
 from migrator.models import Page
 from migrator.scope import Scope
