@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import http.client
 import io
 import json
@@ -579,6 +580,111 @@ def test_security_sitemap_urls_spend_the_page_and_pattern_budgets(tmp_path):
     (queued,) = _rows(db, "SELECT count(*) FROM crawl_state")[0]
     assert isinstance(queued, int)
     assert queued <= 25
+
+
+def _run_json(server: TestServer, folder: Path, scope: str, start: str) -> dict[str, object]:
+    """``migrator run START --json`` with a fast config; the run's report."""
+    config = folder / "site.toml"
+    config.write_text(
+        f"[scope]\n{scope}\n[fetch]\ndelay = 0.0\nconcurrency = 4\nmax_attempts = 1\n"
+        "[extract]\nworkers = 1\n"
+    )
+    db = folder / "m.db"
+    result = CliRunner().invoke(
+        cli, ["run", start, "--config", str(config), "--db", str(db), "--json", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    report: dict[str, object] = json.loads(result.stdout)
+    return report
+
+
+def _fanout(server: TestServer, width: int, *, leaves: bool = False) -> None:
+    """``/fan/<name>.xml``: an index of ``width`` child indexes, forever; with ``leaves``,
+    the children of the root's children are urlsets of ``width`` pages each."""
+    base = server.base_url
+
+    def index(request: Request) -> Reply:
+        name = request.path.removeprefix("/fan/").removesuffix(".xml")
+        if leaves and name.count("-") == 2:
+            return _urlset([f"{base}/post/{name}/{_word(i)}/" for i in range(width)])
+        entries = "".join(
+            f"<sitemap><loc>{base}/fan/{name}-{i}.xml</loc></sitemap>" for i in range(width)
+        )
+        body = (
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+            f'sitemap/0.9">{entries}</sitemapindex>'
+        )
+        return Reply(body=body.encode(), content_type="application/xml")
+
+    server.route("/fan/", index)
+    server.route("/post/", lambda _request: Reply(body=page("A post", body="<p>Words.</p>")))
+
+
+def test_security_sitemap_fanout_stops_at_max_sitemaps_and_says_so(tmp_path):
+    """An index of indexes of indexes with no page: the walk reads max_sitemaps files."""
+    with TestServer() as server:
+        _fanout(server, 500)
+        report = _run_json(server, tmp_path, "max_sitemaps = 30", server.url("/fan/root.xml"))
+        read = [r.path for r in server.requests if r.path.startswith("/fan/")]
+    # 30 files; the start is asked once more to see whether it was a page after all.
+    assert len(set(read)) == 30
+    assert len(read) <= 31
+    counts = report["counts"]
+    assert isinstance(counts, dict)
+    assert counts["limited_max_sitemaps"] >= 1  # a lower bound: the rest was never parsed
+    assert "child sitemaps or more not read (scope.max_sitemaps)" in str(report["message"])
+
+
+def test_security_sitemap_nesting_stops_at_max_sitemap_depth_and_says_so(tmp_path):
+    with TestServer() as server:
+        _fanout(server, 2)
+        report = _run_json(server, tmp_path, "max_sitemap_depth = 2", server.url("/fan/root.xml"))
+        read = [r.path for r in server.requests if r.path.startswith("/fan/")]
+    assert set(read) == set(
+        ["/fan/root.xml"]
+        + [f"/fan/root-{i}.xml" for i in range(2)]
+        + [f"/fan/root-{i}-{j}.xml" for i in range(2) for j in range(2)]
+    )
+    counts = report["counts"]
+    assert isinstance(counts, dict)
+    assert counts["limited_max_sitemap_depth"] == 8
+    assert "8 child sitemaps too deeply nested (scope.max_sitemap_depth)" in str(report["message"])
+
+
+def test_security_sitemap_fanout_with_pages_stops_at_max_pages(tmp_path):
+    """Indexes of indexes of urlsets: the run stores max_pages pages and reads no more."""
+    with TestServer() as server:
+        _fanout(server, 60, leaves=True)
+        report = _run_json(server, tmp_path, "max_pages = 40", server.url("/fan/root.xml"))
+        read = [r.path for r in server.requests if r.path.startswith("/fan/")]
+        posts = [r.path for r in server.requests if r.path.startswith("/post/")]
+    # Breadth first: the root, its 60 child indexes, then the first urlset fills the budget.
+    assert len(set(read)) == 62
+    assert len(posts) == 40
+    rows = _rows(tmp_path / "m.db", "SELECT count(*) FROM crawl_state")
+    assert rows == [(40,)]
+    assert "URLs refused by scope.max_pages" in str(report["message"])
+
+
+def test_security_huge_gzipped_sitemap_streams_to_max_pages(tmp_path):
+    """One gzipped sitemap of 300,000 URLs: read as it inflates, stopped at max_pages."""
+    with TestServer() as server:
+        base = server.base_url
+        entries = "".join(f"<url><loc>{base}/post/{i}/</loc></url>" for i in range(300_000))
+        body = (
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{entries}</urlset>"
+        ).encode()
+        server.script(
+            "/big.xml.gz",
+            Reply(body=gzip.compress(body, compresslevel=1), content_type="application/gzip"),
+        )
+        server.route("/post/", lambda _request: Reply(body=page("A post", body="<p>Words.</p>")))
+        report = _run_json(server, tmp_path, "max_pages = 25", server.url("/big.xml.gz"))
+        posts = [r.path for r in server.requests if r.path.startswith("/post/")]
+    assert len(posts) == 25
+    assert _rows(tmp_path / "m.db", "SELECT count(*) FROM crawl_state") == [(25,)]
+    assert "URLs refused by scope.max_pages" in str(report["message"])
 
 
 def test_security_links_per_page_capped(tmp_path):

@@ -936,14 +936,28 @@ async def _crawl(
     return crawl.removal_candidates
 
 
+# How the report says what each limit left out (the default: URLs refused by it).
+_LIMIT_WORDS = {
+    "max_sitemaps": "{n} child sitemaps or more not read (scope.max_sitemaps)",
+    "max_sitemap_depth": "{n} child sitemaps too deeply nested (scope.max_sitemap_depth)",
+    "max_sitemap_bytes": "{n} sitemaps cut at 50 MB inflated (the sitemap protocol's limit)",
+}
+
+
 def _report_limits(scope: Scope, report: RunReport) -> None:
     """A limit that stopped the crawl is said out loud: counts, a warning, the message."""
     if not scope.limited:
         return
     said = []
+    traps = {k: n for k, n in scope.limited.items() if k.startswith("trap_")}
     for name, refused in sorted(scope.limited.items()):
         report.counts[f"limited_{name}"] += refused
-        said.append(f"{refused} URLs refused by scope.{name}")
+        if name not in traps:
+            words = _LIMIT_WORDS.get(name, "{n} URLs refused by scope.{name}")
+            said.append(words.format(n=refused, name=name))
+    if traps:
+        kinds = ", ".join(f"{k.removeprefix('trap_')} {n}" for k, n in sorted(traps.items()))
+        said.append(f"{sum(traps.values())} URLs refused as crawler traps ({kinds})")
     report.message = "crawl limited: " + "; ".join(said) + " (raise them in the config)"
     log.warning("crawl_limited", **dict(scope.limited))
 

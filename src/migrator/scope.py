@@ -125,6 +125,8 @@ class Scope:
         max_urls_per_pattern: most URLs admitted per :func:`url_pattern`.
         max_query_params: most query parameters a URL may carry.
         max_url_length: longest URL (characters) accepted.
+        max_sitemaps: sitemap files read per start, indexes included (discovery).
+        max_sitemap_depth: how deep sitemap indexes may nest (discovery).
     """
 
     hosts: frozenset[str]
@@ -137,6 +139,8 @@ class Scope:
     max_urls_per_pattern: int = 5_000
     max_query_params: int = 4
     max_url_length: int = 2_048
+    max_sitemaps: int = 1_000
+    max_sitemap_depth: int = 5
     # hash() of each admitted canonical URL: a quarter of the memory of the strings.
     # The www/no-www twin of each start host, folded onto the start host.
     twins: dict[str, str] = field(default_factory=dict)
@@ -184,6 +188,8 @@ class Scope:
             max_urls_per_pattern=sc.max_urls_per_pattern,
             max_query_params=sc.max_query_params,
             max_url_length=sc.max_url_length,
+            max_sitemaps=sc.max_sitemaps,
+            max_sitemap_depth=sc.max_sitemap_depth,
         )
 
     def fold(self, url: str) -> str:
