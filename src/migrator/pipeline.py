@@ -955,10 +955,15 @@ def _report_limits(scope: Scope, report: RunReport) -> None:
         if name not in traps:
             words = _LIMIT_WORDS.get(name, "{n} URLs refused by scope.{name}")
             said.append(words.format(n=refused, name=name))
+    if said:
+        said[-1] += " (raise them in the config)"
     if traps:
         kinds = ", ".join(f"{k.removeprefix('trap_')} {n}" for k, n in sorted(traps.items()))
-        said.append(f"{sum(traps.values())} URLs refused as crawler traps ({kinds})")
-    report.message = "crawl limited: " + "; ".join(said) + " (raise them in the config)"
+        said.append(
+            f"{sum(traps.values())} URLs refused as crawler traps ({kinds}; see"
+            " scope.detect_traps and scope.earliest_year)"
+        )
+    report.message = "crawl limited: " + "; ".join(said)
     log.warning("crawl_limited", **dict(scope.limited))
 
 
