@@ -658,8 +658,8 @@ def test_security_sitemap_fanout_with_pages_stops_at_max_pages(tmp_path):
         report = _run_json(server, tmp_path, "max_pages = 40", server.url("/fan/root.xml"))
         read = [r.path for r in server.requests if r.path.startswith("/fan/")]
         posts = [r.path for r in server.requests if r.path.startswith("/post/")]
-    # Breadth first: the root, its 60 child indexes, then the first urlset fills the budget.
-    assert len(set(read)) == 62
+    # Depth first: the root, its first child index, that child's first urlset.
+    assert read == ["/fan/root.xml", "/fan/root-0.xml", "/fan/root-0-0.xml"]
     assert len(posts) == 40
     rows = _rows(tmp_path / "m.db", "SELECT count(*) FROM crawl_state")
     assert rows == [(40,)]

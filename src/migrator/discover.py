@@ -111,7 +111,7 @@ async def discover_start(fetcher: Fetcher, start: str) -> AsyncGenerator[Discove
 async def _walk_sitemaps(
     fetcher: Fetcher, roots: list[str], *, quiet_missing: set[str] | frozenset[str] = frozenset()
 ) -> AsyncIterator[Discovered]:
-    """Fetch sitemaps breadth-first, following indexes; yield the page URLs.
+    """Fetch sitemaps depth first, following indexes; yield the page URLs.
 
     Bounded by ``scope.max_sitemaps`` files (indexes included) and
     ``scope.max_sitemap_depth`` nesting. What a bound left unread is counted in
@@ -121,10 +121,10 @@ async def _walk_sitemaps(
     scope = fetcher.scope
     max_files, max_depth = scope.max_sitemaps, scope.max_sitemap_depth
     queue: deque[tuple[str, int]] = deque((u, 0) for u in roots)
-    # Hashes of the files read or queued (a 1,000-file walk holds 1,000 ints).
+    # Hashes of the files read (a 1,000-file walk holds 1,000 ints).
     done: set[int] = set()
     read = 0
-    skipped = 0  # child sitemaps that no longer fit under max_sitemaps (at least)
+    skipped = 0  # child sitemaps left unread for max_sitemaps (at least)
     too_deep = 0
     while queue and read < max_files:
         url, depth = queue.popleft()
@@ -142,9 +142,11 @@ async def _walk_sitemaps(
         pages = 0
         children = 0
         # Never hold more child sitemaps than could still be read: an index of 50,000
-        # indexes of 50,000 would otherwise queue them all (1.87 GB seen). Once no more
-        # fit, the rest of an index is not even parsed (resolving 50,000 URLs took 5 s).
-        room = max(0, max_files - read - len(queue)) if depth < max_depth else 0
+        # indexes of 50,000 would otherwise queue them all (1.87 GB seen). Once that
+        # many are kept, the rest of an index is not even parsed (resolving 50,000
+        # URLs took 5 s).
+        capacity = max_files - read
+        kept: list[tuple[str, int]] = []
         truncated = False
 
         def cut() -> None:
@@ -156,18 +158,27 @@ async def _walk_sitemaps(
                 children += 1
                 if depth >= max_depth:
                     too_deep += 1
-                elif children <= room:
-                    queue.append((entry, depth + 1))
+                elif len(kept) < capacity:
+                    kept.append((entry, depth + 1))
                 else:
                     skipped += 1
                     if pages == 0:
-                        break  # an index with no room left: nothing more to learn here
+                        break  # a full index: nothing more to learn from it
             else:
                 pages += 1
                 yield entry
         del body
         if truncated:
             scope.limited["max_sitemap_bytes"] += 1
+        if kept:
+            # Depth first: an index's children are read before its siblings, so a
+            # fan-out of indexes reaches the sitemaps that list pages (and max_pages)
+            # within the file budget; when the budget cannot hold them all, the
+            # siblings queued last give way.
+            while queue and len(queue) + len(kept) > capacity:
+                queue.pop()
+                skipped += 1
+            queue.extendleft(reversed(kept))
         log.info("sitemap_read", url=url, urls=pages, sitemaps=children)
     unread = skipped + sum(1 for u, _ in queue if hash(canonical_url(u)) not in done)
     if unread:
