@@ -234,6 +234,8 @@ def test_calendar_date_marks_archives_not_dated_posts():
     assert calendar_date(f"{B}/2024/07/15/page/2/") == (2024, 7, 15)
     assert calendar_date(f"{B}/events/?month=2024-07") == (2024, 7, 1)
     assert calendar_date(f"{B}/2024/07/my-post/") is None
+    assert calendar_date(f"{B}/diary/2024-07-15.html") is None  # perhaps the day's post
+    assert url_dates(f"{B}/diary/2031-07-15.html") == [(2031, 7, 15)]  # still dated
     assert calendar_date(f"{B}/node/2024/") is None
     assert url_page_type(f"{B}/events/2024-07/") == "listing"
     assert url_page_type(f"{B}/?month=2024-07") == "listing"

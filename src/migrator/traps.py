@@ -147,7 +147,8 @@ def calendar_date(url: str) -> Day | None:
         return None
     segments = [s for s in parts.path.split("/") if s]
     for day, last in reversed(_path_dates(segments)):
-        if all(_TRAILER.match(s) for s in segments[last + 1 :]):
+        # /diary/2009-03-12.html may be the day's one post: only a folder is an archive.
+        if "." not in segments[last] and all(_TRAILER.match(s) for s in segments[last + 1 :]):
             return day
     query = _query_dates(parts.query)
     return query[0] if query else None
