@@ -647,8 +647,8 @@ def test_security_sitemap_nesting_stops_at_max_sitemap_depth_and_says_so(tmp_pat
     )
     counts = report["counts"]
     assert isinstance(counts, dict)
-    assert counts["limited_max_sitemap_depth"] == 8
-    assert "8 child sitemaps too deeply nested (scope.max_sitemap_depth)" in str(report["message"])
+    assert counts["limited_max_sitemap_depth"] == 4  # the four indexes at depth 2
+    assert "4 sitemap indexes too deeply nested (scope.max_sitemap_depth)" in str(report["message"])
 
 
 def test_security_sitemap_fanout_with_pages_stops_at_max_pages(tmp_path):

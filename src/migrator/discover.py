@@ -116,7 +116,8 @@ async def _walk_sitemaps(
     Bounded by ``scope.max_sitemaps`` files (indexes included) and
     ``scope.max_sitemap_depth`` nesting. What a bound left unread is counted in
     ``scope.limited`` (``max_sitemaps``, ``max_sitemap_depth``, ``max_sitemap_bytes``),
-    so the run's report says which limit stopped the walk.
+    so the run's report says which limit stopped the walk (``max_sitemap_depth`` counts
+    the indexes whose children were too deep).
     """
     scope = fetcher.scope
     max_files, max_depth = scope.max_sitemaps, scope.max_sitemap_depth
@@ -158,6 +159,8 @@ async def _walk_sitemaps(
                 children += 1
                 if depth >= max_depth:
                     too_deep += 1
+                    if pages == 0:
+                        break  # an index at the depth limit: none of its children is read
                 elif len(kept) < capacity:
                     kept.append((entry, depth + 1))
                 else:
@@ -186,7 +189,7 @@ async def _walk_sitemaps(
         log.warning("sitemap_limit_reached", limit=max_files, read=read, skipped_at_least=unread)
     if too_deep:
         scope.limited["max_sitemap_depth"] += too_deep
-        log.warning("sitemap_too_deep", limit=max_depth, skipped=too_deep)
+        log.warning("sitemap_too_deep", limit=max_depth, indexes=too_deep)
 
 
 async def _get(fetcher: Fetcher, url: str, *, quiet: bool = False) -> bytes | None:

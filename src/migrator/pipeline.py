@@ -939,7 +939,7 @@ async def _crawl(
 # How the report says what each limit left out (the default: URLs refused by it).
 _LIMIT_WORDS = {
     "max_sitemaps": "{n} child sitemaps or more not read (scope.max_sitemaps)",
-    "max_sitemap_depth": "{n} child sitemaps too deeply nested (scope.max_sitemap_depth)",
+    "max_sitemap_depth": "{n} sitemap indexes too deeply nested (scope.max_sitemap_depth)",
     "max_sitemap_bytes": "{n} sitemaps cut at 50 MB inflated (the sitemap protocol's limit)",
 }
 
