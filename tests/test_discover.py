@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from migrator import discover as discover_module
 from migrator.config import Config, FetchConfig
 from migrator.discover import discover_start, is_sitemap_url, parse_feed, parse_sitemap
 from migrator.fetch import Fetcher
@@ -259,3 +260,46 @@ def test_discover_start_sitemap_robots_disallowed_not_fetched():
         found = discover(server, base + "/")
         assert [d.url for d in found] == [base + "/"]
         assert server.count("/sitemap.xml") == 0
+
+
+def _gzipped_urlset(count: int) -> bytes:
+    entries = "".join(f"<url><loc>{BASE}/post/{i}/</loc></url>" for i in range(count))
+    return gzip.compress(
+        f'<?xml version="1.0"?><urlset xmlns="{NS}">{entries}</urlset>'.encode(), 1
+    )
+
+
+NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
+
+def test_iter_sitemap_gzip_over_the_limit_keeps_what_it_read(monkeypatch):
+    """Inflated past MAX_SITEMAP_BYTES: the entries before the cut are kept, and said."""
+    monkeypatch.setattr(discover_module, "MAX_SITEMAP_BYTES", 100_000)
+    cut: list[bool] = []
+    urls = [
+        e.url
+        for e in discover_module.iter_sitemap(
+            _gzipped_urlset(20_000), BASE + "/s.xml.gz", on_truncated=lambda: cut.append(True)
+        )
+        if not isinstance(e, str)
+    ]
+    assert cut == [True]
+    # About 100 kB of 55-byte entries, in order, none invented by a salvage pass.
+    assert 1_700 < len(urls) < 1_800
+    assert urls == [f"{BASE}/post/{i}/" for i in range(len(urls))]
+
+
+def test_iter_sitemap_gzip_under_the_limit_is_whole_and_not_cut():
+    cut: list[bool] = []
+    entries = list(
+        discover_module.iter_sitemap(
+            _gzipped_urlset(3_000), BASE + "/s.xml.gz", on_truncated=lambda: cut.append(True)
+        )
+    )
+    assert len(entries) == 3_000
+    assert cut == []
+
+
+def test_iter_sitemap_bad_gzip_yields_nothing():
+    body = _gzipped_urlset(500)
+    assert list(discover_module.iter_sitemap(body[:20] + b"\0" * 200 + body[220:], BASE)) == []

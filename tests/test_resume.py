@@ -209,3 +209,88 @@ def test_resume_sync_killed_during_load_completes_without_duplicates(tmp_path):
     ) == [(0,)]
     assert _query(db, "PRAGMA integrity_check") == [("ok",)]
     assert _query(db, "PRAGMA foreign_key_check") == []
+
+
+_SINCE_SYNC = (
+    "SELECT count(*) FROM crawl_state WHERE state = 'fetched' AND last_fetched_at >="
+    " (SELECT started_at FROM runs WHERE mode = 'sync' ORDER BY id DESC LIMIT 1)"
+)
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_resume_sync_cut_short_continues_where_it_stopped(tmp_path, stop):
+    """A sync stopped midway, run again, re-checks only what the first one had not."""
+    db = tmp_path / "sync.db"
+    with TestServer(SITE) as server:
+        base = server.base_url
+        done = subprocess.run(
+            _migrator("run", base + "/", "--db", str(db), "--concurrency", "8", "--delay", "0"),
+            env=_env(),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr.decode()[-2000:]
+        asked = {r.path for r in server.requests}  # robots.txt keeps /private/ unasked
+        known = {str(u) for (u,) in _query(db, "SELECT url FROM crawl_state")}
+        known = {u for u in known if _path(u, base) in asked}
+        time.sleep(1.1)  # answers are stamped to the second: keep the run's apart
+        before_sync = len(server.requests)
+        sync = [*_migrator("sync", "--db", str(db), *POLITE), "--max-failures", "100"]
+        first = subprocess.Popen(
+            sync, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while _count(db, _SINCE_SYNC) < 10:
+            assert first.poll() is None, "the sync ended before it could be stopped"
+            assert time.monotonic() < deadline, "the sync re-checked nothing within 60 s"
+            time.sleep(0.01)
+        first.send_signal(stop)
+        assert first.wait(timeout=30) == (143 if stop == signal.SIGTERM else -stop)
+        checked = {
+            str(u)
+            for (u,) in _query(
+                db,
+                "SELECT url FROM crawl_state WHERE state = 'fetched' AND last_fetched_at >="
+                " (SELECT started_at FROM runs ORDER BY id DESC LIMIT 1)",
+            )
+        }
+        assert 10 <= len(checked) < len(known)  # really midway
+        stopped_at = len(server.requests)
+
+        second = subprocess.run(sync, env=_env(), capture_output=True, timeout=120, check=False)
+        resumed = server.requests[stopped_at:]
+        third = subprocess.run(sync, env=_env(), capture_output=True, timeout=120, check=False)
+        again = server.requests[stopped_at + len(resumed) :]
+        first_sync = server.requests[before_sync:stopped_at]
+    assert second.returncode == 0, second.stderr.decode()[-2000:]
+    assert third.returncode == 0, third.stderr.decode()[-2000:]
+
+    discovery = {"/robots.txt", "/sitemap.xml", "/feed/"}
+    paths = {u: _path(u, base) for u in known}
+    resumed_gets = Counter(r.path for r in resumed if r.method == "GET")
+    # Nothing the cut-short sync had answered was asked again...
+    assert {paths[u] for u in checked} & set(resumed_gets) - discovery == set()
+    # ...and everything else was, once: the two syncs together checked the whole site.
+    rest = {paths[u] for u in known - checked} - discovery
+    assert {p: resumed_gets[p] for p in rest} == dict.fromkeys(rest, 1)
+    assert {r.path for r in first_sync} | set(resumed_gets) >= set(paths.values())
+    # A sync after a finished one starts over: every known URL is checked again.
+    assert {r.path for r in again} >= set(paths.values())
+
+    posts = _query(db, "SELECT url FROM pages WHERE page_type = 'post'")
+    assert sorted(_path(str(u), base) for (u,) in posts) == _manifest_posts()
+    assert _query(
+        db, "SELECT count(*) FROM (SELECT url FROM pages GROUP BY url HAVING count(*) > 1)"
+    ) == [(0,)]
+    assert _query(db, "PRAGMA integrity_check") == [("ok",)]
+    assert _query(db, "PRAGMA foreign_key_check") == []
+    runs = _query(db, "SELECT mode, status, counts FROM runs ORDER BY id")
+    assert [(r[0], r[1]) for r in runs] == [
+        ("run", "ok"),
+        ("sync", "interrupted"),
+        ("sync", "ok"),
+        ("sync", "ok"),
+    ]
+    assert json.loads(str(runs[2][2]))["resumed_checked"] >= len(checked)
+    assert "resumed_checked" not in json.loads(str(runs[3][2]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import gzip
 import http.client
 import io
 import json
@@ -23,6 +24,7 @@ import shutil
 import socket
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -38,6 +40,7 @@ from selectolax.lexbor import LexborHTMLParser
 
 from migrator.cli import cli
 from migrator.config import Config
+from migrator.errors import StoreLocked
 from migrator.export.frontmatter import front_matter
 from migrator.export.hugo import escape_shortcodes
 from migrator.export.jekyll import protect_liquid
@@ -579,6 +582,111 @@ def test_security_sitemap_urls_spend_the_page_and_pattern_budgets(tmp_path):
     assert queued <= 25
 
 
+def _run_json(server: TestServer, folder: Path, scope: str, start: str) -> dict[str, object]:
+    """``migrator run START --json`` with a fast config; the run's report."""
+    config = folder / "site.toml"
+    config.write_text(
+        f"[scope]\n{scope}\n[fetch]\ndelay = 0.0\nconcurrency = 4\nmax_attempts = 1\n"
+        "[extract]\nworkers = 1\n"
+    )
+    db = folder / "m.db"
+    result = CliRunner().invoke(
+        cli, ["run", start, "--config", str(config), "--db", str(db), "--json", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    report: dict[str, object] = json.loads(result.stdout)
+    return report
+
+
+def _fanout(server: TestServer, width: int, *, leaves: bool = False) -> None:
+    """``/fan/<name>.xml``: an index of ``width`` child indexes, forever; with ``leaves``,
+    the children of the root's children are urlsets of ``width`` pages each."""
+    base = server.base_url
+
+    def index(request: Request) -> Reply:
+        name = request.path.removeprefix("/fan/").removesuffix(".xml")
+        if leaves and name.count("-") == 2:
+            return _urlset([f"{base}/post/{name}/{_word(i)}/" for i in range(width)])
+        entries = "".join(
+            f"<sitemap><loc>{base}/fan/{name}-{i}.xml</loc></sitemap>" for i in range(width)
+        )
+        body = (
+            '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/'
+            f'sitemap/0.9">{entries}</sitemapindex>'
+        )
+        return Reply(body=body.encode(), content_type="application/xml")
+
+    server.route("/fan/", index)
+    server.route("/post/", lambda _request: Reply(body=page("A post", body="<p>Words.</p>")))
+
+
+def test_security_sitemap_fanout_stops_at_max_sitemaps_and_says_so(tmp_path):
+    """An index of indexes of indexes with no page: the walk reads max_sitemaps files."""
+    with TestServer() as server:
+        _fanout(server, 500)
+        report = _run_json(server, tmp_path, "max_sitemaps = 30", server.url("/fan/root.xml"))
+        read = [r.path for r in server.requests if r.path.startswith("/fan/")]
+    # 30 files; the start is asked once more to see whether it was a page after all.
+    assert len(set(read)) == 30
+    assert len(read) <= 31
+    counts = report["counts"]
+    assert isinstance(counts, dict)
+    assert counts["limited_max_sitemaps"] >= 1  # a lower bound: the rest was never parsed
+    assert "child sitemaps or more not read (scope.max_sitemaps)" in str(report["message"])
+
+
+def test_security_sitemap_nesting_stops_at_max_sitemap_depth_and_says_so(tmp_path):
+    with TestServer() as server:
+        _fanout(server, 2)
+        report = _run_json(server, tmp_path, "max_sitemap_depth = 2", server.url("/fan/root.xml"))
+        read = [r.path for r in server.requests if r.path.startswith("/fan/")]
+    assert set(read) == set(
+        ["/fan/root.xml"]
+        + [f"/fan/root-{i}.xml" for i in range(2)]
+        + [f"/fan/root-{i}-{j}.xml" for i in range(2) for j in range(2)]
+    )
+    counts = report["counts"]
+    assert isinstance(counts, dict)
+    assert counts["limited_max_sitemap_depth"] == 4  # the four indexes at depth 2
+    assert "4 sitemap indexes too deeply nested (scope.max_sitemap_depth)" in str(report["message"])
+
+
+def test_security_sitemap_fanout_with_pages_stops_at_max_pages(tmp_path):
+    """Indexes of indexes of urlsets: the run stores max_pages pages and reads no more."""
+    with TestServer() as server:
+        _fanout(server, 60, leaves=True)
+        report = _run_json(server, tmp_path, "max_pages = 40", server.url("/fan/root.xml"))
+        read = [r.path for r in server.requests if r.path.startswith("/fan/")]
+        posts = [r.path for r in server.requests if r.path.startswith("/post/")]
+    # Depth first: the root, its first child index, that child's first urlset.
+    assert read == ["/fan/root.xml", "/fan/root-0.xml", "/fan/root-0-0.xml"]
+    assert len(posts) == 40
+    rows = _rows(tmp_path / "m.db", "SELECT count(*) FROM crawl_state")
+    assert rows == [(40,)]
+    assert "URLs refused by scope.max_pages" in str(report["message"])
+
+
+def test_security_huge_gzipped_sitemap_streams_to_max_pages(tmp_path):
+    """One gzipped sitemap of 300,000 URLs: read as it inflates, stopped at max_pages."""
+    with TestServer() as server:
+        base = server.base_url
+        entries = "".join(f"<url><loc>{base}/post/{i}/</loc></url>" for i in range(300_000))
+        body = (
+            '<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{entries}</urlset>"
+        ).encode()
+        server.script(
+            "/big.xml.gz",
+            Reply(body=gzip.compress(body, compresslevel=1), content_type="application/gzip"),
+        )
+        server.route("/post/", lambda _request: Reply(body=page("A post", body="<p>Words.</p>")))
+        report = _run_json(server, tmp_path, "max_pages = 25", server.url("/big.xml.gz"))
+        posts = [r.path for r in server.requests if r.path.startswith("/post/")]
+    assert len(posts) == 25
+    assert _rows(tmp_path / "m.db", "SELECT count(*) FROM crawl_state") == [(25,)]
+    assert "URLs refused by scope.max_pages" in str(report["message"])
+
+
 def test_security_links_per_page_capped(tmp_path):
     with TestServer() as server:
         links = [f"/{_word(i)}/" for i in range(300)]
@@ -643,6 +751,58 @@ def test_security_run_lock_follows_the_file_through_a_symlink(tmp_path):
     with Store.open(real):
         result = CliRunner().invoke(cli, ["extract", "--db", str(link), "-q"])
     assert result.exit_code == 5, result.output
+
+
+def test_security_run_lock_follows_the_file_through_a_hard_link(tmp_path):
+    """A hard link in another directory is the same file: it meets the same lock."""
+    real = tmp_path / "a" / "real.db"
+    other = tmp_path / "b" / "alias.db"
+    with Store.open(real):
+        pass
+    other.parent.mkdir()
+    os.link(real, other)
+    with Store.open(real):
+        result = CliRunner().invoke(cli, ["extract", "--db", str(other), "-q"])
+        assert result.exit_code == 5, result.output
+        assert f"another migrator run is using {other}" in result.output
+    # Released with the store: the hard link opens now, in both directions.
+    with Store.open(other):
+        result = CliRunner().invoke(cli, ["extract", "--db", str(real), "-q"])
+        assert result.exit_code == 5, result.output
+    assert CliRunner().invoke(cli, ["extract", "--db", str(real), "-q"]).exit_code == 0
+
+
+def test_security_run_lock_across_processes_and_names(tmp_path):
+    """A run in another process holds the lock for every name of the file: a symlink to
+    a hard link of the database is refused while it runs, and free once it ends."""
+    real = tmp_path / "real.db"
+    with Store.open(real):
+        pass
+    hard = tmp_path / "hard.db"
+    os.link(real, hard)
+    (tmp_path / "sym.db").symlink_to(hard)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom migrator.load import Store\n"
+            f"s = Store.open({str(real)!r})\nprint('ready', flush=True)\nsys.stdin.readline()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "ready"
+        for name in ("real.db", "hard.db", "sym.db"):
+            with pytest.raises(StoreLocked):
+                Store.open(tmp_path / name)
+    finally:
+        holder.communicate("\n", timeout=30)
+    assert holder.returncode == 0
+    for name in ("real.db", "hard.db", "sym.db"):
+        Store.open(tmp_path / name).close()
 
 
 def test_security_deep_nesting_keeps_the_body(tmp_path):

@@ -61,6 +61,14 @@ class ScopeConfig:
     max_query_params: int = 4
     max_url_length: int = 2_048
     max_links_per_page: int = 1_000  # links followed from one page (a link farm stops here)
+    # Sitemap files read per start (indexes included) and index-in-index nesting: an
+    # index of 50,000 indexes of 50,000 more is walked this far, then said out loud.
+    max_sitemaps: int = 1_000
+    max_sitemap_depth: int = 5
+    # Crawler traps refused before any request: calendars outside the site's possible
+    # dates, repeated path segments, query-parameter explosions (see scope.trap_reason).
+    detect_traps: bool = True
+    earliest_year: int = 1990  # calendar pages dated before this are traps
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -287,6 +295,8 @@ def _validate(config: Config, source: str) -> None:
         (config.fetch.max_body_bytes > 0, "fetch.max_body_bytes must be positive"),
         (config.fetch.max_redirects >= 0, "fetch.max_redirects must not be negative"),
         (config.scope.max_pages >= 1, "scope.max_pages must be at least 1"),
+        (config.scope.max_sitemaps >= 1, "scope.max_sitemaps must be at least 1"),
+        (config.scope.max_sitemap_depth >= 0, "scope.max_sitemap_depth must not be negative"),
         (0 < config.sync.max_removed_share <= 1, "sync.max_removed_share must be in (0, 1]"),
         (config.sync.fetch_processes in (1, 2), "sync.fetch_processes must be 1 or 2"),
         (config.extract.workers >= 0, "extract.workers must not be negative"),

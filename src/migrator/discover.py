@@ -16,7 +16,9 @@ import email.utils
 import io
 import re
 import zlib
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections import deque
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from typing import Any
 from urllib.parse import urlsplit
 from xml.etree.ElementTree import Element, ParseError
 
@@ -35,8 +37,6 @@ log = structlog.get_logger()
 
 # sitemaps.org: 50,000 URLs and 50 MB uncompressed per file.
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024
-MAX_SITEMAPS = 1_000  # files fetched per start, indexes included
-MAX_SITEMAP_DEPTH = 5  # index → index → … nesting
 XML_TYPES: tuple[str, ...] = ()  # sitemaps come as anything: xml, gzip, text, octet-stream
 _LOC = re.compile(rb"<loc>\s*(.*?)\s*</loc>", re.IGNORECASE | re.DOTALL)
 _FEED_PATHS = ("/feed/",)
@@ -111,43 +111,85 @@ async def discover_start(fetcher: Fetcher, start: str) -> AsyncGenerator[Discove
 async def _walk_sitemaps(
     fetcher: Fetcher, roots: list[str], *, quiet_missing: set[str] | frozenset[str] = frozenset()
 ) -> AsyncIterator[Discovered]:
-    """Fetch sitemaps breadth-first, following indexes; yield the page URLs."""
-    queue: list[tuple[str, int]] = [(u, 0) for u in roots]
-    done: set[str] = set()
-    skipped = 0
-    while queue and len(done) < MAX_SITEMAPS:
-        url, depth = queue.pop(0)
-        key = canonical_url(url)
+    """Fetch sitemaps depth first, following indexes; yield the page URLs.
+
+    Bounded by ``scope.max_sitemaps`` files (indexes included) and
+    ``scope.max_sitemap_depth`` nesting. What a bound left unread is counted in
+    ``scope.limited`` (``max_sitemaps``, ``max_sitemap_depth``, ``max_sitemap_bytes``),
+    so the run's report says which limit stopped the walk (``max_sitemap_depth`` counts
+    the indexes whose children were too deep).
+    """
+    scope = fetcher.scope
+    max_files, max_depth = scope.max_sitemaps, scope.max_sitemap_depth
+    queue: deque[tuple[str, int]] = deque((u, 0) for u in roots)
+    # Hashes of the files read (a 1,000-file walk holds 1,000 ints).
+    done: set[int] = set()
+    read = 0
+    skipped = 0  # child sitemaps left unread for max_sitemaps (at least)
+    too_deep = 0
+    while queue and read < max_files:
+        url, depth = queue.popleft()
+        key = hash(canonical_url(url))
         if key in done:
             continue
         done.add(key)
-        if not fetcher.scope.allows_host(url):
+        if not scope.allows_host(url):
             log.warning("sitemap_out_of_scope", url=url)
             continue
+        read += 1
         body = await _get(fetcher, url, quiet=url in quiet_missing)
         if body is None:
             continue
         pages = 0
-        children: list[str] = []
-        for entry in iter_sitemap(body, url):
+        children = 0
+        # Never hold more child sitemaps than could still be read: an index of 50,000
+        # indexes of 50,000 would otherwise queue them all (1.87 GB seen). Once that
+        # many are kept, the rest of an index is not even parsed (resolving 50,000
+        # URLs took 5 s).
+        capacity = max_files - read
+        kept: list[tuple[str, int]] = []
+        truncated = False
+
+        def cut() -> None:
+            nonlocal truncated
+            truncated = True
+
+        for entry in iter_sitemap(body, url, on_truncated=cut):
             if isinstance(entry, str):
-                if len(children) < MAX_SITEMAPS:  # more could never be read anyway
-                    children.append(entry)
+                children += 1
+                if depth >= max_depth:
+                    too_deep += 1
+                    if pages == 0:
+                        break  # an index at the depth limit: none of its children is read
+                elif len(kept) < capacity:
+                    kept.append((entry, depth + 1))
+                else:
+                    skipped += 1
+                    if pages == 0:
+                        break  # a full index: nothing more to learn from it
             else:
                 pages += 1
                 yield entry
         del body
-        log.info("sitemap_read", url=url, urls=pages, sitemaps=len(children))
-        if depth < MAX_SITEMAP_DEPTH:
-            # Never hold more child sitemaps than could still be read: an index of
-            # 50,000 indexes of 50,000 would otherwise queue them all (1.87 GB seen).
-            room = max(0, MAX_SITEMAPS - len(done) - len(queue))
-            queue.extend((child, depth + 1) for child in children[:room])
-            skipped += max(0, len(children) - room)
-        elif children:
-            log.warning("sitemap_too_deep", url=url, skipped=len(children))
-    if queue or skipped:
-        log.warning("sitemap_limit_reached", limit=MAX_SITEMAPS, skipped=len(queue) + skipped)
+        if truncated:
+            scope.limited["max_sitemap_bytes"] += 1
+        if kept:
+            # Depth first: an index's children are read before its siblings, so a
+            # fan-out of indexes reaches the sitemaps that list pages (and max_pages)
+            # within the file budget; when the budget cannot hold them all, the
+            # siblings queued last give way.
+            while queue and len(queue) + len(kept) > capacity:
+                queue.pop()
+                skipped += 1
+            queue.extendleft(reversed(kept))
+        log.info("sitemap_read", url=url, urls=pages, sitemaps=children)
+    unread = skipped + sum(1 for u, _ in queue if hash(canonical_url(u)) not in done)
+    if unread:
+        scope.limited["max_sitemaps"] += unread
+        log.warning("sitemap_limit_reached", limit=max_files, read=read, skipped_at_least=unread)
+    if too_deep:
+        scope.limited["max_sitemap_depth"] += too_deep
+        log.warning("sitemap_too_deep", limit=max_depth, indexes=too_deep)
 
 
 async def _get(fetcher: Fetcher, url: str, *, quiet: bool = False) -> bytes | None:
@@ -206,43 +248,112 @@ def parse_sitemap(body: bytes, base: str) -> tuple[list[Discovered], list[str]]:
     return pages, children
 
 
-def iter_sitemap(body: bytes, base: str) -> Iterator[Discovered | str]:
+def iter_sitemap(
+    body: bytes, base: str, *, on_truncated: Callable[[], None] | None = None
+) -> Iterator[Discovered | str]:
     """Stream the entries of a sitemap: pages as ``Discovered``, child sitemaps as ``str``.
 
     What :func:`parse_sitemap` returns, one entry at a time: an XML sitemap is read with
     ``iterparse`` and each ``<url>`` element is dropped once read, so memory stays flat
     however many URLs the file lists (a whole-tree parse of a 50,000-URL sitemap costs
-    about 30 MB). A malformed document falls back to the ``<loc>`` salvage, which may
-    repeat entries already yielded.
+    about 30 MB). A gzipped sitemap is inflated as it is parsed, never whole: one of
+    2,000,000 URLs (110 MB inflated) is read up to :data:`MAX_SITEMAP_BYTES`, the
+    protocol's limit, and the entries read so far are kept (``on_truncated`` is called).
+    A malformed document falls back to the ``<loc>`` salvage, which may repeat entries
+    already yielded.
     """
-    data = _gunzip(body, base)
-    if data is None:
-        return
-    kind = _sniff_xml(data)
-    if kind is None:
-        yield from _parse_text_sitemap(data, base)
-        return
-    if kind in {"rss", "feed", "rdf"}:
-        yield from parse_feed(data, base)
+    if body.startswith(b"\x1f\x8b"):
+        head = _Inflating(body, base, limit=64 * 1024).read()
+        if not head:
+            return
+    else:
+        head = body
+    kind = _sniff_xml(head)
+    if kind in {None, "rss", "feed", "rdf"}:
+        data = _gunzip(body, base)  # text sitemaps and feeds are small: read whole
+        if data is None:
+            return
+        if kind is None:
+            yield from _parse_text_sitemap(data, base)
+        else:
+            yield from parse_feed(data, base)
         return
     if kind == "rejected":
         log.warning("sitemap_rejected", url=base, why="EntitiesForbidden")
         return
+    source: io.RawIOBase | io.BytesIO
+    source = (
+        _Inflating(body, base, limit=MAX_SITEMAP_BYTES) if head is not body else io.BytesIO(body)
+    )
     try:
-        yield from _stream_xml_sitemap(data, base)
+        yield from _stream_xml_sitemap(source, base)
     except DefusedXmlException as exc:
         log.warning("sitemap_rejected", url=base, why=type(exc).__name__)
     except (ParseError, ValueError) as exc:
+        if isinstance(source, _Inflating) and source.truncated:
+            log.warning("sitemap_truncated", url=base, limit=MAX_SITEMAP_BYTES)
+            if on_truncated is not None:
+                on_truncated()
+            return
+        if isinstance(source, _Inflating) and source.broken:
+            return
         log.warning("xml_malformed", url=base, error=str(exc)[:200])
+        data = body if head is body else _gunzip(body, base)
+        if data is None:
+            return
         pages, children = _salvage_locs(data, base, index=kind == "sitemapindex")
         yield from pages
         yield from children
 
 
-def _stream_xml_sitemap(data: bytes, base: str) -> Iterator[Discovered | str]:
+class _Inflating(io.RawIOBase):
+    """A gzip body as a file that inflates on read, stopping at ``limit`` bytes out.
+
+    ``truncated`` tells that the limit cut the document short; ``broken`` that the gzip
+    stream itself is bad (logged as ``sitemap_rejected``).
+    """
+
+    def __init__(self, body: bytes, base: str, *, limit: int) -> None:
+        super().__init__()
+        self._body = memoryview(body)
+        self._pos = 0
+        self._base = base
+        self._left = limit
+        self._decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.truncated = False
+        self.broken = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        want = min(len(buffer), self._left)
+        out = b""
+        try:
+            while not out and not self._decoder.eof and (want > 0):
+                pending: bytes | memoryview = self._decoder.unconsumed_tail
+                if not pending:
+                    if self._pos >= len(self._body):
+                        break
+                    pending = self._body[self._pos : self._pos + 65536]
+                    self._pos += len(pending)
+                out = self._decoder.decompress(pending, want)
+        except zlib.error:
+            if not self.broken:
+                log.warning("sitemap_rejected", url=self._base, why="bad_gzip")
+            self.broken = True
+            return 0
+        if want == 0 and not self._decoder.eof and len(buffer) > 0:
+            self.truncated = True
+        self._left -= len(out)
+        buffer[: len(out)] = out
+        return len(out)
+
+
+def _stream_xml_sitemap(source: io.RawIOBase | io.BytesIO, base: str) -> Iterator[Discovered | str]:
     root: Element | None = None
     depth = 0
-    events = iterparse(io.BytesIO(data), events=("start", "end"), forbid_entities=True)
+    events = iterparse(source, events=("start", "end"), forbid_entities=True)
     for event, element in events:
         if event == "start":
             if root is None:

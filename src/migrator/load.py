@@ -157,9 +157,9 @@ class Store:
 
         Args:
             path: the database file; its parent directory is created.
-            lock: take the exclusive run lock (``<path>.lock``, ``flock``), so two
-                runs or syncs never write the same database at once. Read-only tools
-                may pass ``False``.
+            lock: take the exclusive run lock (``flock`` on the database file's inode,
+                whatever name reaches it), so two runs or syncs never write the same
+                database at once. Read-only tools may pass ``False``.
 
         Returns:
             The open store, schema at :data:`schema.SCHEMA_VERSION`.
@@ -403,7 +403,11 @@ class Store:
         return cur.rowcount
 
     def queue_for_sync(
-        self, *, trust_lastmod: bool = False, listed_since: str | None = None
+        self,
+        *,
+        trust_lastmod: bool = False,
+        listed_since: str | None = None,
+        checked_before: str | None = None,
     ) -> int:
         """Queue every known URL again (fetched, failed, listings) for a re-sync.
 
@@ -414,6 +418,9 @@ class Store:
                 copy was fetched under and that the sitemap still lists (listed at or
                 after ``listed_since``, the start of this sync's discovery).
             listed_since: ISO 8601 time; required with ``trust_lastmod``.
+            checked_before: resume an interrupted sync: queue only URLs not answered
+                since this ISO 8601 time (see :meth:`unfinished_sync_since`); failed
+                URLs are always queued again.
 
         Returns:
             How many URLs were queued again.
@@ -426,9 +433,34 @@ class Store:
                 " AND lastmod IS fetched_lastmod AND listed_at >= ?)"
             )
             params = (listed_since,)
+        if checked_before is not None:
+            sql += " AND NOT (state = 'fetched' AND last_fetched_at >= ?)"
+            params = (*params, checked_before)
         with self._atomic() as conn:
             cur = conn.execute(sql, params)
         return cur.rowcount
+
+    def unfinished_sync_since(self) -> str | None:
+        """When the sync that never finished began, if the last runs are such syncs.
+
+        A sync killed (``running`` left behind) or interrupted (SIGTERM, Ctrl-C) has
+        re-checked part of the site; the next sync re-checks only what was answered
+        before that time. Several cut-short syncs in a row count from the first one,
+        so a sync that keeps being cut short still reaches the end of the site. Call
+        before :meth:`start_run`.
+
+        Returns:
+            The ``started_at`` (ISO 8601) of the first of the trailing unfinished syncs,
+            or ``None`` when the last run is anything else (a sync that finished, a
+            ``run``), and a sync starts over.
+        """
+        since: str | None = None
+        rows = self._conn.execute("SELECT mode, status, started_at FROM runs ORDER BY id DESC")
+        for mode, status, started_at in rows:
+            if mode != "sync" or status not in ("running", "interrupted"):
+                break
+            since = str(started_at)
+        return since
 
     def crawl_counts(self) -> dict[str, int]:
         """How many URLs are in each crawl state (``queued``, ``fetched``…)."""
@@ -1289,15 +1321,38 @@ def _unpack(body: bytes, codec: str) -> bytes:
 # ---------------------------------------------------------------------- opening
 
 
+# (st_dev, st_ino) of the databases this process holds the run lock of. A second
+# Store.open of the same file in this process is refused from here, without opening
+# the file again: closing any descriptor of a file drops every POSIX lock the process
+# holds on it, SQLite's own included (sqlite.org/howtocorrupt.html, 2.2).
+_HELD: set[tuple[int, int]] = set()
+
+
 def _take_lock(db_path: Path) -> int:
-    # The lock follows the file, not the name it was opened by: a symlink to the same
-    # database (or a relative spelling) must meet the same lock.
-    real = Path(os.path.realpath(db_path))
-    lock_path = real.with_name(real.name + ".lock")
+    """Take the run lock on the database file itself (``flock`` on its inode).
+
+    The lock follows the file, not the name it was opened by: a symlink, a relative
+    spelling or a hard link in another directory reaches the same inode, so it meets
+    the same lock. ``flock`` and SQLite's POSIX byte-range locks are independent on
+    local file systems. The descriptor stays open until the connection is closed.
+    """
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        known = os.stat(db_path)
+    except FileNotFoundError:
+        known = None
     except OSError as exc:
-        raise StoreError(f"cannot create the lock file {lock_path}: {exc.strerror or exc}") from exc
+        raise StoreError(f"cannot open database {db_path}: {exc.strerror or exc}") from exc
+    if known is not None and (known.st_dev, known.st_ino) in _HELD:
+        raise StoreLocked(f"another migrator run is using {db_path}")
+    try:
+        fd = os.open(db_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except PermissionError:
+        try:  # a read-only database can still be locked (flock needs no write access)
+            fd = os.open(db_path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise StoreError(f"cannot open database {db_path}: {exc.strerror or exc}") from exc
+    except OSError as exc:
+        raise StoreError(f"cannot open database {db_path}: {exc.strerror or exc}") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:
@@ -1305,18 +1360,21 @@ def _take_lock(db_path: Path) -> int:
         raise StoreLocked(f"another migrator run is using {db_path}") from exc
     except OSError as exc:
         os.close(fd)
-        raise StoreError(f"cannot lock {lock_path}: {exc.strerror or exc}") from exc
-    # The pid is for people reading the file; the flock is what counts.
-    os.ftruncate(fd, 0)
-    os.write(fd, f"{os.getpid()}\n".encode())
+        raise StoreError(f"cannot lock {db_path}: {exc.strerror or exc}") from exc
+    info = os.fstat(fd)
+    _HELD.add((info.st_dev, info.st_ino))
     return fd
 
 
 def _release_lock(fd: int | None) -> None:
-    if fd is not None:
-        with contextlib.suppress(OSError):
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
+    if fd is None:
+        return
+    with contextlib.suppress(OSError):
+        info = os.fstat(fd)
+        _HELD.discard((info.st_dev, info.st_ino))
+    with contextlib.suppress(OSError):
+        fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
 
 
 def _configure(conn: sqlite3.Connection, db_path: Path) -> None:

@@ -314,8 +314,11 @@ class _Crawl:
         pool: _LazyPool | None,
         progress: ProgressCallback | None,
         limit: int | None = None,
+        resume_since: str | None = None,
     ) -> None:
         self.config = config
+        # A sync continuing an unfinished one: URLs answered since then are not re-checked.
+        self.resume_since = resume_since
         self.store = store
         self.report = report
         self.mode = mode
@@ -395,8 +398,19 @@ class _Crawl:
                 self.store.queue_for_sync,
                 trust_lastmod=self.config.sync.trust_lastmod,
                 listed_since=discovery_started,
+                checked_before=self.resume_since,
             )
             log.info("sync_queued", urls=requeued, trust_lastmod=self.config.sync.trust_lastmod)
+            if self.resume_since is not None:
+                states = await self._db(self.store.crawl_counts)
+                # Answered by the cut-short sync(s): not asked again this time.
+                self.counts["resumed_checked"] = states.get("fetched", 0)
+                log.info(
+                    "sync_resumed",
+                    since=self.resume_since,
+                    queued=states.get("queued", 0),
+                    already_checked=states.get("fetched", 0),
+                )
         try:
             # The supervisor: a task that dies (the writer on a failed commit, a fetcher
             # on a bug) cancels every other one at once, so nothing is left waiting on a
@@ -887,6 +901,8 @@ def run(
     if mode == "run":  # a sync checks when it first extracts (_LazyPool)
         require_dependencies(config.extract)
     started = datetime.now(UTC)
+    # A sync after a sync that was cut short continues it instead of starting over.
+    resume_since = store.unfinished_sync_since() if mode == "sync" else None
     run_id = store.start_run(mode, config_hash=config_hash(config), start_url=starts[0])
     structlog.contextvars.bind_contextvars(run_id=run_id)
     report = RunReport(run_id=run_id, mode=mode, db_path=str(store.path), started_at=started)
@@ -907,6 +923,7 @@ def run(
                 progress=progress,
                 limit=limit,
                 source=source,
+                resume_since=resume_since,
             )
         )
         if mode != "fetch" and pool is not None:
@@ -965,6 +982,7 @@ async def _crawl(
     progress: ProgressCallback | None,
     limit: int | None = None,
     source: Source | None = None,
+    resume_since: str | None = None,
 ) -> list[str]:
     """Run the crawl; return the URLs that now answer 404/410 (sync removal candidates)."""
     source = source or LiveSource()
@@ -985,7 +1003,15 @@ async def _crawl(
         # half to give: one process fetches.
         config = config.with_fetch(concurrency=config.fetch.concurrency // 2)
         pace = SharedPace()
-        crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress)
+        crawl = _Crawl(
+            config,
+            store,
+            report,
+            mode=mode,
+            pool=pool,
+            progress=progress,
+            resume_since=resume_since,
+        )
         async with (
             Fetcher(config, scope, pace=pace) as fetcher,
             RemoteFetcher(config, starts, pace=pace) as helper,
@@ -993,7 +1019,16 @@ async def _crawl(
             await crawl.crawl(starts, scope, fetcher, helper)
         _report_limits(scope, report)
         return crawl.removal_candidates
-    crawl = _Crawl(config, store, report, mode=mode, pool=pool, progress=progress, limit=limit)
+    crawl = _Crawl(
+        config,
+        store,
+        report,
+        mode=mode,
+        pool=pool,
+        progress=progress,
+        limit=limit,
+        resume_since=resume_since,
+    )
     async with source.open(config, scope) as fetcher:
         await crawl.crawl(starts, scope, fetcher, seeds=source.seeds())
     _report_limits(scope, report)
@@ -1007,15 +1042,34 @@ async def _crawl(
     return crawl.removal_candidates
 
 
+# How the report says what each limit left out (the default: URLs refused by it).
+_LIMIT_WORDS = {
+    "max_sitemaps": "{n} child sitemaps or more not read (scope.max_sitemaps)",
+    "max_sitemap_depth": "{n} sitemap indexes too deeply nested (scope.max_sitemap_depth)",
+    "max_sitemap_bytes": "{n} sitemaps cut at 50 MB inflated (the sitemap protocol's limit)",
+}
+
+
 def _report_limits(scope: Scope, report: RunReport) -> None:
     """A limit that stopped the crawl is said out loud: counts, a warning, the message."""
     if not scope.limited:
         return
     said = []
+    traps = {k: n for k, n in scope.limited.items() if k.startswith("trap_")}
     for name, refused in sorted(scope.limited.items()):
         report.counts[f"limited_{name}"] += refused
-        said.append(f"{refused} URLs refused by scope.{name}")
-    report.message = "crawl limited: " + "; ".join(said) + " (raise them in the config)"
+        if name not in traps:
+            words = _LIMIT_WORDS.get(name, "{n} URLs refused by scope.{name}")
+            said.append(words.format(n=refused, name=name))
+    if said:
+        said[-1] += " (raise them in the config)"
+    if traps:
+        kinds = ", ".join(f"{k.removeprefix('trap_')} {n}" for k, n in sorted(traps.items()))
+        said.append(
+            f"{sum(traps.values())} URLs refused as crawler traps ({kinds}; see"
+            " scope.detect_traps and scope.earliest_year)"
+        )
+    report.message = "crawl limited: " + "; ".join(said)
     log.warning("crawl_limited", **dict(scope.limited))
 
 

@@ -8,8 +8,10 @@ came from a link, a sitemap, robots.txt or a redirect. ``http`` and ``https`` on
 default ports count as one site (the usual upgrade redirect). ``Scope.admit`` adds the stateful
 guard a crawl needs against infinite URL spaces (calendars, faceted search): a depth
 limit, a page budget and a cap on URLs sharing one *path shape* (digits folded to
-``N``). The counters are in memory; the pipeline seeds them on resume with
-:meth:`Scope.seed`. This module makes no requests and knows nothing about HTML.
+``N``), and the crawler-trap rules of :mod:`migrator.traps` (calendars, repeated path
+segments, query explosions), all before a request is sent. The counters are in
+memory; the pipeline seeds them on resume with :meth:`Scope.seed`. This module makes
+no requests and knows nothing about HTML.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 import structlog
 
 from migrator.config import Config
+from migrator.traps import TrapGuard
 from migrator.urls import canonical_url, host_of, is_http_url
 
 __all__ = ["Scope", "origin_of", "url_pattern"]
@@ -125,6 +129,11 @@ class Scope:
         max_urls_per_pattern: most URLs admitted per :func:`url_pattern`.
         max_query_params: most query parameters a URL may carry.
         max_url_length: longest URL (characters) accepted.
+        max_sitemaps: sitemap files read per start, indexes included (discovery).
+        max_sitemap_depth: how deep sitemap indexes may nest (discovery).
+        detect_traps: refuse crawler traps told by the URL (see :mod:`migrator.traps`).
+        earliest_year: calendar URLs dated before this year are traps.
+        today: the crawl's date (calendar URLs after next month are traps).
     """
 
     hosts: frozenset[str]
@@ -137,6 +146,11 @@ class Scope:
     max_urls_per_pattern: int = 5_000
     max_query_params: int = 4
     max_url_length: int = 2_048
+    max_sitemaps: int = 1_000
+    max_sitemap_depth: int = 5
+    detect_traps: bool = True
+    earliest_year: int = 1990
+    today: date = field(default_factory=lambda: datetime.now(UTC).date())
     # hash() of each admitted canonical URL: a quarter of the memory of the strings.
     # The www/no-www twin of each start host, folded onto the start host.
     twins: dict[str, str] = field(default_factory=dict)
@@ -145,6 +159,7 @@ class Scope:
     _seen: set[int] = field(default_factory=set)
     _patterns: Counter[str] = field(default_factory=Counter)
     _warned: set[str] = field(default_factory=set)
+    _traps: TrapGuard | None = None
 
     @classmethod
     def from_config(cls, config: Config, start_urls: Sequence[str]) -> Scope:
@@ -184,6 +199,10 @@ class Scope:
             max_urls_per_pattern=sc.max_urls_per_pattern,
             max_query_params=sc.max_query_params,
             max_url_length=sc.max_url_length,
+            max_sitemaps=sc.max_sitemaps,
+            max_sitemap_depth=sc.max_sitemap_depth,
+            detect_traps=sc.detect_traps,
+            earliest_year=sc.earliest_year,
         )
 
     def fold(self, url: str) -> str:
@@ -260,6 +279,11 @@ class Scope:
             self.limited["max_depth"] += 1
             self._warn_once("max_depth", "scope_depth_limit_reached", limit=self.max_depth)
             return False
+        trap = self._trap_guard().check(key) if self.detect_traps else None
+        if trap is not None:
+            self.limited[f"trap_{trap}"] += 1
+            self._warn_once(f"trap_{trap}", "crawler_trap_refused", kind=trap, url=key)
+            return False
         if len(self._seen) >= self.max_pages:
             self.limited["max_pages"] += 1
             self._warn_once("max_pages", "scope_page_budget_reached", limit=self.max_pages)
@@ -276,7 +300,14 @@ class Scope:
             return False
         self._seen.add(hash(key))
         self._patterns[pattern] += 1
+        if self.detect_traps:
+            self._trap_guard().note(key)
         return True
+
+    def _trap_guard(self) -> TrapGuard:
+        if self._traps is None:
+            self._traps = TrapGuard(today=self.today, earliest_year=self.earliest_year)
+        return self._traps
 
     def seed(self, urls: Iterable[str]) -> None:
         """Count URLs admitted by an earlier run (resume), without checking them."""
@@ -285,6 +316,8 @@ class Scope:
             if hash(key) not in self._seen:
                 self._seen.add(hash(key))
                 self._patterns[url_pattern(key)] += 1
+                if self.detect_traps:
+                    self._trap_guard().note(key)
 
     @property
     def exhausted(self) -> bool:

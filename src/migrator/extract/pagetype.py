@@ -5,7 +5,8 @@ Most blog engines state the page's kind in their markup: WordPress in ``<body cl
 widget data (``'pageType': 'item'``), Movable Type, Ghost, Drupal and Joomla in body
 classes or ids. Where the CMS says nothing, URL shapes that every blog engine uses for
 archives (``/tag/x/``, ``/category/x/``, ``/2009/07/``, ``2005_01_01_archive.html``,
-``?m=200907``, ``/search/label/x``) mark listings. Reads the tree only.
+``?m=200907``, ``/search/label/x``, calendar pages such as ``/events/2024-07/`` and
+``?month=2024-07``) mark listings. Reads the tree only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Literal
 from urllib.parse import parse_qsl, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
+
+from migrator.traps import calendar_date
 
 __all__ = ["cms_page_type", "split_page_number", "url_page_type"]
 
@@ -112,8 +115,8 @@ def url_page_type(url: str) -> Kind | None:
     path = parts.path or "/"
     if _TAXONOMY.search(path) or _PAGINATION.search(path) or _BLOGGER_ARCHIVE.search(path):
         return "listing"
-    if _DATE_ARCHIVE.match(path):
-        return "listing"
+    if _DATE_ARCHIVE.match(path) or calendar_date(url) is not None:
+        return "listing"  # a dated archive or calendar page (/events/2024-07/, ?month=)
     if parts.query:
         keys = {k.lower() for k, _ in parse_qsl(parts.query, keep_blank_values=True)}
         if keys & _LISTING_QUERIES and not keys & {"p", "page_id", "id", "attachment_id"}:
