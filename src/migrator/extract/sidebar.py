@@ -18,6 +18,7 @@ from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
 from migrator.extract.dates import node_date, parse_date
 from migrator.extract.links import absolute_url, host_of
+from migrator.extract.markers import SIDEBAR_REJECT_CONTAINER, class_id
 from migrator.extract.pagetype import url_page_type
 from migrator.models import SidebarLink
 
@@ -53,11 +54,6 @@ _REJECT_URL = re.compile(
     r"/p/[^/]+\.html$",
     re.I,
 )
-_REJECT_CONTAINER = re.compile(
-    r"categor|tag-?cloud|archive|share|social|comment|nav|author|masthead|site-header|"
-    r"branding",
-    re.I,
-)
 _MORE = re.compile(
     r"^(?:>>\s*)?(?:more|read more|continue reading|see all|view all|show all|weiter|"
     r"weiterlesen|mehr|mehr lesen|lire la suite|suite|leer más|ver más|leggi tutto|"
@@ -73,10 +69,6 @@ _NAV_LABEL = re.compile(
 _POST_ID = re.compile(r"[?&]p=(\d+)(?:&|$)")
 _BODY_POST_ID = re.compile(r"\bpostid-(\d+)\b")
 _WS = re.compile(r"\s+")
-
-
-def _marker(node: LexborNode) -> str:
-    return (node.attributes.get("class") or "") + " " + (node.attributes.get("id") or "")
 
 
 def _heading_text(node: LexborNode) -> str:
@@ -129,7 +121,7 @@ def find_sidebar_links(
     seen_urls: set[tuple[str, str]] = set()
     result: list[SidebarLink] = []
     for container in containers:
-        if layer == "heuristic" and _REJECT_CONTAINER.search(_marker(container)):
+        if layer == "heuristic" and SIDEBAR_REJECT_CONTAINER.search(class_id(container)):
             continue
         group = ""
         default_group = _default_group(container)
@@ -140,7 +132,7 @@ def find_sidebar_links(
                 tag in {"h1", "h2", "h3", "h4", "h5", "h6"}
                 or (
                     tag in {"div", "span", "p", "strong"}
-                    and re.search(r"widget-?title|block-title|section-title", _marker(node))
+                    and re.search(r"widget-?title|block-title|section-title", class_id(node))
                 )
                 or (tag in {"b", "strong", "dt"} and len(_heading_text(node)) < 60)
             ):
@@ -254,7 +246,7 @@ def _default_group(container: LexborNode) -> str:
     label = container.attributes.get("aria-label")
     if label:
         return label.strip()
-    marker = _marker(container).lower()
+    marker = class_id(container).lower()
     if "related" in marker:
         return "Related posts"
     if "popular" in marker:
@@ -269,7 +261,7 @@ def _inside_rejected(node: LexborNode, container: LexborNode) -> bool:
     while current is not None and current.mem_id != container.mem_id:
         if current.tag == "nav" and not _widget_nav(current):
             return True
-        if current.tag != "nav" and _REJECT_CONTAINER.search(_marker(current)):
+        if current.tag != "nav" and SIDEBAR_REJECT_CONTAINER.search(class_id(current)):
             return True
         current = current.parent
     return False
@@ -285,8 +277,8 @@ def _widget_nav(nav: LexborNode) -> bool:
     for _ in range(3):
         if current is None:
             return False
-        marker = _marker(current).lower()
+        marker = class_id(current).lower()
         if "widget" in marker or current.tag == "aside" or "sidebar" in marker:
-            return not _REJECT_CONTAINER.search(marker.replace("widget", ""))
+            return not SIDEBAR_REJECT_CONTAINER.search(marker.replace("widget", ""))
         current = current.parent
     return False
