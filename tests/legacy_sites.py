@@ -12,7 +12,8 @@ blogs of that kind set for single-page extractors (issue #10):
   post; tag pages listing one or two posts.
 - ``wordpress_ja``: WordPress 5.9 in Japanese; body classes; dates as "8月 13, 2020";
   ``<title>`` "短い見出し – サイト名"; day archives showing one post; posts reachable only
-  through a prev/next chain longer than the old depth limit.
+  through a prev/next chain longer than the old depth limit; a featured image
+  (``wp-post-image``) on every third post, the site's card as ``og:image`` on every page.
 
 Every builder returns the expected posts: ``{path: (title, published)}``, plus the set of
 paths that are not posts.
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-__all__ = ["LegacySite", "movable_type", "wordpress_ja", "wordpress_pl"]
+__all__ = ["LegacySite", "club_cms", "movable_type", "wordpress_ja", "wordpress_pl"]
 
 
 @dataclass
@@ -253,6 +254,7 @@ def wordpress_ja(root: Path, count: int = 70) -> LegacySite:
         return (
             '<html lang="ja"><head><meta charset="UTF-8">'
             f"<title>{title} &#8211; {blog}</title>"
+            '<meta property="og:image" content="https://s0.example/wp-content/card.png">'
             '<meta name="generator" content="WordPress 5.9.3"></head>'
             f'<body class="{body_class}"><header id="masthead" class="site-header">'
             f'<p class="site-title"><a href="/">{blog}</a></p></header>'
@@ -269,13 +271,26 @@ def wordpress_ja(root: Path, count: int = 70) -> LegacySite:
             else f'<h2 class="entry-title"><a href="{path}">{title}</a></h2>'
         )
         text = "".join(f"<p>{p}</p>" for p in _paragraphs(day.day + day.month))
+        thumbnail = (
+            '<figure class="post-thumbnail"><img width="1568" height="882" '
+            f'src="/wp-content/uploads/{day:%Y/%m}/{path.strip("/").replace("/", "-")}.jpg" '
+            'class="attachment-post-thumbnail size-post-thumbnail wp-post-image" '
+            f'alt="{title}の写真"></figure>'
+            if single and featured(path)
+            else ""
+        )
         return (
             f'<article class="post type-post status-publish hentry"><header class="entry-header">'
-            f'{heading}<span class="posted-on">{when}</span></header>'
+            f'{heading}<span class="posted-on">{when}</span>'
+            '<img alt="" src="/avatar/ken.png" class="avatar avatar-48" width="48" height="48">'
+            f"</header>{thumbnail}"
             f'<div class="entry-content">{text}</div></article>'
         )
 
     split = 3  # this post is split over three URLs with <!--nextpage-->
+
+    def featured(path: str) -> bool:
+        return [p[0] for p in posts].index(path) % 3 == 0
 
     def part_links(path: str, current: int) -> str:
         links = "".join(
@@ -328,5 +343,116 @@ def wordpress_ja(root: Path, count: int = 70) -> LegacySite:
         f'<a href="/{d:%Y/%m/%d}/">{d}</a>' for _, _, d in posts[:3]
     )
     site.write("/", page("ホーム", "home blog", home))
+    site.others.add("/")
+    return site
+
+
+# ------------------------------------------------- a club's custom CMS (Bootstrap 3, Russian)
+
+
+def club_cms(root: Path, count: int = 45, events: int = 3) -> LegacySite:
+    """A club site whose news section is the blog: a custom Django CMS on Bootstrap 3.
+
+    No ``h1``; the headline is an ``h2`` holding, after a ``<br>``, a ``<small>`` line
+    "Опубликовано: 20.02.2017, 21:16 | author". The narrow ``col-md-4`` column beside
+    ``col-md-8`` is the sidebar, though nothing calls it so: a login form, and "Новые
+    материалы" whose items put a type label link ("Отчет похода", also in the menu) and a
+    date before the linked title. Event pages (``/party/N``) show start and end dates and
+    are not posts; static pages show only the sidebar's dates; tag pages list one post.
+    As on the real site, events are few beside the news (15 of 396 there).
+    """
+    site = LegacySite(root=root, start="/")
+    first = date(2016, 3, 14)
+    posts = []
+    for index in range(count):
+        day = first + timedelta(days=index * 17)
+        title = f"Новость {index}: {_WORDS[index % len(_WORDS)]} {day.year}"
+        posts.append((f"/blog/{index + 1}", title, day, index % 4))
+    materials = [
+        (f"/materials/{70 + n}", f"Отчет о походе {n} по горам Кавказа и Крыма") for n in range(5)
+    ]
+    side = (
+        '<div class="col-md-12"><div id="login-form"><p><strong>Вход в профиль</strong></p>'
+        '<form method="post" action="/login/"><input name="username">'
+        '<button type="submit">Войдите</button><a href="/register/"> или зарегистрируйтесь</a>'
+        '</form></div></div><div class="col-md-12"><p align="center"><strong>Новые материалы'
+        "</strong></p>"
+        + "".join(
+            '<div class="media"><div class="media-body">'
+            f'<a href="/report/">Отчет похода</a> - {10 + n} Авг. 2021<br>'
+            f'<a href="{url}"><p> {label}</p></a></div></div><hr>'
+            for n, (url, label) in enumerate(materials)
+        )
+        + "</div>"
+    )
+    menu = (
+        '<ul class="list-inline topmenu"><li><a href="/party/">Мероприятия</a></li>'
+        '<li><a href="/report/">Отчеты походов</a></li><li><a href="/doc/">Документы</a></li>'
+        '<li><a href="/blog/">Новости</a></li></ul>'
+    )
+
+    def page(title: str, main: str) -> str:
+        return (
+            '<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8">'
+            f"<title>{title} | Турклуб Романтик</title>"
+            '<meta property="og:title" content="Турклуб Романтик - походы и не только!">'
+            f'</head><body><div class="menu-list">{menu}</div><div class="container">'
+            f'<div class="row"><div class="col-md-8">{main}</div>'
+            f'<div class="col-md-4 hidden-print">{side}</div></div></div>'
+            "<footer><p>© Турклуб «Романтик», Одесса</p></footer></body></html>"
+        )
+
+    def crumbs(*names: str) -> str:
+        items = '<li><a href="/">Главная</a></li>' + "".join(f"<li>{n}</li>" for n in names)
+        return f'<ol class="breadcrumb">{items}</ol>'
+
+    for number, (path, title, day, tag) in enumerate(posts):
+        text = "".join(f"<p>{p}</p>" for p in _paragraphs(day.day + number))
+        main = (
+            crumbs('<a href="/blog/">Новости</a>', title)
+            + f'<div class="col-md-12" align="center"><h2>{title}<br><small>Опубликовано: '
+            f"{day:%d.%m.%Y}, 21:{10 + number % 40} | Иван Петров</small></h2></div>"
+            f'<div class="body">{text}</div><p>Теги : <a href="/blog/category/{tag}">'
+            f'<span class="label">Тема {tag}</span></a></p>'
+        )
+        site.write(path + "/", page(title, main))
+        site.posts[path + "/"] = (title, day.isoformat())  # served as a folder
+    for tag in range(4):
+        # The first page of a tag shows the latest post of it: one date, one headline.
+        path, title, day, _ = [p for p in posts if p[3] == tag][-1]
+        main = (
+            crumbs("Тема") + f'<div class="panel"><h2><a href="{path}">{title}</a></h2>'
+            f"<h4><small>{day:%d.%m.%Y}</small></h4><p>{_sentence(tag)}</p></div>"
+        )
+        site.write(f"/blog/category/{tag}/", page(f"Тема {tag}", main))
+        site.others.add(f"/blog/category/{tag}/")
+    for number in range(events):
+        start = first + timedelta(days=number * 61)
+        main = (
+            f'<div class="left"><h3>Весенний слет {number}</h3>'
+            f"<p>Начало - {start:%d.%m.%Y} в 10:00</p>"
+            f"<p>Конец - {start + timedelta(days=1):%d.%m.%Y} в 16:00</p>"
+            f"<p>{_sentence(number + 50, 30)}</p></div>"
+        )
+        site.write(f"/party/{number + 1}/", page(f"Мероприятие - слет {number}", main))
+        site.others.add(f"/party/{number + 1}/")
+    for path, name in (("/doc/", "Документы"), ("/report/", "Отчеты"), ("/party/", "Мероприятия")):
+        main = crumbs(name) + "".join(f"<p>{p}</p>" for p in _paragraphs(len(name)))
+        main += "".join(f'<p><a href="/party/{n + 1}">Слет {n}</a></p>' for n in range(events))
+        site.write(path, page(name, main))
+        site.others.add(path)
+    for url, label in materials:
+        site.write(url + "/", page(label, f"<h3>{label}</h3><p>{_sentence(len(label), 40)}</p>"))
+        site.others.add(url + "/")
+    site.write("/register/", page("Регистрация", "<p>Регистрация участника клуба.</p>"))
+    site.others.add("/register/")
+    listing = "".join(
+        f'<div class="panel"><h2><a href="{p}">{t}</a></h2><h4><small>{d:%d.%m.%Y}</small>'
+        f"</h4><p>{_sentence(d.day)}</p></div>"
+        for p, t, d, _ in reversed(posts)
+    )
+    site.write("/blog/", page("Новости", crumbs("Новости") + listing))
+    site.others.add("/blog/")
+    site.write("/", page("Главная", listing[:4000]))
     site.others.add("/")
     return site

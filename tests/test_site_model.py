@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from legacy_sites import LegacySite, movable_type, wordpress_ja, wordpress_pl
+from legacy_sites import LegacySite, club_cms, movable_type, wordpress_ja, wordpress_pl
 from migrator.config import ExtractConfig
 from migrator.extract import extract_page
 from migrator.extract.site import furniture_nodes, learn_site
@@ -116,6 +116,23 @@ def test_japanese_wordpress_blog(tmp_path):
     _check_site(site, con)
     limited = con.execute("SELECT count(*) FROM runs WHERE status != 'ok'").fetchone()[0]
     assert limited == 0
+    # The post's own thumbnail is its featured image; the site's og:image card on every
+    # page is nobody's, nor is the author's avatar in the header.
+    featured = {
+        r["path"]: json.loads(r["featured_image"]) if r["featured_image"] else None
+        for r in con.execute(
+            "SELECT substr(url, instr(substr(url, 8), '/') + 7) AS path, featured_image"
+            " FROM pages WHERE page_type = 'post'"
+        )
+    }
+    for index, path in enumerate(site.posts):
+        image = featured[path]
+        if index % 3 == 0:
+            assert image is not None, path
+            assert image["src"].endswith(path.strip("/").replace("/", "-") + ".jpg")
+            assert image["alt"] == site.posts[path][0] + "の写真"
+        else:
+            assert image is None, (path, image)
     # The post split over three URLs is one record with the sections of all its pages.
     split = next(p for p in site.others if p.endswith("/2/"))[: -len("2/")]
     row = con.execute("SELECT id FROM pages WHERE url LIKE ?", (f"%{split}",)).fetchone()
@@ -133,6 +150,34 @@ def test_japanese_wordpress_blog(tmp_path):
     assert not con.execute(
         "SELECT 1 FROM pages WHERE url LIKE ? OR url LIKE ?", (f"%{split}2/", f"%{split}3/")
     ).fetchall()
+
+
+@pytest.mark.slow
+def test_club_cms_on_a_bootstrap_grid(tmp_path):
+    """The date element is the only place a post shows its date: event pages (start and
+    end dates) and static pages (a dated sidebar) are not posts; the narrow grid column
+    is the sidebar, without its login form, menu links and type labels."""
+    site = club_cms(tmp_path / "www")
+    con = _migrate(site, tmp_path)
+    _check_site(site, con)
+    model = con.execute("SELECT model_json FROM site_models ORDER BY id DESC").fetchone()[0]
+    assert '"date_exclusive": true' in model
+    undated = con.execute(
+        "SELECT count(*) FROM pages WHERE url LIKE '%/party/_/' AND published_at IS NULL"
+    ).fetchone()[0]
+    assert undated == 3, "an event's start date is not its publication date"
+    post = con.execute("SELECT id FROM pages WHERE url LIKE '%/blog/3/'").fetchone()["id"]
+    links = con.execute(
+        "SELECT group_name, url FROM sidebar_links WHERE page_id = ? ORDER BY position", (post,)
+    ).fetchall()
+    assert [tuple(r) for r in links] == [
+        ("Новые материалы", f"{_base(con)}/materials/{70 + n}") for n in range(5)
+    ]
+
+
+def _base(con: sqlite3.Connection) -> str:
+    url = con.execute("SELECT url FROM pages LIMIT 1").fetchone()[0]
+    return url[: url.index("/", 8)]
 
 
 # ------------------------------------------------------------------------- units

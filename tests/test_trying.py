@@ -193,6 +193,10 @@ def test_cli_parse_explain_names_each_fields_element(file):
     for name, entry in explain.items():
         assert entry["layer"] == record["sources"].get(name), name
         assert entry["rule"], name
+        for candidate in entry.get("candidates", ()):
+            assert candidate["value"], (name, candidate)
+            if candidate["element"] is not None:
+                assert len(tree.css(candidate["element"])) == 1, (name, candidate)
         if entry["element"] is None:
             continue
         matches = tree.css(entry["element"])
@@ -216,7 +220,21 @@ def test_cli_parse_explain_demo_post_elements():
     assert explain["sidebar_links"]["groups"] == {
         "You may also like": explain["sidebar_links"]["element"]
     }
-    assert explain["author"] == {"layer": "jsonld", "rule": "JSON-LD", "element": None}
+    assert explain["author"] == {
+        "layer": "jsonld",
+        "rule": "JSON-LD",
+        "element": None,
+        "candidates": [],
+    }
+    # Other layers offered the same title and date: listed, and marked as agreeing.
+    assert {c["rule"] for c in explain["title"]["candidates"]} >= {"JSON-LD headline"}
+    assert all(c["agrees"] for c in explain["title"]["candidates"])
+    published = explain["published"]["candidates"]
+    assert published[0]["element"] == explain["published"]["element"]
+    assert published[0]["agrees"] is True
+    sidebar = [c for c in published if "aside.sidebar" in (c["element"] or "")]
+    assert sidebar, published  # the sidebar's dates lost
+    assert not any(c["agrees"] for c in sidebar)
 
 
 def test_cli_parse_explain_names_the_config_rule(tmp_path):
@@ -232,4 +250,121 @@ def test_cli_parse_explain_names_the_config_rule(tmp_path):
         "layer": "config",
         "rule": "extract.selectors.title = 'h1.post-title'",
         "element": "div#main > h1.post-title:nth-of-type(2)",
+        "candidates": [
+            {
+                "layer": "heuristic",
+                "rule": "headline classes (entry-title, post-title…)",
+                "element": "div#main > h1.post-title:nth-of-type(2)",
+                "value": "Right",
+                "agrees": True,
+            },
+            {
+                "layer": "heuristic",
+                "rule": "h1",
+                "element": "div#main > h1:nth-of-type(1)",
+                "value": "Blog",
+                "agrees": False,
+            },
+        ],
     }
+
+
+LOSERS_PAGE = """<!doctype html><html><head>
+<title>The real headline | Garden Notes</title>
+<meta property="og:title" content="A social headline">
+<meta property="article:published_time" content="2020-03-01T10:00:00+00:00">
+<script type="application/ld+json">
+{"@type": "BlogPosting", "headline": "A structured headline",
+ "datePublished": "2020-03-02", "author": {"name": "Ann Example"}}
+</script></head><body>
+<div id="top"><h1>Garden Notes</h1></div>
+<div id="main"><article class="post">
+<h2 class="entry-title">The real headline</h2>
+<p class="meta"><time datetime="2020-03-04">4 March 2020</time>
+<span class="updated">Updated: 2021-05-06</span>
+by <span class="author-name">Bob Writer</span></p>
+<p>Body text of the post, long enough to be a body for the heuristics here.</p>
+</article></div>
+<aside id="side"><h3>Recent</h3><ul><li><a href="/x/">Other</a>
+<span class="date">2019-01-02</span></li></ul></aside>
+</body></html>"""
+
+
+def test_cli_parse_explain_lists_the_candidates_that_lost(tmp_path):
+    """Each losing candidate names its layer and rule, and its element selects the
+    one element that shows its value."""
+    page = tmp_path / "p.html"
+    page.write_text(LOSERS_PAGE)
+    record = _explained([str(page), "--url", "https://garden.example.com/p/"])
+    explain = record["explain"]
+    tree = LexborHTMLParser(LOSERS_PAGE)
+    title = explain["title"]
+    assert (record["title"], title["layer"]) == ("The real headline", "heuristic")
+    lost = {(c["rule"], c["value"]) for c in title["candidates"]}
+    assert ("h1", "Garden Notes") in lost
+    assert ("JSON-LD headline", "A structured headline") in lost
+    assert ("<meta> og:title", "A social headline") in lost
+    assert ("<title> (site name cut off)", "The real headline | Garden Notes") in lost
+    published = explain["published"]
+    assert (record["published"], published["layer"]) == ("2020-03-02", "jsonld")
+    dates = {(c["layer"], c["value"][:10]) for c in published["candidates"]}
+    assert ("meta", "2020-03-01") in dates
+    assert ("heuristic", "2020-03-04") in dates
+    assert ("heuristic", "2019-01-02") in dates  # the sidebar's date
+    assert ("heuristic", "2021-05-06") not in dates  # an update is not a publication
+    assert record["updated"] == "2021-05-06"
+    assert "span.updated" in explain["updated"]["element"]
+    assert "2020-03-04" not in {c["value"] for c in explain["updated"]["candidates"]}
+    assert (record["author"], explain["author"]["layer"]) == ("Ann Example", "jsonld")
+    assert [(c["layer"], c["value"]) for c in explain["author"]["candidates"]] == [
+        ("heuristic", "Bob Writer")
+    ]
+    for name in ("title", "published", "updated", "author"):
+        for candidate in explain[name]["candidates"]:
+            assert candidate["rule"], candidate
+            if candidate["element"] is None:
+                continue
+            matches = tree.css(candidate["element"])
+            assert len(matches) == 1, candidate
+            node = matches[0]
+            shown = " ".join(
+                [
+                    node.text() or "",
+                    *(node.attributes.get(a) or "" for a in ("content", "datetime")),
+                ]
+            )
+            if name == "title":
+                assert candidate["value"] in shown, candidate
+            else:
+                assert candidate["value"][:4] in shown, candidate
+
+
+def test_cli_parse_explain_marks_losers_the_site_model_knows_as_furniture(tmp_path):
+    """With a migration's model, a losing candidate inside furniture says so."""
+    from migrator.extract.site import learn_site
+    from migrator.load import Store
+
+    pages = []
+    for index in range(12):
+        text = f"Paragraph number {index} with enough distinct words to be a real paragraph."
+        pages.append(
+            (
+                f"http://blog.example/post-{index}/",
+                f"<html><head><title>Post {index} | Blog</title></head><body>"
+                f'<h1 class="site">Blog</h1><article><h1 class="entry-title">Post {index}</h1>'
+                f'<div class="entry-content"><p>{text}</p><p>{text} Closing.</p></div>'
+                "</article></body></html>",
+            )
+        )
+    model = learn_site(pages)
+    assert model is not None
+    db = tmp_path / "m.db"
+    with Store.open(db) as store:
+        store.save_site_model(model)
+    page = tmp_path / "p.html"
+    page.write_text(pages[3][1])
+    record = _explained([str(page), "--url", pages[3][0], "--db", str(db)])
+    assert record["title"] == "Post 3"
+    losers = {c["value"]: c for c in record["explain"]["title"]["candidates"]}
+    assert losers["Blog"]["furniture"] is True
+    assert "furniture" not in losers.get("Post 3 | Blog", {})

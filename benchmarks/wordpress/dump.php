@@ -65,6 +65,10 @@ foreach ( $rows as $r ) {
 	) ) );
 	$entry['headings'] = array_map( fn( $h ) => [ (int) $h[1], html_entity_decode( wp_strip_all_tags( $h[2] ) ) ], $m );
 	// Unpublished posts have no public permalink; their ?p=ID is what could leak.
+	// The featured image as the theme shows it at the post's head (null where none).
+	$entry['featured'] = has_post_thumbnail( (int) $r->ID )
+		? wp_get_attachment_image_url( get_post_thumbnail_id( (int) $r->ID ), 'post-thumbnail' )
+		: null;
 	$entry['permalink'] = get_permalink( (int) $r->ID );
 	$entry['shortlink'] = wp_get_shortlink( (int) $r->ID, 'post', false );
 	$posts[]            = $entry;

@@ -22,7 +22,7 @@ __all__ = ["SPEC_VERSION", "build_spec", "spec_digest", "tiny_png", "write_image
 
 # Bump when the blog's shape changes on purpose: the installed blog is rebuilt when the
 # digest of the spec (which includes this number) differs from the one recorded.
-SPEC_VERSION = 3
+SPEC_VERSION = 4
 
 POSTS = 120
 SEED = 20090101
@@ -408,4 +408,6 @@ def write_images(spec: dict[str, Any], folder: Path) -> None:
     for n, post in enumerate(spec["posts"]):
         if post["image"]:
             rgb = ((n * 37) % 256, (n * 91) % 256, (n * 53) % 256)
-            (folder / post["image"]).write_bytes(tiny_png(48, 32, rgb))
+            # The size of a real post picture: themes and migrator treat a 48 px image
+            # as an icon, never as a featured image.
+            (folder / post["image"]).write_bytes(tiny_png(640, 360, rgb))

@@ -45,6 +45,8 @@ HINTS: dict[str, str] = {
     "sections": ".entry-content h2/h3 only (not widget titles, 'Leave a comment', author box)",
     "body": "div.entry-content: every p and pre of the post, no widget/comment furniture",
     "taxonomies": "footer.entry-footer .cat-links a[rel~=category] and .tags-links a[rel=tag]",
+    "featured_image": "figure.post-thumbnail img.wp-post-image (set_post_thumbnail); none "
+    "elsewhere: not the author's avatar, not an image of the body",
 }
 
 
@@ -231,7 +233,7 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
     conn.row_factory = sqlite3.Row
     rows = conn.execute(
         "SELECT id, url, canonical_url, title, published_at, author, page_type, body_text,"
-        " categories, tags"
+        " categories, tags, featured_image"
         " FROM pages WHERE removed_at IS NULL ORDER BY url"
     ).fetchall()
     sidebar: dict[int, list[sqlite3.Row]] = defaultdict(list)
@@ -286,6 +288,7 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
     sections = Check("sections", "post sections = the body's h2-h6")
     taxonomies = Check("taxonomies", "post categories and tags = WordPress's")
     bodies = Check("body", "post body keeps every paragraph, no furniture")
+    featured = Check("featured_image", "post featured image = WordPress's post thumbnail")
 
     precision: Counter[str] = Counter()
     subpages: dict[int, list[str]] = defaultdict(list)
@@ -364,6 +367,15 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
             reason="missing" if not row["author"] else "different",
             expected=p["author"],
             got=row["author"],
+            **base,
+        )
+        got_image = json.loads(row["featured_image"])["src"] if row["featured_image"] else None
+        want_image = p.get("featured")
+        featured.record(
+            (got_image and url_key(got_image)) == (want_image and url_key(want_image)),
+            reason="missing" if got_image is None else "different",
+            expected=want_image,
+            got=got_image,
             **base,
         )
         want_sections = [(level, _norm_title(text)) for level, text in p.get("headings", [])]
@@ -520,6 +532,7 @@ def compare(truth: dict[str, Any], db: Path) -> dict[str, Any]:
         sections,
         taxonomies,
         bodies,
+        featured,
     ]
     states = Counter(c["state"] for c in crawl)
     return {

@@ -10,6 +10,7 @@ traceback (``-vv`` shows it).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -27,6 +28,7 @@ from migrator.config import Config, load_config
 from migrator.errors import ConfigError, MigratorError, RunAborted, StoreError, StoreLocked
 
 if TYPE_CHECKING:
+    from migrator.load import Store
     from migrator.pipeline import Mode, RunReport
 
 __all__ = ["main"]
@@ -185,17 +187,82 @@ def _run_crawl(
     from migrator.progress import live_progress
 
     ctx = click.get_current_context()
-    with Store.open(db_path) as store, live_progress(enabled=ctx.meta["verbosity"] >= 0) as cb:
-        report = run(
-            config,
-            store,
-            mode=mode,
-            start=start,
-            progress=cb,
-            limit=limit,
-            max_failures=max_failures,
-        )
+    # A first run whose start URL fails (unreachable, 404) leaves no database behind.
+    created = mode != "sync" and not Path(db_path).exists()
+    new_folder = not Path(db_path).absolute().parent.exists()
+    try:
+        with (
+            Store.open(db_path) as store,
+            live_progress(
+                enabled=ctx.meta["verbosity"] >= 0,
+                host=_host(start or config.site.start or store.last_start_url()),
+            ) as cb,
+        ):
+            report = run(
+                config,
+                store,
+                mode=mode,
+                start=start,
+                progress=cb,
+                limit=limit,
+                max_failures=max_failures,
+            )
+            if mode != "sync":
+                _check_start_answered(store, report)
+    except ConfigError:
+        if created:
+            _remove_empty_database(db_path, new_folder=new_folder)
+        raise
     _finish(report, as_json=as_json)
+
+
+def _host(url: str | None) -> str | None:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).netloc or None if url else None
+
+
+def _check_start_answered(store: Store, report: RunReport) -> None:
+    """A run that stored nothing at all because its start URL failed is a usage error.
+
+    Raises:
+        ConfigError: the database holds no fetched page and this run's first URL failed
+            (404, robots.txt, a network error): there is nothing to migrate.
+    """
+    if report.counts.get("fetched", 0) or report.counts.get("not_modified", 0):
+        return
+    if store.query("SELECT 1 FROM raw_pages LIMIT 1"):
+        return
+    rows = store.query(
+        "SELECT url, status, reason FROM errors WHERE run_id = ? ORDER BY id LIMIT 1",
+        (report.run_id,),
+    )
+    if not rows:
+        return
+    url, status, reason = rows[0]
+    answer = f"answered {status}" if status is not None else f"failed ({reason})"
+    raise ConfigError(f"start URL {url} {answer}: nothing to migrate")
+
+
+def _remove_empty_database(db_path: str, *, new_folder: bool) -> None:
+    """Delete a database this command created (and its folder, if it made it and
+    left it empty), when it holds no fetched page."""
+    import sqlite3
+
+    path = Path(db_path)
+    if not path.exists():
+        return
+    try:
+        with contextlib.closing(sqlite3.connect(path)) as conn:
+            if conn.execute("SELECT 1 FROM raw_pages LIMIT 1").fetchone() is not None:
+                return
+    except sqlite3.Error:
+        return  # not ours to judge: leave it
+    for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
+        Path(db_path + suffix).unlink(missing_ok=True)
+    if new_folder:
+        with contextlib.suppress(OSError):
+            path.absolute().parent.rmdir()
 
 
 def _finish(report: RunReport, *, as_json: bool) -> None:
@@ -204,13 +271,13 @@ def _finish(report: RunReport, *, as_json: bool) -> None:
     A run ``failed`` by its page failures (``--max-failures``) exits 3; with ``-q`` it
     still says so in one line, so a cron log shows why.
     """
-    from migrator.progress import render_summary
+    from migrator.progress import report_summary
 
     quiet = click.get_current_context().meta["verbosity"] < 0
     if as_json:
         click.echo(json.dumps(report.as_dict(), default=str))
     elif not quiet:
-        render_summary(report)
+        report_summary(report)  # a table on a terminal, else a run_summary log event
     if report.status == "failed":
         if quiet:
             first = f"; first: {' '.join(report.failures[0])}" if report.failures else ""
@@ -350,6 +417,11 @@ def extract_command(
     type=click.Path(dir_okay=False),
     help="Use the site model learned in this migration database.",
 )
+@click.option(
+    "--stored",
+    is_flag=True,
+    help="Read URLs from the --db database's stored pages instead of fetching them.",
+)
 @common_options
 @handle_errors
 def parse_command(
@@ -357,6 +429,7 @@ def parse_command(
     url: str | None,
     explain: bool,
     model_db: str | None,
+    stored: bool,
     config_path: str | None,
 ) -> None:
     """Extract HTML FILEs, pages fetched from URLs, or stdin ('-'); print the records.
@@ -368,6 +441,8 @@ def parse_command(
 
     config = _config(config_path)
     require_dependencies(config.extract)
+    if stored and model_db is None:
+        raise ConfigError("--stored reads the pages stored in a migration: give --db")
     model = load_site_model(model_db) if model_db is not None else None
     records = parse_sources(
         sources,
@@ -376,12 +451,73 @@ def parse_command(
         model=model,
         explain=explain,
         stdin=sys.stdin.buffer,
+        stored_db=model_db if stored else None,
     )
     for record in records:
         if len(sources) == 1:
             click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         else:
             click.echo(json.dumps(record, ensure_ascii=False))
+
+
+@cli.command("raw")
+@click.argument("url")
+@click.option("--bytes", "as_bytes", is_flag=True, help="The body as stored, not decoded.")
+@click.option("--headers", is_flag=True, help="Print the status line and headers first.")
+@common_options
+@db_option
+@handle_errors
+def raw_command(
+    url: str, as_bytes: bool, headers: bool, config_path: str | None, db_path: str | None
+) -> None:
+    """Print the stored page of URL (decompressed and decoded) from the database."""
+    from migrator.decode import decode_body
+    from migrator.parse import stored_page
+
+    raw = stored_page(_existing_db(db_path, config_path), url)
+    if headers:
+        lines = [f"HTTP {raw.status}  {raw.url}", *(f"{k}: {v}" for k, v in raw.headers), ""]
+        click.echo("\n".join(lines))
+    if as_bytes:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(raw.body)
+        sys.stdout.buffer.flush()
+        return
+    decoded = decode_body(raw.body, raw.header("content-type"))
+    sys.stdout.flush()
+    sys.stdout.buffer.write(decoded.text.encode("utf-8"))
+    sys.stdout.buffer.flush()
+
+
+@cli.command("datasette-metadata")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False),
+    help="Where to write it ('-': stdout). Default: <db stem>.metadata.json beside the db.",
+)
+@common_options
+@db_option
+@handle_errors
+def datasette_metadata_command(
+    out: str | None, config_path: str | None, db_path: str | None
+) -> None:
+    """Write Datasette metadata for the database: descriptions, search, canned queries."""
+    from migrator.datasette_metadata import datasette_metadata, metadata_path
+
+    path = _existing_db(db_path, config_path)
+    text = json.dumps(datasette_metadata(path), ensure_ascii=False, indent=2) + "\n"
+    if out == "-":
+        click.echo(text, nl=False)
+        return
+    target = Path(out) if out else metadata_path(path)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    if click.get_current_context().meta["verbosity"] >= 0:
+        click.echo(f"datasette metadata -> {target}\n  datasette {path} --metadata {target}")
 
 
 @cli.command("learn")
@@ -492,7 +628,11 @@ def _existing_db(db_path: str | None, config_path: str | None) -> str:
     "fmt", metavar="FORMAT", type=click.Choice(["hugo", "jekyll", "jsonl", "redirects"])
 )
 @click.option(
-    "--out", "out", required=True, type=click.Path(file_okay=False), help="Output folder."
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Output folder ('-': jsonl to stdout).",
 )
 @click.option(
     "--flavor",
@@ -530,6 +670,13 @@ def export_command(
 
     config = _config(config_path)
     path = _db_path(db_path, config)
+    if out == "-":
+        if fmt != "jsonl" or as_json:
+            raise ConfigError("--out - (standard output) is for 'export jsonl' without --json")
+        if not Path(path).exists():
+            raise ConfigError(f"no migration database at {path}")
+        _export_jsonl_to_stdout(path)
+        return
     if not Path(path).exists():
         raise ConfigError(f"no migration database at {path}")
     if flavor is not None and fmt in {"hugo", "jekyll"}:
@@ -558,6 +705,25 @@ def export_command(
             click.echo(f"  not migrated: {link.url} (linked from {link.page})")
         for relative in report.removed if keep_removed else ():
             click.echo(f"  removed page, file kept: {relative}")
+
+
+def _export_jsonl_to_stdout(db_path: str) -> None:
+    """``export jsonl --out -``: the records on stdout (UTF-8), the count on stderr."""
+    import io
+
+    from migrator.export.jsonl import write_jsonl
+    from migrator.load import Store
+
+    sys.stdout.flush()
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="\n")
+    try:
+        with Store.open(db_path, lock=False) as store:
+            count = write_jsonl(store, stream)
+        stream.flush()
+    finally:
+        stream.detach()  # sys.stdout keeps its buffer
+    if click.get_current_context().meta["verbosity"] >= 0:
+        click.echo(f"jsonl: {count} pages -> standard output", err=True)
 
 
 @cli.command("demo")
@@ -598,11 +764,18 @@ def demo_command(db_path: str, site: str | None, config_path: str | None) -> Non
             report = run(config, store, mode="run", start=server.base_url + "/", progress=cb)
     render_summary(report, stream=sys.stdout)
     _print_demo_queries(db_path)
+    from migrator.datasette_metadata import datasette_metadata, metadata_path
     from migrator.report import write_report
 
     with Store.open(db_path, lock=False) as store:
         written = write_report(store, Path(db_path).with_name("demo-report"))
     click.echo(f"\nReport: {written.path}")
+    metadata = metadata_path(db_path)
+    metadata.write_text(
+        json.dumps(datasette_metadata(db_path), ensure_ascii=False, indent=2) + "\n",
+        encoding="utf-8",
+    )
+    click.echo(f"Browse it: datasette {db_path} --metadata {metadata}")
 
 
 _DEMO_QUERY = """\

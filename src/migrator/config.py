@@ -103,6 +103,7 @@ class Selectors:
     breadcrumbs: str | None = None  # the trail container or its links
     content: str | None = None  # the article body region
     sidebar: str | None = None  # one or more widget containers
+    featured_image: str | None = None  # the post's head picture (an img or its holder)
     remove: tuple[str, ...] = ()  # removed from the body before extraction
 
 

@@ -79,9 +79,10 @@ def same_rules(old: SiteModel, new: SiteModel) -> bool:
     same blocks, and re-extracting every page for a handful of rare blocks would double a
     crawl's work.
     """
-    if (old.title_selector, old.date_selector, old.date_order, old.cms) != (
+    if (old.title_selector, old.date_selector, old.date_exclusive, old.date_order, old.cms) != (
         new.title_selector,
         new.date_selector,
+        new.date_exclusive,
         new.date_order,
         new.cms,
     ):

@@ -1067,6 +1067,7 @@ _PAGE_COLUMNS = (
     "tags",
     "categories",
     "images",
+    "featured_image",
     "encoding",
     "sources",
     "content_hash",
@@ -1096,6 +1097,11 @@ def _page_values(page: Page, content_hash: str, raw_url: str | None) -> tuple[An
         _dumps(list(page.tags)),
         _dumps(list(page.categories)),
         _dumps([{"src": i.src, "alt": i.alt} for i in page.images]),
+        (
+            _dumps({"src": page.featured_image.src, "alt": page.featured_image.alt})
+            if page.featured_image is not None
+            else None
+        ),
         page.encoding,
         _dumps(dict(page.sources)),
         content_hash,
@@ -1112,7 +1118,8 @@ def _read_record(conn: sqlite3.Connection, page_id: int) -> dict[str, Any]:
     p = conn.execute(
         "SELECT url, canonical_url, source_url, page_type, title, published_at, updated_at,"
         " author, language, description, tags, categories, images, body_markdown, body_html,"
-        " body_text, encoding, content_hash, extractor_version FROM pages WHERE id = ?",
+        " body_text, encoding, content_hash, extractor_version, featured_image FROM pages"
+        " WHERE id = ?",
         (page_id,),
     ).fetchone()
     crumbs = conn.execute(
@@ -1157,6 +1164,7 @@ def _read_record(conn: sqlite3.Connection, page_id: int) -> dict[str, Any]:
         "tags": json.loads(p[10]),
         "categories": json.loads(p[11]),
         "images": json.loads(p[12]),
+        "featured_image": json.loads(p[19]) if p[19] else None,
         "body_markdown": p[13],
         "body_html": p[14],
         "body_text": p[15],

@@ -1,5 +1,6 @@
 """Logging set-up for the command line: structlog to stderr, human-readable on a
-terminal and JSON lines otherwise. The library only ever calls
+terminal and JSON lines otherwise (the standard ``logging`` module's records too, so a
+cron log or a journal holds JSON lines only). The library only ever calls
 ``structlog.get_logger()``; nothing but the CLI configures logging, and stdout is
 left to data.
 """
@@ -8,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
 
-__all__ = ["logging_settings", "setup_child_logging", "setup_logging"]
+__all__ = ["log_always", "logging_settings", "setup_child_logging", "setup_logging"]
 
 # The arguments of the last setup_logging call: worker processes repeat it, so their
 # warnings reach the user the same way the main process's do.
 _settings: tuple[int, bool] | None = None
+_processors: list[structlog.types.Processor] = []
 
 
 def logging_settings() -> tuple[int, bool] | None:
@@ -42,22 +45,55 @@ def setup_logging(verbosity: int = 0, *, json_lines: bool | None = None) -> None
         else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     )
     _settings = (verbosity, json_lines)
+    stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
+    _processors[:] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        stamp,
+        renderer,
+    ]
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
+        processors=list(_processors),
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.basicConfig(stream=sys.stderr, level=logging.WARNING, force=True)
+    # The standard library's records (httpx, a dependency's warning) are rendered by
+    # the same renderer: JSON lines off a terminal, never a bare "WARNING:name:" line.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=[
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.add_log_level,
+                stamp,
+            ],
+        )
+    )
+    logging.basicConfig(handlers=[handler], level=logging.WARNING, force=True)
     # httpx logs every request at INFO: only at -vv.
     logging.getLogger("httpx").setLevel(logging.INFO if verbosity >= 2 else logging.WARNING)
     logging.getLogger("trafilatura").setLevel(logging.ERROR)
     logging.getLogger("htmldate").setLevel(logging.ERROR)
+
+
+def log_always(event: str, **fields: Any) -> None:
+    """Log ``event`` at level info whatever the verbosity, rendered as every other line.
+
+    For what a command reports once at its end (the run summary): without a terminal it
+    is the summary, so it must not depend on ``-v``. Before :func:`setup_logging` (the
+    library used alone) it goes through structlog's default configuration.
+    """
+    if not _processors:
+        structlog.get_logger().info(event, **fields)
+        return
+    logger = structlog.wrap_logger(
+        structlog.PrintLogger(file=sys.stderr),
+        processors=list(_processors),
+        wrapper_class=structlog.make_filtering_bound_logger(logging.DEBUG),
+    )
+    logger.info(event, **fields)
 
 
 def setup_child_logging(settings: tuple[int, bool] | None) -> None:

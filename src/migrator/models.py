@@ -166,6 +166,7 @@ class Page:
     tags: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     images: tuple[Image, ...] = ()
+    featured_image: Image | None = None  # the picture at the post's head
     body_html: str = ""
     body_markdown: str = ""
     body_text: str = ""
@@ -216,6 +217,11 @@ class Page:
             "tags": list(self.tags),
             "categories": list(self.categories),
             "images": [{"src": i.src, "alt": i.alt} for i in self.images],
+            "featured_image": (
+                {"src": self.featured_image.src, "alt": self.featured_image.alt}
+                if self.featured_image is not None
+                else None
+            ),
             "body_markdown": self.body_markdown,
             "body_html": self.body_html,
             "body_text": self.body_text,
@@ -238,6 +244,9 @@ def record_hash(record: dict[str, Any]) -> str:
         k: v
         for k, v in record.items()
         if k not in {"content_hash", "extractor_version", "sources", "source_url", "encoding"}
+        # A field added later hashes only where it holds something: records stored before
+        # it existed keep their hash (no spurious "changed" on the next sync).
+        and not (k == "featured_image" and v is None)
     }
     blob = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -258,8 +267,14 @@ class SiteModel:
         title_agreement: (pages where it held the ``<title>`` headline, pages with one).
         date_selector: CSS selector of the publication date's element, or ``None``.
         date_agreement: (pages where it gave a date, post-like pages sampled).
+        date_exclusive: the date element is where this template's pages show their own
+            date (nearly every dated page of the sample has it): a page of the template
+            without it shows no publication date, whatever other dates it carries (an
+            event's start, a widget's, a static page's sidebar).
         date_order: the numeric date order the site writes, when its dates show it.
         cms: the CMS its markup names (``wordpress``, ``blogger``, ``movabletype`` …).
+        shared_images: ``og:image`` values (``image_key``) on many pages: the site's
+            default card or logo, never a post's featured image.
         templates: per template signature, how many sampled pages used it.
         evidence: short notes on what decided each learned value.
     """
@@ -273,8 +288,10 @@ class SiteModel:
     title_agreement: tuple[int, int] = (0, 0)
     date_selector: str | None = None
     date_agreement: tuple[int, int] = (0, 0)
+    date_exclusive: bool = False
     date_order: str | None = None
     cms: str | None = None
+    shared_images: frozenset[str] = frozenset()  # og:image on most pages: the site's card
     templates: tuple[tuple[str, int], ...] = ()
     evidence: tuple[str, ...] = field(default=())
     # Per template (page skeleton signature) with enough sampled pages: its own furniture,
@@ -306,8 +323,10 @@ class SiteModel:
                 sorted(self.site_names),
                 self.title_selector,
                 self.date_selector,
+                self.date_exclusive,
                 self.date_order,
                 self.cms,
+                sorted(self.shared_images),
             ]
         )
         return hashlib.blake2b(blob.encode(), digest_size=6).hexdigest()
@@ -317,6 +336,7 @@ class SiteModel:
         data["furniture"] = sorted(self.furniture)
         data["furniture_texts"] = sorted(self.furniture_texts)
         data["site_names"] = sorted(self.site_names)
+        data["shared_images"] = sorted(self.shared_images)
         data["fingerprint"] = self.fingerprint
         data["by_template"] = [t._data() for t in self.by_template]
         return data
@@ -348,8 +368,10 @@ class SiteModel:
             title_agreement=_pair(data.get("title_agreement")),
             date_selector=data.get("date_selector"),
             date_agreement=_pair(data.get("date_agreement")),
+            date_exclusive=bool(data.get("date_exclusive")),
             date_order=data.get("date_order"),
             cms=data.get("cms"),
+            shared_images=frozenset(str(s) for s in data.get("shared_images") or ()),
             templates=tuple((str(a), int(b)) for a, b in data.get("templates") or ()),
             evidence=tuple(data.get("evidence") or ()),
             signature=data.get("signature"),

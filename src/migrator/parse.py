@@ -24,7 +24,7 @@ from migrator.extract.site import model_summary
 from migrator.models import RawPage, SiteModel
 from migrator.urls import canonical_url, is_http_url
 
-__all__ = ["fetch_page", "load_site_model", "parse_sources"]
+__all__ = ["fetch_page", "load_site_model", "parse_sources", "stored_page"]
 
 # Trying one page should fail in seconds when the site is down, not after the
 # crawl's full retry budget.
@@ -47,6 +47,25 @@ def load_site_model(db: str) -> SiteModel:
     if model is None:
         raise ConfigError(f"{db} holds no site model: run 'migrator run' first")
     return model
+
+
+def stored_page(db: str, url: str) -> RawPage:
+    """The answer stored in the migration database ``db`` for ``url``: the page fetched
+    at that address, or the page it redirected to. The body comes back decompressed.
+
+    Raises:
+        ConfigError: no such database, or no stored answer for ``url``.
+    """
+    from migrator.load import Store
+
+    if not Path(db).exists():
+        raise ConfigError(f"no migration database at {db}")
+    with Store.open(db, lock=False) as store:
+        for candidate in dict.fromkeys((url, canonical_url(url) if is_http_url(url) else url)):
+            raw = store.raw_page(candidate) or store.stored_answer(candidate)
+            if raw is not None:
+                return raw
+    raise ConfigError(f"no stored page for {url} in {db}")
 
 
 def fetch_page(config: Config, url: str) -> RawPage:
@@ -97,6 +116,7 @@ def parse_sources(
     model: SiteModel | None = None,
     explain: bool = False,
     stdin: BinaryIO | None = None,
+    stored_db: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Extract each source and yield its record, in order, one at a time.
 
@@ -108,11 +128,14 @@ def parse_sources(
         explain: add each field's layer, rule and element (a CSS path), and the model
             when one is given.
         stdin: where ``-`` reads from.
+        stored_db: read http(s) URL sources from this migration database's stored
+            answers instead of fetching them.
 
     Raises:
         ConfigError: a file cannot be read, ``--url`` is not an absolute http(s) URL or
             is given with several sources, or ``-`` appears twice.
         FetchError: a URL source cannot be fetched.
+        ConfigError: with ``stored_db``, a URL has no stored answer.
     """
     if url is not None and not is_http_url(url):
         raise ConfigError(f"--url must be an absolute http(s) URL: {url}")
@@ -121,7 +144,9 @@ def parse_sources(
     if list(sources).count("-") > 1:
         raise ConfigError("standard input ('-') can be read once")
     for source in sources:
-        if is_http_url(source):
+        if is_http_url(source) and stored_db is not None:
+            raw = stored_page(stored_db, source)
+        elif is_http_url(source):
             raw = fetch_page(config, source)
         else:
             address = canonical_url(url) if url else _local_address(source)

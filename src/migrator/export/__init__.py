@@ -231,6 +231,9 @@ def _image_urls(plan: SitePlan) -> list[str]:
     urls: list[str] = []
     for entry in plan.entries:
         urls.extend(str(i.get("src")) for i in entry.record.get("images") or [] if i.get("src"))
+        featured = entry.record.get("featured_image")
+        if isinstance(featured, dict) and featured.get("src"):
+            urls.append(str(featured["src"]))
         body = str(entry.record.get("body_markdown") or "")
         for match in _IMAGE_REF.finditer(body):
             urls.extend(markdown_targets(match[0], entry.url))

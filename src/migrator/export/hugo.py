@@ -181,6 +181,8 @@ def _page_file(ctx: SiteContext, entry: Entry, taken: set[str]) -> str:
         "tags": taxonomy_terms(str(t) for t in record.get("tags") or []),
         "author": record.get("author"),
         "description": record.get("description"),
+        # Hugo's own templates (opengraph, twitter_cards) read ``images``.
+        "images": [featured] if (featured := ctx.featured_for(entry)) else None,
         "aliases": alias_paths(entry.old_urls, entry.new_path, taken),
         "related": ctx.related_for(entry),
     }

@@ -104,6 +104,7 @@ def write_jekyll(ctx: SiteContext, out: OutputDir) -> None:
             "tags": [str(t) for t in record.get("tags") or []],
             "author": record.get("author"),
             "description": record.get("description"),
+            "image": ctx.featured_for(entry),  # jekyll-seo-tag's field
             "redirect_from": alias_paths(entry.old_urls, entry.new_path, taken),
             "related": ctx.related_for(entry),
         }

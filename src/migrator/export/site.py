@@ -54,6 +54,14 @@ class SiteContext:
             related.append({"title": str(link.get("label") or ""), "url": new})
         return related
 
+    def featured_for(self, entry: Entry) -> str | None:
+        """The featured image's URL on the new site (its downloaded copy when there is one)."""
+        image = entry.record.get("featured_image")
+        src = str(image.get("src") or "") if isinstance(image, dict) else ""
+        if not src.startswith(("http://", "https://")):
+            return None
+        return self.assets.get(src, src)
+
     def taken_paths(self) -> set[str]:
         """Every path the new site serves itself (aliases must not shadow them)."""
         paths = {e.new_path for e in self.plan.entries}

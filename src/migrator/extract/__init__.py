@@ -30,6 +30,7 @@ from migrator.extract.body import (
     Block,
     clean_region,
     find_region,
+    media_region,
     read_blocks,
     select_safely,
     trafilatura_html,
@@ -47,6 +48,7 @@ from migrator.extract.dates import (
     plausible,
     same_day,
 )
+from migrator.extract.featured import find_featured_image
 from migrator.extract.links import absolute_url, host_of
 from migrator.extract.markers import ARTICLE_SCOPE, ASIDE_WORDS, SIDEBAR_WORDS, class_id
 from migrator.extract.nodes import contains
@@ -103,6 +105,7 @@ class _Draft:
     base: str
     fetched_at: datetime
     sources: dict[str, str] = field(default_factory=dict)
+    undated: bool = False  # the site model says the page shows no date of its own
 
 
 def _guard(draft: _Draft, name: str, work: Callable[[], T]) -> T | None:
@@ -358,6 +361,11 @@ def _dates(
             offer("published", node_date(node, order), "site")
             if found["published"] is not None:
                 break
+        if found["published"] is None and model.date_exclusive:
+            # The template shows its pages' dates there and nowhere else: this page has
+            # none of its own (an event's start, a widget's date are not its date).
+            draft.undated = True
+            return None, found["updated"]
     if (found["published"] is None or found["updated"] is None) and scope is not None:
         seen_published, seen_updated = dates_from_scope(scope, order, region, accept)
         parent = scope.parent
@@ -719,8 +727,8 @@ def _page_type(
 ) -> PageType:
     """Post, page or other, once no stronger signal decided (``_kind_before_body``).
 
-    ``titled``: the headline came from the site's own headline element, so a dated page
-    with no text (a photo, a video) is still a post.
+    ``titled``: the headline or the date came from the site's own element for it, so a
+    dated page with no text (a photo, a video) is still a post.
     """
     if published is not None and titled:
         return "post"
@@ -782,8 +790,14 @@ def _body(
                         or (dated is not None and same_day(dated) in days)
                     ):
                         heading.decompose()  # the title, or a date header: fields
-                draft.sources["body"] = "trafilatura"
-                return sanitize_html(node.inner_html or "", draft.base), read_blocks(node)
+                blocks = read_blocks(node)
+                media = None if blocks else media_region(tree)
+                if media is None:
+                    draft.sources["body"] = "trafilatura"
+                    return sanitize_html(node.inner_html or "", draft.base), blocks
+                region = media  # no text at all: a picture post, whose body is the picture
+        elif (media := media_region(tree)) is not None:
+            region = media  # trafilatura found nothing: a picture post
     if region is None:
         return "", []
     if dates and not rules.selectors.content:
@@ -855,6 +869,9 @@ def _build(
     ) or (None, None)
     language = _guard(draft, "language", lambda: _language(tree, structured)) or None
     description = structured.meta_first("description", "og:description", "twitter:description")
+    featured, featured_layer = _guard(
+        draft, "featured_image", lambda: find_featured_image(tree, structured, rules, base, model)
+    ) or (None, None)
     kind, kind_layer = _guard(
         draft,
         "page_type",
@@ -869,7 +886,7 @@ def _build(
         own = _guard(draft, "title", lambda: listing_title(tree, structured))
         if own:
             title, title_layer = own, "heuristic"
-    elif published is None and kind not in {"page", "attachment", "other"}:
+    elif published is None and kind not in {"page", "attachment", "other"} and not draft.undated:
         # Last resort, never where a cheaper layer found a date; not for listings.
         published = _guard(draft, "published", lambda: _htmldate(text, url, raw.fetched_at))
         if published is not None:
@@ -932,7 +949,10 @@ def _build(
                 structured,
                 strong,
                 body_text,
-                titled=model is not None and title_layer == "site",
+                # The template's own headline or date element: a post, even one with
+                # no text (a photo, a video).
+                titled=model is not None
+                and (title_layer == "site" or draft.sources.get("published") == "site"),
             ),
         )
         or "other"
@@ -942,6 +962,7 @@ def _build(
         ("author", author_layer),
         ("breadcrumbs", crumbs_layer),
         ("sidebar_links", sidebar_layer),
+        ("featured_image", featured_layer if page_type in {"post", "page"} else None),
     ):
         if layer:
             draft.sources[name] = layer
@@ -967,6 +988,7 @@ def _build(
         tags=tags,
         categories=categories,
         images=images,
+        featured_image=featured if page_type in {"post", "page"} else None,
         body_html=body_html,
         body_markdown=body_markdown,
         body_text=body_text,

@@ -143,6 +143,19 @@ def find_region(
     return tree.body, "heuristic", False
 
 
+def media_region(tree: LexborHTMLParser) -> LexborNode | None:
+    """The post body of a picture or video post: a body element holding media, little text.
+
+    ``find_region`` wants text, and trafilatura drops a body that is only an image: a
+    photo blog's post would come out empty.
+    """
+    for selector in STRONG_SELECTORS:
+        for node in tree.css(selector):
+            if not _inside_junk(node) and node.css_first("img[src], video, iframe[src], embed"):
+                return node
+    return None
+
+
 def _ancestors(node: LexborNode) -> list[int]:
     chain: list[int] = []
     current: LexborNode | None = node
@@ -259,7 +272,8 @@ def clean_region(
         drop: nodes of the page tree that other fields already took (the breadcrumb
             trail, the date line); those inside the region are left out of the clone.
     """
-    marked = [node for node in drop if _strictly_inside(node, region)]
+    # One node may be taken twice (the title heading is also the date's line): mark once.
+    marked = list({n.mem_id: n for n in drop if _strictly_inside(n, region)}.values())
     for node in marked:
         node.attrs[_DROP_MARK] = ""
     try:

@@ -17,11 +17,13 @@ from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from migrator.config import ExtractConfig
+from migrator.config import DateOrder, ExtractConfig
 from migrator.decode import decode_body
 from migrator.extract.body import find_region
+from migrator.extract.candidates import field_candidates, losing_candidates
 from migrator.extract.dates import node_date, parse_date
 from migrator.extract.site import template_signature
+from migrator.extract.structured import read_structured
 from migrator.models import RawPage, SiteModel
 
 __all__ = ["css_path", "explain_fields"]
@@ -32,6 +34,7 @@ _TEXT_TAGS = "a, span, p, div, li, strong, em, b, time, header, td, dd, address,
 _CONTAINERS = "nav, ol, ul, div, p, span, header, footer, section, aside, dl, table, td, li"
 _DATE_TAGS = "time, abbr, span, p, div, li, small, em, strong, dd, td, h2, h3, h4, h5, a"
 _SHORT = 160  # characters: a date or a name sits in a short element
+_WITH_CANDIDATES = ("title", "author", "published", "updated")
 
 
 def _ws(text: str | None) -> str:
@@ -188,14 +191,19 @@ def explain_fields(
 
     Returns:
         ``{field: {"layer", "rule", "element"}}``; ``element`` is a CSS path (``None``
-        when no single element holds the value, e.g. a value from JSON-LD only).
+        when no single element holds the value, e.g. a value from JSON-LD only). The
+        title, author and dates add ``candidates``: the values that lost, each with its
+        layer, rule, element and value, in the order extraction tries them (a field
+        with no value but with candidates is listed with layer ``None``).
     """
     tree = LexborHTMLParser(decode_body(raw.body, raw.header("content-type")).text)
     if model is not None:
         model = model.for_template(template_signature(tree))  # the rules the page used
     sources: Mapping[str, str] = record.get("sources") or {}
     base = str(record.get("url") or raw.url)
-    order = (model.date_order if model is not None else None) or rules.date_order
+    order: DateOrder = rules.date_order
+    if model is not None and model.date_order in {"MDY", "DMY", "YMD"}:
+        order = model.date_order  # type: ignore[assignment]
     nodes: dict[str, LexborNode | None] = {}
     if record.get("title"):
         nodes["title"] = _by_text(tree, str(record["title"]))
@@ -215,8 +223,8 @@ def explain_fields(
     group_nodes = {name: _holding_links(tree, base, urls) for name, urls in groups.items()}
     if groups:
         nodes["sidebar_links"] = _ancestor([n for n in group_nodes.values() if n is not None])
+    region = find_region(tree, rules)[0]
     if record.get("body_html"):
-        region = find_region(tree, rules)[0]
         nodes["body"] = region
         if record.get("sections"):
             nodes["sections"] = region
@@ -231,6 +239,19 @@ def explain_fields(
             "rule": _rule(name, layer, rules, model),
             "element": css_path(node) if node is not None else None,
         }
+    # What lost: every other value the layers offer (read from a fresh parse, since
+    # extraction keeps only the winner; with a model the furniture is marked).
+    structured = read_structured(tree, region)
+    for name in _WITH_CANDIDATES:
+        offered = field_candidates(name, tree, structured, rules, model, order, css_path)
+        entry = explained.get(name)
+        if entry is None:
+            if not offered:
+                continue
+            entry = explained[name] = {"layer": None, "rule": "none", "element": None}
+        entry["candidates"] = losing_candidates(
+            offered, entry["layer"], record.get(name), entry["element"]
+        )
     if "sidebar_links" in explained:
         explained["sidebar_links"]["groups"] = {
             name: css_path(node) if node is not None else None for name, node in group_nodes.items()

@@ -27,11 +27,13 @@ __all__ = [
     "BODY_JUNK_WORDS",
     "DATE_JUNK_TAGS",
     "DATE_JUNK_WORDS",
+    "FEATURED_WIDGET_WORDS",
     "HEADING_TAGS",
     "POST_WRAPPER",
     "SIDEBAR_REJECT_CONTAINER",
     "SIDEBAR_WORDS",
     "TITLE_JUNK_WORDS",
+    "WIDGET_OR_POST_WORDS",
     "class_id",
     "junk_marker",
 ]
@@ -135,3 +137,10 @@ SIDEBAR_REJECT_CONTAINER = re.compile(
 ASIDE_WORDS = re.compile(r"sidebar|widget|related|footer|comment|menu|nav", re.I)
 # A link inside these is a sidebar link, not one of the body's.
 SIDEBAR_WORDS = re.compile(r"sidebar|widget|related", re.I)
+# Links inside these are the site's own posts (a widget's list or the post itself).
+WIDGET_OR_POST_WORDS = re.compile(r"widget|sidebar|entry|post|comment", re.I)
+
+# ---------------------------------------------------------------- featured image
+
+# An image inside these is a widget's picture, not the post's featured image.
+FEATURED_WIDGET_WORDS = re.compile(r"sidebar|widget|related|comment", re.I)

@@ -17,8 +17,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
 from migrator.extract.dates import node_date, parse_date
+from migrator.extract.layout import side_columns
 from migrator.extract.links import absolute_url, host_of
-from migrator.extract.markers import SIDEBAR_REJECT_CONTAINER, class_id
+from migrator.extract.markers import SIDEBAR_REJECT_CONTAINER, WIDGET_OR_POST_WORDS, class_id
 from migrator.extract.pagetype import url_page_type
 from migrator.models import SidebarLink
 
@@ -113,13 +114,18 @@ def find_sidebar_links(
         layer = "config"
     if not containers:
         containers = [c for c in tree.css(_CONTAINERS) if c.tag not in {"html", "body"}]
+        # A grid theme's narrow column beside the main one (Bootstrap col-md-4).
+        containers.extend(side_columns(tree))
         layer = "heuristic"
     host = host_of(page_url)
     own = _own_urls(tree, page_url, base)
+    menu = _menu_urls(tree, base)
     page_path = _path(page_url).strip("/")
     seen_links: set[int] = set()
     seen_urls: set[tuple[str, str]] = set()
     result: list[SidebarLink] = []
+    repeats: dict[tuple[str, str, str], int] = {}
+    items: list[int | None] = []  # per link in ``result``: the list item holding it
     for container in containers:
         if layer == "heuristic" and SIDEBAR_REJECT_CONTAINER.search(class_id(container)):
             continue
@@ -149,8 +155,8 @@ def find_sidebar_links(
             if group_rejected or _inside_rejected(node, container):
                 continue
             url = absolute_url(node.attributes.get("href"), base)
-            if url is None or host_of(url) != host or url in own:
-                continue
+            if url is None or host_of(url) != host or url in own or url in menu:
+                continue  # the site's menu names sections and pages, never one post
             post_id = _POST_ID.search(url)
             if post_id is not None and post_id.group(1) in own:
                 continue
@@ -161,10 +167,14 @@ def find_sidebar_links(
                 continue
             name = group or default_group
             key = (name, url)
+            repeat = (name, url, label)
+            repeats[repeat] = repeats.get(repeat, 0) + 1
             if key in seen_urls:
                 continue
             seen_urls.add(key)
             found = _link_date(node, rules)
+            holder = _item(node)
+            items.append(holder.mem_id if holder is not None else None)
             result.append(
                 SidebarLink(
                     group=name,
@@ -173,7 +183,79 @@ def find_sidebar_links(
                     date=found,
                 )
             )
+    result = _drop_type_labels(result, repeats, items)
     return tuple(result), (layer if result else None)
+
+
+def _drop_type_labels(
+    links: list[SidebarLink], repeats: dict[tuple[str, str, str], int], items: list[int | None]
+) -> list[SidebarLink]:
+    """Without the links that label an item instead of being one.
+
+    ``<a href="/report/">Trip report</a> - 14 Aug 2021 <a href="/materials/378">…</a>``:
+    the short link beside an item's title is its type or category. It shows as a link
+    the group repeats item after item with the same text, or as the shorter of an item's
+    two or three links (less than half the title's length).
+    """
+    labels = {(name, url) for (name, url, _), count in repeats.items() if count >= 2}
+    longest: dict[int, int] = {}
+    per_item: dict[int, int] = {}
+    for link, item in zip(links, items, strict=True):
+        if item is not None:
+            longest[item] = max(longest.get(item, 0), len(link.label))
+            per_item[item] = per_item.get(item, 0) + 1
+    kept = [
+        link
+        for link, item in zip(links, items, strict=True)
+        if (link.group, link.url) not in labels
+        and not (
+            item is not None and 2 <= per_item[item] <= 3 and 2 * len(link.label) < longest[item]
+        )
+    ]
+    return kept if len(kept) >= 2 else links
+
+
+def _item(link: LexborNode) -> LexborNode | None:
+    """The list item a link sits in (``li``, a card ``div``…), as ``_link_date`` reads it."""
+    holder = link.parent
+    for _ in range(3):
+        if holder is None:
+            return None
+        if holder.tag in {"li", "article", "div", "p", "tr", "dd"}:
+            return holder
+        holder = holder.parent
+    return None
+
+
+_MENU = "nav, [role=navigation], header, [class*=menu], [id*=menu], [class*=navbar]"
+
+
+def _menu_urls(tree: LexborHTMLParser, base: str) -> set[str]:
+    """The addresses the site's own menus link to: its navigation bar and header.
+
+    Not a widget's list (Recent Posts, Recent Comments in ``<nav>``), not a post's
+    ``header.entry-header``, not a column of widgets that a theme called "menu".
+    """
+    urls: set[str] = set()
+    for menu in tree.css(_MENU):
+        if menu.css_first("h2, h3, h4, h5, h6") or _in_widgets_or_post(menu):
+            continue
+        for link in menu.css("a[href]"):
+            url = absolute_url(link.attributes.get("href"), base)
+            if url is not None:
+                urls.add(url)
+    return urls
+
+
+def _in_widgets_or_post(node: LexborNode) -> bool:
+    current: LexborNode | None = node
+    while current is not None and current.tag not in {"body", "html"}:
+        if current.tag in {"aside", "article", "main"}:
+            return True
+        if WIDGET_OR_POST_WORDS.search(class_id(current)):
+            return True
+        current = current.parent
+    return False
 
 
 def _own_urls(tree: LexborHTMLParser, page_url: str, base: str) -> set[str]:
@@ -261,6 +343,8 @@ def _inside_rejected(node: LexborNode, container: LexborNode) -> bool:
     while current is not None and current.mem_id != container.mem_id:
         if current.tag == "nav" and not _widget_nav(current):
             return True
+        if current.tag == "form":
+            return True  # a login form's links (register, lost password)
         if current.tag != "nav" and SIDEBAR_REJECT_CONTAINER.search(class_id(current)):
             return True
         current = current.parent

@@ -44,6 +44,9 @@ from migrator.extract.dates import (
     node_date,
     same_day,
 )
+from migrator.extract.featured import image_key
+from migrator.extract.layout import is_side_column
+from migrator.extract.pagetype import url_page_type
 from migrator.models import SiteModel
 
 __all__ = [
@@ -81,6 +84,8 @@ _FURNITURE_SHARE = 0.3  # a block on this share of the sample is furniture
 _TEMPLATE_SHARE = 0.6  # … of the pages of its own template
 _TEMPLATE_FURNITURE_PAGES = 30  # pages of a template needed to learn its own furniture
 _MIN_FURNITURE_PAGES = 3
+_EXCLUSIVE_PAGES = 20  # dated pages of a template needed to call its date element the only one
+_EXCLUSIVE_SHARE = 0.9  # … and the share of them that show it
 _SITE_NAME_SHARE = 0.3
 
 
@@ -330,6 +335,7 @@ class _Votes:
     date_present: Counter[str]
     date_values: defaultdict[str, set[date]]
     orders: Counter[str]
+    dated: list[frozenset[str]]  # per page with one or two dates: the elements giving them
 
 
 _LAYOUT = frozenset({"div", "section", "main", "aside", "header", "footer", "nav", "table"})
@@ -399,6 +405,7 @@ def learn_site(
     texts_of: dict[int, int] = {}  # block key -> its text's key
     cms_votes: Counter[str] = Counter()
     templates: Counter[str] = Counter()
+    og_images: Counter[str] = Counter()
     for url, html in pages:
         tree = _parse(html)
         if tree is None:
@@ -409,6 +416,9 @@ def learn_site(
         signature = template_signature(tree)
         templates[signature] += 1
         title_node = tree.css_first("title")
+        og_image = tree.css_first('meta[property="og:image"], meta[name="twitter:image"]')
+        if og_image is not None and og_image.attributes.get("content"):
+            og_images[image_key(og_image.attributes.get("content") or "")] += 1
         keys: set[int] = set()
         leading: dict[int, int] = {}
         markers: dict[int, str] = {}
@@ -484,16 +494,26 @@ def learn_site(
         evidence.append("site names: " + ", ".join(sorted(site_names)[:5]))
     title_selector, title_agreement = _pick_title(votes, evidence)
     date_selector, date_agreement, date_order = _pick_date(votes, count, evidence)
+    # With several templates the site-wide rules serve the rare ones: too few to tell.
+    date_exclusive = len(groups) == 1 and _date_exclusive(votes, date_selector, evidence)
     cms = cms_votes.most_common(1)[0][0] if cms_votes else None
     if cms is not None and cms_votes[cms] < 0.3 * count:
         cms = None  # a few pages (a saved foreign page, a plugin's asset) name no CMS
     if cms:
         evidence.append(f"cms: {cms} on {cms_votes[cms]} of {count} pages")
+    shared_images = frozenset(
+        key
+        for key, seen in og_images.items()
+        if seen >= max(_MIN_FURNITURE_PAGES, _FURNITURE_SHARE * count)
+    )
+    if shared_images:
+        evidence.append(f"og:image shared by many pages (the site's card): {len(shared_images)}")
     by_template = []
     for sig, members in sorted(big.items()):
         notes: list[str] = [f"template {sig}: {len(members)} pages"]
         t_title, t_title_agree = _pick_title(own_votes[sig], notes)
         t_date, t_date_agree, _ = _pick_date(own_votes[sig], len(members), notes)
+        t_exclusive = _date_exclusive(own_votes[sig], t_date, notes)
         evidence.extend(notes)
         by_template.append(
             SiteModel(
@@ -506,8 +526,10 @@ def learn_site(
                 title_agreement=t_title_agree,
                 date_selector=t_date,
                 date_agreement=t_date_agree,
+                date_exclusive=t_exclusive,
                 date_order=date_order,
                 cms=cms,
+                shared_images=shared_images,
             )
         )
     return SiteModel(
@@ -519,8 +541,10 @@ def learn_site(
         title_agreement=title_agreement,
         date_selector=date_selector,
         date_agreement=date_agreement,
+        date_exclusive=date_exclusive,
         date_order=date_order,
         cms=cms,
+        shared_images=shared_images,
         templates=tuple(templates.most_common(20)),
         evidence=tuple(evidence),
         by_template=tuple(by_template),
@@ -529,7 +553,15 @@ def learn_site(
 
 def _new_votes() -> _Votes:
     return _Votes(
-        Counter(), 0, Counter(), set(), defaultdict(float), Counter(), defaultdict(set), Counter()
+        Counter(),
+        0,
+        Counter(),
+        set(),
+        defaultdict(float),
+        Counter(),
+        defaultdict(set),
+        Counter(),
+        [],
     )
 
 
@@ -657,6 +689,7 @@ def _vote_date(
     feed_day = (feed_dates.get(sample.url) or "")[:10]
     month = _url_month(sample.url)
     seen: set[str] = set()
+    days: set[date] = set()
     for node, text, key in blocks:
         if key in furniture or len(text) > 160 or node.tag in {"h1", "pre", "code", "a"}:
             continue
@@ -684,6 +717,7 @@ def _vote_date(
         if selector is None or selector in seen:
             continue
         seen.add(selector)
+        days.add(day)
         votes.date_present[selector] += 1
         votes.date_values[selector].add(day)
         score = 1.0
@@ -693,6 +727,9 @@ def _vote_date(
             score += 1.0 if (day.year, day.month) == month else -1.0
         votes.date_scores[selector] += score
         votes.orders.update(_numeric_orders(text))
+    # Three and more days, or an archive's URL: a list of posts, not one post's page.
+    if 0 < len(days) < 3 and url_page_type(sample.url) != "listing":
+        votes.dated.append(frozenset(seen))
 
 
 # Not "widget": Blogger's main column is itself a widget (div.widget.Blog).
@@ -710,8 +747,28 @@ def _in_aside(node: LexborNode) -> bool:
             (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
         ):
             return True
+        if is_side_column(current):
+            return True  # a grid theme's narrow column (Bootstrap col-md-4 beside col-md-8)
         current = current.parent
     return False
+
+
+def _date_exclusive(votes: _Votes, selector: str | None, evidence: list[str]) -> bool:
+    """True when nearly every dated page of the sample shows its date in ``selector``.
+
+    Then a page of the template without that element has no date of its own: what dates
+    it shows belong to something else (an event's start and end, a widget, a sidebar).
+    Only with enough pages to tell (``_EXCLUSIVE_PAGES``).
+    """
+    if selector is None or len(votes.dated) < _EXCLUSIVE_PAGES:
+        return False
+    having = sum(1 for elements in votes.dated if selector in elements)
+    exclusive = having >= _EXCLUSIVE_SHARE * len(votes.dated)
+    evidence.append(
+        f"date: {selector} on {having} of {len(votes.dated)} dated pages"
+        + (" (the only place a page shows its date)" if exclusive else "")
+    )
+    return exclusive
 
 
 def _pick_date(
