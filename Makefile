@@ -6,7 +6,7 @@ VENV   := .venv
 UV     := $(VENV)/bin/uv
 RUN    := $(UV) run --frozen
 
-.PHONY: env demo test lint typecheck bench bench-fetch bench-extract bench-load wordpress-check clean
+.PHONY: env demo test wheel-check lint typecheck bench bench-fetch bench-extract bench-load wordpress-check clean
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: env
 	$(RUN) ruff format --check src tests benchmarks
 	$(RUN) mypy
 	$(RUN) pytest
+
+# CI's wheel job: python -m build, then the wheel alone in a plain pip virtualenv (no uv, no
+# lock) runs `migrator demo` and `migrator parse` (bodies equal to the locked ones).
+wheel-check: env
+	$(RUN) python benchmarks/wheel_check.py $(WHEEL_ARGS)
 
 lint: env
 	$(RUN) ruff format src tests benchmarks

@@ -1,6 +1,6 @@
 """Micro-benchmark of the extract stage: ``extract_page`` (what ``migrator parse`` runs).
 
-Prints ms/page for: the demo blog's posts and its listings (tests/fixtures/site), a
+Prints ms/page for: the demo blog's posts and its listings (src/migrator/demo_site), a
 generated site (``--site``, e.g. a 2,000-post ``benchmarks/sitegen.py`` output), the shared
 real-world corpus and the article-extraction benchmark, in ``auto`` mode and with
 ``use_trafilatura="never"``; how often trafilatura ran in ``auto`` mode; and the body
@@ -99,7 +99,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="best of N passes")
     args = parser.parse_args()
 
-    demo = _site_pages(ROOT / "tests" / "fixtures" / "site", 10_000)
+    demo = _site_pages(ROOT / "src" / "migrator" / "demo_site", 10_000)
     _report("demo posts", demo["posts"], args.repeat)
     _report("demo listings/pages", demo["listings"], args.repeat)
     if args.site:

@@ -116,7 +116,7 @@ def test_cli_parse_prints_contract_record(runner):
     manifest = json.loads((ROOT / "tests/fixtures/site_expected/manifest.json").read_text())
     case = next(p for p in manifest["pages"] if p["type"] == "post")
     expected = json.loads((ROOT / "tests/fixtures/site_expected" / case["expected"]).read_text())
-    file = ROOT / "tests/fixtures/site" / case["path"].strip("/") / "index.html"
+    file = ROOT / "src/migrator/demo_site" / case["path"].strip("/") / "index.html"
     base = "https://blog.example.com"
     result = runner.invoke(cli, ["parse", str(file), "--url", base + case["path"]])
     assert result.exit_code == 0, result.stderr
@@ -152,7 +152,7 @@ def test_cli_parse_prints_contract_record(runner):
 def test_cli_parse_explain_names_sources(runner):
     manifest = json.loads((ROOT / "tests/fixtures/site_expected/manifest.json").read_text())
     case = next(p for p in manifest["pages"] if p["type"] == "post")
-    file = ROOT / "tests/fixtures/site" / case["path"].strip("/") / "index.html"
+    file = ROOT / "src/migrator/demo_site" / case["path"].strip("/") / "index.html"
     result = runner.invoke(cli, ["parse", str(file), "--explain"])
     assert result.exit_code == 0, result.stderr
     sources = json.loads(result.stdout)["sources"]

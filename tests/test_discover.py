@@ -17,7 +17,7 @@ from migrator.fetch import Fetcher
 from migrator.scope import Scope
 from servers import BILLION_LAUGHS, Reply, TestServer, misbehaving_routes
 
-SITE = Path(__file__).resolve().parent / "fixtures" / "site"
+SITE = Path(__file__).resolve().parents[1] / "src" / "migrator" / "demo_site"
 BASE = "https://blog.example.com"
 
 

@@ -178,6 +178,21 @@ def test_export_front_matter_round_trips_hard_titles():
     assert data == {"title": SPECIAL, "tags": odd, "related": [{"title": "a: b", "url": "/x/"}]}
 
 
+def test_export_jekyll_config_is_yaml_from_a_library(demo_db, tmp_path):
+    """_config.yml is dumped by PyYAML: a site name that looks like YAML stays one value."""
+    from migrator.export.frontmatter import yaml_document
+
+    _export(demo_db, tmp_path, "jekyll")
+    config = yaml.safe_load((tmp_path / "_config.yml").read_text())
+    assert config["plugins"] == ["jekyll-redirect-from"]
+    assert config["exclude"] == ["migrator-report.json"]
+    assert isinstance(config["title"], str)
+    assert config["title"]
+    hostile = 'Blog"\nplugins: [evil]\n---\n#x: {{ y }}'
+    text = yaml_document({"title": hostile, "plugins": ["jekyll-redirect-from"]})
+    assert yaml.safe_load(text) == {"title": hostile, "plugins": ["jekyll-redirect-from"]}
+
+
 def test_export_special_title_survives_hugo_and_jekyll(tmp_path):
     db = tmp_path / "m.db"
     url = BASE + "/blog/x/cafe/"

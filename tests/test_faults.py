@@ -298,7 +298,7 @@ ACCEPT_ANY_SELECTOR = (
 @pytest.mark.parametrize("command", ["parse", "run", "extract"])
 def test_faults_broken_install_is_an_error_at_start(tmp_path, command):
     """Not a quiet downgrade: exit 2 and one line that says how to repair it."""
-    page = ROOT / "tests" / "fixtures" / "site" / "about" / "index.html"
+    page = ROOT / "src" / "migrator" / "demo_site" / "about" / "index.html"
     db = tmp_path / "m.db"
     sqlite3.connect(db).close()
     args = {

@@ -16,7 +16,7 @@ from migrator.fetch import Fetcher
 from migrator.scope import Scope
 from servers import Reply, TestServer, page
 
-SITE = Path(__file__).resolve().parent / "fixtures" / "site"
+SITE = Path(__file__).resolve().parents[1] / "src" / "migrator" / "demo_site"
 needs_site = pytest.mark.skipif(not (SITE / "sitemap.xml").exists(), reason="no demo site")
 
 

@@ -15,7 +15,7 @@ from xml.etree import ElementTree as ET
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = ROOT / "tests" / "fixtures" / "site"
+SITE = ROOT / "src" / "migrator" / "demo_site"
 EXPECTED = ROOT / "tests" / "fixtures" / "site_expected"
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 BODY_CLASSES = {"entry", "entry-content", "post-content"}

@@ -181,7 +181,7 @@ def _explained(args: list[str]) -> dict:
     "file",
     [
         *sorted(PAGES.glob("*.html")),
-        ROOT / "tests/fixtures/site/blog/anxiety/my-month-tracking-avoidance/index.html",
+        ROOT / "src/migrator/demo_site/blog/anxiety/my-month-tracking-avoidance/index.html",
     ],
     ids=lambda p: p.parent.name if p.name == "index.html" else p.stem,
 )
@@ -212,7 +212,7 @@ def test_cli_parse_explain_names_each_fields_element(file):
 
 
 def test_cli_parse_explain_demo_post_elements():
-    file = ROOT / "tests/fixtures/site/blog/anxiety/my-month-tracking-avoidance/index.html"
+    file = ROOT / "src/migrator/demo_site/blog/anxiety/my-month-tracking-avoidance/index.html"
     explain = _explained([str(file), "--url", "https://blog.example.com/post/"])["explain"]
     assert explain["title"]["element"].endswith("h1.post-title")
     assert explain["published"]["element"].endswith("time.published")

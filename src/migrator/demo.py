@@ -28,8 +28,12 @@ _REWRITTEN_TYPES = ("text/xml", "application/xml", "text/plain", "application/rs
 
 
 def demo_site_dir() -> Path:
-    """The bundled demo blog: ``tests/fixtures/site`` of the source checkout."""
-    return Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "site"
+    """The bundled demo blog: the ``demo_site`` folder shipped inside the package.
+
+    It is package data (in the wheel and the sdist), so ``migrator demo`` works from an
+    installed wheel as well as from a source checkout; the tests serve the same files.
+    """
+    return Path(__file__).resolve().parent / "demo_site"
 
 
 @dataclass(slots=True)

@@ -12,7 +12,14 @@ import functools
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
-__all__ = ["TRACKING_PARAMS", "absolute_url", "canonical_url", "host_of", "is_http_url"]
+__all__ = [
+    "TRACKING_PARAMS",
+    "absolute_url",
+    "canonical_url",
+    "host_of",
+    "is_http_url",
+    "url_origin",
+]
 
 # Query parameters that never select content: analytics tags and session ids.
 TRACKING_PARAMS = frozenset(
@@ -65,6 +72,12 @@ def host_of(url: str) -> str:
         return (urlsplit(url).hostname or "").lower()
     except ValueError:
         return ""
+
+
+def url_origin(url: str) -> str:
+    """``scheme://host[:port]`` of ``url``, lower-cased (the key for robots and politeness)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
 
 
 def absolute_url(href: str | None, base: str) -> str | None:

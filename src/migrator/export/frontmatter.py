@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["front_matter", "yaml_string"]
+__all__ = ["front_matter", "yaml_document"]
 
 
 class _Dumper(yaml.SafeDumper):
@@ -52,9 +52,16 @@ def _dump(data: Any) -> str:
     )
 
 
-def yaml_string(value: str) -> str:
-    """Quote ``value`` as a YAML double-quoted scalar that parses back to ``value``."""
-    return _dump(value).removesuffix("\n...\n").strip()
+def yaml_document(fields: Mapping[str, Any]) -> str:
+    """Render ``fields`` as a whole YAML file (a Jekyll ``_config.yml``), keys in order.
+
+    Args:
+        fields: plain keys to scalars, lists of scalars or nested mappings.
+
+    Returns:
+        The document, ending with a newline.
+    """
+    return _dump(dict(fields))
 
 
 def front_matter(fields: Mapping[str, Any]) -> str:

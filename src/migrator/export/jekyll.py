@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from migrator.export.files import OutputDir
-from migrator.export.frontmatter import front_matter, yaml_string
+from migrator.export.frontmatter import front_matter, yaml_document
 from migrator.export.links import Entry
 from migrator.export.site import SiteContext, alias_paths, date_part
 
@@ -78,10 +78,14 @@ def write_jekyll(ctx: SiteContext, out: OutputDir) -> None:
     """
     out.write(
         "_config.yml",
-        f"title: {yaml_string(ctx.site_name)}\n"
-        "markdown: kramdown\n"
-        "plugins:\n  - jekyll-redirect-from\n"
-        "exclude:\n  - migrator-report.json\n",
+        yaml_document(
+            {
+                "title": ctx.site_name,
+                "markdown": "kramdown",
+                "plugins": ["jekyll-redirect-from"],
+                "exclude": ["migrator-report.json"],
+            }
+        ),
     )
     out.write("_layouts/default.html", _LAYOUT)
     out.write("index.html", _INDEX)

@@ -50,6 +50,7 @@ from migrator.extract.dates import (
 )
 from migrator.extract.featured import find_featured_image
 from migrator.extract.links import absolute_url, host_of
+from migrator.extract.markers import ARTICLE_SCOPE, ASIDE_WORDS, SIDEBAR_WORDS, class_id
 from migrator.extract.nodes import contains
 from migrator.extract.pagetype import cms_page_type, split_page_number, url_page_type
 from migrator.extract.sidebar import find_sidebar_links
@@ -89,7 +90,6 @@ _LOOKS_HTML = re.compile(r"<(?:!doctype|html|head|body|div|p|title|meta|table)\b
 _PAGE_N = re.compile(
     r"/page/\d+/?$|/seite/\d+/?$|[?&](?:page|paged)=(?:[2-9]|[1-9]\d+)(?:&|$)", re.I
 )
-_ARTICLE_SCOPE = re.compile(r"\b(?:post|hentry|entry|article|blog-post|type-post|story)\b", re.I)
 _TRAFILATURA_MAX_CHARS = 5_000_000
 _MAX_SUMMARIES = 60
 # Real pages nest a few hundred levels at most (486 is the deepest in the shared corpus);
@@ -366,10 +366,9 @@ def _scope(tree: LexborHTMLParser, region: LexborNode | None) -> LexborNode | No
     for _ in range(5):
         if current is None or current.tag in {"body", "html"}:
             break
-        marker = (
-            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
-        )
-        if current is not region and (current.tag == "article" or _ARTICLE_SCOPE.search(marker)):
+        if current is not region and (
+            current.tag == "article" or ARTICLE_SCOPE.search(class_id(current))
+        ):
             return current
         current = current.parent
     # No article wrapper: the region's surroundings up to two levels (header + body);
@@ -759,9 +758,6 @@ def _kind_before_body(
     return None, None
 
 
-_ASIDE = re.compile(r"sidebar|widget|related|footer|comment|menu|nav", re.I)
-
-
 def _linked_headlines(tree: LexborHTMLParser, url: str) -> int:
     """How many headings of the main column are one link each to another page.
 
@@ -789,10 +785,9 @@ def _linked_headlines(tree: LexborHTMLParser, url: str) -> int:
         current = heading.parent
         aside = False
         while current is not None and current.tag not in {"body", "html"}:
-            marker = (
-                (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
-            )
-            if current.tag in {"aside", "nav", "footer", "header"} or _ASIDE.search(marker):
+            if current.tag in {"aside", "nav", "footer", "header"} or ASIDE_WORDS.search(
+                class_id(current)
+            ):
                 aside = True
                 break
             current = current.parent
@@ -835,10 +830,7 @@ def _in_sidebar(node: LexborNode) -> bool:
     while current is not None:
         if current.tag in {"aside", "footer"}:
             return True
-        marker = (
-            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
-        )
-        if re.search(r"sidebar|widget|related", marker, re.I):
+        if SIDEBAR_WORDS.search(class_id(current)):
             return True
         current = current.parent
     return False

@@ -20,12 +20,17 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
 from migrator.errors import ConfigError
+from migrator.extract.markers import (
+    BODY_JUNK_CANDIDATES,
+    BODY_JUNK_TAGS,
+    POST_WRAPPER,
+    junk_marker,
+)
 
 __all__ = [
     "Block",
     "clean_region",
     "find_region",
-    "junk_marker",
     "read_blocks",
     "require_dependencies",
     "select_safely",
@@ -68,53 +73,6 @@ STRONG_SELECTORS = (
 )
 WEAK_SELECTORS = ("article", '[role="main"]', "main", "#content", "#main", ".content")
 
-# Never part of a body, wherever they sit inside the region.
-JUNK_TAGS = (
-    "script, style, noscript, template, iframe, object, embed, form, button, input, select, "
-    "textarea, nav, aside, footer, svg, canvas, dialog, [hidden], h1, "
-    '[role="navigation"], [role="complementary"], [role="banner"], [role="contentinfo"], '
-    '[aria-hidden="true"], .ad, .ads, .adsbygoogle'
-)
-# Class/id words of blocks that are never body; matched per token (see ``junk_marker``).
-JUNK_WORDS = re.compile(
-    r"share|sharing|social|related|comment|respond|newsletter|subscribe|signup|advert|"
-    r"sponsor|(?:^|[-_])promo(?:s|box|tion|tions)?(?:$|[-_])|breadcrumb|sidebar|widget|author-bio|post-meta|postmeta|entry-meta|"
-    r"entry-footer|entry-header|post-header|byline|^tags|-tags|cat-links|yarpp|you-may|popup|"
-    r"modal|cookie|pagination|nav-links|post-nav|print-|read-more|readmore|rating|^ad-|-ad-|"
-    r"^ad$",
-    re.I,
-)
-_JUNK_CANDIDATES = ", ".join(
-    f'[class*="{word}"], [id*="{word}"]'
-    for word in (
-        "share", "sharing", "social", "related", "comment", "respond", "newsletter",
-        "subscribe", "signup", "advert", "sponsor", "promo", "breadcrumb", "sidebar",
-        "widget", "author-bio", "meta", "header", "footer", "byline", "tags", "cat-links",
-        "yarpp", "you-may", "popup", "modal", "cookie", "pagination", "nav-links",
-        "post-nav", "print-", "read-more", "readmore", "rating", "ad-",
-    )
-)  # fmt: skip
-# WordPress and Drupal put taxonomy terms into classes ("category-promotions",
-# "tag-social-media"): such a token says what the post is about, not what the block is.
-_TAXONOMY_TOKEN = re.compile(
-    r"^(?:category|tag|post|postid|type|format|status|has|single|page-id|term|author|"
-    r"node--type|taxonomy)-",
-    re.I,
-)
-
-
-def junk_marker(node: LexborNode) -> bool:
-    """True when the node's class or id names a block that is never article text."""
-    attrs = node.attributes
-    tokens = (attrs.get("class") or "").split()
-    node_id = attrs.get("id")
-    # A heading's id is an anchor slugged from its own words ("how-social-anxiety-works"):
-    # it names the topic, not the block, so only its classes count.
-    if node_id and node.tag not in HEADING_TAGS:
-        tokens.append(node_id)
-    return any(JUNK_WORDS.search(token) for token in tokens if not _TAXONOMY_TOKEN.match(token))
-
-
 INLINE_TAGS = frozenset(
     {
         "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "dfn", "em", "font", "i",
@@ -123,13 +81,11 @@ INLINE_TAGS = frozenset(
         "picture", "source",
     }
 )  # fmt: skip
-HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _SKIP_TEXT_IN = frozenset({"script", "style", "noscript", "template", "head", "title"})
 _WS = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
 _MIN_STRONG_CHARS = 50
 _DROP_MARK = "data-migrator-taken"
-_POST_WRAPPER = re.compile(r"\b(?:hentry|type-post|post-\d+)\b")
 _MAX_OWNER_DEPTH = 200
 
 
@@ -297,7 +253,7 @@ def _in_post_wrapper(node: LexborNode) -> bool:
     for _ in range(4):
         if current is None or current.tag in {"body", "html"}:
             return False
-        if current.tag == "article" or _POST_WRAPPER.search(current.attributes.get("class") or ""):
+        if current.tag == "article" or POST_WRAPPER.search(current.attributes.get("class") or ""):
             return True
         current = current.parent
     return False
@@ -328,11 +284,11 @@ def clean_region(
     if marked:
         for node in clone.css(f"[{_DROP_MARK}]"):
             node.decompose()
-    for selector in (JUNK_TAGS, *rules.selectors.remove):
+    for selector in (BODY_JUNK_TAGS, *rules.selectors.remove):
         for node in select_safely(clone, selector):
             if node.mem_id != clone.mem_id:
                 node.decompose()
-    for node in clone.css(_JUNK_CANDIDATES):
+    for node in clone.css(BODY_JUNK_CANDIDATES):
         if node.mem_id != clone.mem_id and junk_marker(node):
             node.decompose()
     for img in clone.css("img"):

@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from selectolax.lexbor import LexborNode
 
 from migrator.config import DateOrder
+from migrator.extract.markers import DATE_JUNK_TAGS, DATE_JUNK_WORDS, class_id
 from migrator.extract.nodes import contains
 
 __all__ = [
@@ -310,13 +311,6 @@ UPDATED_WORD = re.compile(
     r"actualizado|aggiornato|bijgewerkt|更新)\W{0,4}(?:on|am|le|el|il|op|:)?\s*$",
     re.I,
 )
-_JUNK_ANCESTOR = re.compile(
-    r"comment|sidebar|widget|related|footer|share|teaser|respond|reply|"
-    r"(?:^|[\s_-])(?:nav|navigation|nav-links|pager|pagination|prev|previous|next)(?:$|[\s_-])",
-    re.I,
-)
-# Quoted code and logs, navigation and quotations never hold the page's own date.
-_JUNK_TAGS = frozenset({"aside", "nav", "pre", "code", "blockquote", "textarea"})
 NAV_TEXT = re.compile(
     r"[«»‹›]|\b(?:next|previous|prev|older|newer|suivant|précédent|nächster?|vorherige[rs]?|"
     r"następny|poprzedni|siguiente|anterior|successivo|precedente)\b|次の|前の",
@@ -335,12 +329,9 @@ def _in_junk(node: LexborNode, stop: LexborNode | None, footer_ok: bool = False)
     while current is not None and depth < 200:
         if stop is not None and current.mem_id == stop.mem_id:
             return False
-        if current.tag in _JUNK_TAGS or (current.tag == "footer" and not footer_ok):
+        if current.tag in DATE_JUNK_TAGS or (current.tag == "footer" and not footer_ok):
             return True
-        marker = (
-            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
-        )
-        junk = _JUNK_ANCESTOR.search(marker)
+        junk = DATE_JUNK_WORDS.search(class_id(current))
         if junk is not None and not (footer_ok and junk.group(0).lower() == "footer"):
             return True
         current = current.parent
@@ -356,7 +347,7 @@ _NOT_DATE_LINES = frozenset(
 
 
 def _own_marker(node: LexborNode) -> str:
-    return ((node.attributes.get("class") or "") + " " + (node.attributes.get("id") or "")).lower()
+    return class_id(node).lower()
 
 
 def dates_from_scope(

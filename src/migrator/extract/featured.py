@@ -18,6 +18,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
 from migrator.extract.links import absolute_url
+from migrator.extract.markers import FEATURED_WIDGET_WORDS, class_id
 from migrator.extract.structured import Structured
 from migrator.models import Image, SiteModel
 
@@ -118,10 +119,7 @@ def _in_widget(node: LexborNode) -> bool:
     while current is not None and current.tag not in {"body", "html"}:
         if current.tag in {"aside", "nav", "footer"}:
             return True
-        marker = (
-            (current.attributes.get("class") or "") + " " + (current.attributes.get("id") or "")
-        )
-        if re.search(r"sidebar|widget|related|comment", marker, re.I):
+        if FEATURED_WIDGET_WORDS.search(class_id(current)):
             return True
         current = current.parent
     return False

@@ -19,6 +19,7 @@ from migrator.extract.body import select_safely
 from migrator.extract.dates import node_date, parse_date
 from migrator.extract.layout import side_columns
 from migrator.extract.links import absolute_url, host_of
+from migrator.extract.markers import SIDEBAR_REJECT_CONTAINER, WIDGET_OR_POST_WORDS, class_id
 from migrator.extract.pagetype import url_page_type
 from migrator.models import SidebarLink
 
@@ -54,11 +55,6 @@ _REJECT_URL = re.compile(
     r"/p/[^/]+\.html$",
     re.I,
 )
-_REJECT_CONTAINER = re.compile(
-    r"categor|tag-?cloud|archive|share|social|comment|nav|author|masthead|site-header|"
-    r"branding",
-    re.I,
-)
 _MORE = re.compile(
     r"^(?:>>\s*)?(?:more|read more|continue reading|see all|view all|show all|weiter|"
     r"weiterlesen|mehr|mehr lesen|lire la suite|suite|leer más|ver más|leggi tutto|"
@@ -74,10 +70,6 @@ _NAV_LABEL = re.compile(
 _POST_ID = re.compile(r"[?&]p=(\d+)(?:&|$)")
 _BODY_POST_ID = re.compile(r"\bpostid-(\d+)\b")
 _WS = re.compile(r"\s+")
-
-
-def _marker(node: LexborNode) -> str:
-    return (node.attributes.get("class") or "") + " " + (node.attributes.get("id") or "")
 
 
 def _heading_text(node: LexborNode) -> str:
@@ -135,7 +127,7 @@ def find_sidebar_links(
     repeats: dict[tuple[str, str, str], int] = {}
     items: list[int | None] = []  # per link in ``result``: the list item holding it
     for container in containers:
-        if layer == "heuristic" and _REJECT_CONTAINER.search(_marker(container)):
+        if layer == "heuristic" and SIDEBAR_REJECT_CONTAINER.search(class_id(container)):
             continue
         group = ""
         default_group = _default_group(container)
@@ -146,7 +138,7 @@ def find_sidebar_links(
                 tag in {"h1", "h2", "h3", "h4", "h5", "h6"}
                 or (
                     tag in {"div", "span", "p", "strong"}
-                    and re.search(r"widget-?title|block-title|section-title", _marker(node))
+                    and re.search(r"widget-?title|block-title|section-title", class_id(node))
                 )
                 or (tag in {"b", "strong", "dt"} and len(_heading_text(node)) < 60)
             ):
@@ -260,7 +252,7 @@ def _in_widgets_or_post(node: LexborNode) -> bool:
     while current is not None and current.tag not in {"body", "html"}:
         if current.tag in {"aside", "article", "main"}:
             return True
-        if re.search(r"widget|sidebar|entry|post|comment", _marker(current), re.I):
+        if WIDGET_OR_POST_WORDS.search(class_id(current)):
             return True
         current = current.parent
     return False
@@ -336,7 +328,7 @@ def _default_group(container: LexborNode) -> str:
     label = container.attributes.get("aria-label")
     if label:
         return label.strip()
-    marker = _marker(container).lower()
+    marker = class_id(container).lower()
     if "related" in marker:
         return "Related posts"
     if "popular" in marker:
@@ -353,7 +345,7 @@ def _inside_rejected(node: LexborNode, container: LexborNode) -> bool:
             return True
         if current.tag == "form":
             return True  # a login form's links (register, lost password)
-        if current.tag != "nav" and _REJECT_CONTAINER.search(_marker(current)):
+        if current.tag != "nav" and SIDEBAR_REJECT_CONTAINER.search(class_id(current)):
             return True
         current = current.parent
     return False
@@ -369,8 +361,8 @@ def _widget_nav(nav: LexborNode) -> bool:
     for _ in range(3):
         if current is None:
             return False
-        marker = _marker(current).lower()
+        marker = class_id(current).lower()
         if "widget" in marker or current.tag == "aside" or "sidebar" in marker:
-            return not _REJECT_CONTAINER.search(marker.replace("widget", ""))
+            return not SIDEBAR_REJECT_CONTAINER.search(marker.replace("widget", ""))
         current = current.parent
     return False

@@ -14,6 +14,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
+from migrator.extract.markers import TITLE_JUNK_WORDS
 from migrator.extract.nodes import contains
 from migrator.extract.site import SiteModel, cut_site_names, norm
 from migrator.extract.structured import Structured, jsonld_text
@@ -27,11 +28,6 @@ _TITLE_SELECTORS = (
     ".entry-title, .post-title, .asset-name, .article-title"
 )
 _SITE_SUFFIX = re.compile(r"\s+(?:\||–|—|-|::|«|»|·|•)\s+")
-_JUNK_ANCESTOR = re.compile(
-    r"sidebar|widget|footer|comment|related|logo|brand|masthead|^header$|site-header|"
-    r"header-name|site-title|site-name|blog-title|^top$",
-    re.I,
-)
 _MAX_TITLE = 500
 
 
@@ -58,7 +54,7 @@ def _in_junk(node: LexborNode, article_footer_ok: bool = False) -> bool:
         if current.tag in {"aside", "footer", "nav"}:
             return True
         tokens.append(current.attributes.get("id") or "")
-        if any(_JUNK_ANCESTOR.search(token) for token in tokens if token):
+        if any(TITLE_JUNK_WORDS.search(token) for token in tokens if token):
             return True
         current = current.parent
     return False
