@@ -256,6 +256,14 @@ def test_resume_sync_cut_short_continues_where_it_stopped(tmp_path, stop):
             )
         }
         assert 10 <= len(checked) < len(known)  # really midway
+        # After SIGKILL the helper fetch process notices its parent's death within a
+        # moment and may finish the request it had in flight: wait for the server to
+        # fall quiet, so that request is not counted as the next sync's.
+        quiet_since, seen = time.monotonic(), len(server.requests)
+        while time.monotonic() - quiet_since < 0.5 and time.monotonic() < deadline + 10:
+            time.sleep(0.05)
+            if len(server.requests) != seen:
+                quiet_since, seen = time.monotonic(), len(server.requests)
         stopped_at = len(server.requests)
 
         second = subprocess.run(sync, env=_env(), capture_output=True, timeout=120, check=False)
