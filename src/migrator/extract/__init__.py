@@ -50,7 +50,13 @@ from migrator.extract.dates import (
 )
 from migrator.extract.featured import find_featured_image
 from migrator.extract.links import absolute_url, host_of
-from migrator.extract.markers import ARTICLE_SCOPE, ASIDE_WORDS, SIDEBAR_WORDS, class_id
+from migrator.extract.markers import (
+    ARTICLE_SCOPE,
+    ASIDE_WORDS,
+    SIDEBAR_WORDS,
+    class_id,
+    marked_ancestor,
+)
 from migrator.extract.nodes import contains
 from migrator.extract.pagetype import cms_page_type, split_page_number, url_page_type
 from migrator.extract.sidebar import find_sidebar_links
@@ -826,14 +832,7 @@ def _page_type(
 
 
 def _in_sidebar(node: LexborNode) -> bool:
-    current = node.parent
-    while current is not None:
-        if current.tag in {"aside", "footer"}:
-            return True
-        if SIDEBAR_WORDS.search(class_id(current)):
-            return True
-        current = current.parent
-    return False
+    return marked_ancestor(node, frozenset({"aside", "footer"}), SIDEBAR_WORDS, through_body=True)
 
 
 def _body(

@@ -18,7 +18,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
 from migrator.extract.links import absolute_url
-from migrator.extract.markers import FEATURED_WIDGET_WORDS, class_id
+from migrator.extract.markers import FEATURED_WIDGET_WORDS, marked_ancestor
 from migrator.extract.structured import Structured
 from migrator.models import Image, SiteModel
 
@@ -34,6 +34,7 @@ _NOT_A_PICTURE = re.compile(
     r"logo|icon|avatar|gravatar|sprite|spacer|blank\.gif|pixel|badge|emoji|smiley|banner-ad",
     re.I,
 )
+_WIDGET_TAGS = frozenset({"aside", "nav", "footer"})
 _SMALL = 64  # px: an image declared this small is decoration
 
 
@@ -115,11 +116,4 @@ def _shared(image: Image, model: SiteModel | None) -> bool:
 
 
 def _in_widget(node: LexborNode) -> bool:
-    current = node.parent
-    while current is not None and current.tag not in {"body", "html"}:
-        if current.tag in {"aside", "nav", "footer"}:
-            return True
-        if FEATURED_WIDGET_WORDS.search(class_id(current)):
-            return True
-        current = current.parent
-    return False
+    return marked_ancestor(node, _WIDGET_TAGS, FEATURED_WIDGET_WORDS)

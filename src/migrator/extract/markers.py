@@ -36,6 +36,7 @@ __all__ = [
     "WIDGET_OR_POST_WORDS",
     "class_id",
     "junk_marker",
+    "marked_ancestor",
 ]
 
 HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -44,6 +45,27 @@ HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 def class_id(node: LexborNode) -> str:
     """The node's ``class`` and ``id`` as one text (``"entry-meta byline post-7"``)."""
     return (node.attributes.get("class") or "") + " " + (node.attributes.get("id") or "")
+
+
+def marked_ancestor(
+    node: LexborNode,
+    tags: frozenset[str],
+    words: re.Pattern[str],
+    *,
+    include_self: bool = False,
+    through_body: bool = False,
+) -> bool:
+    """True when an ancestor of ``node`` (or ``node`` itself, with ``include_self``) is
+    one of ``tags`` or has a class or id matching ``words``: the one walk behind "is this
+    inside a widget, an aside, a footer…". It stops below ``<body>`` unless
+    ``through_body``.
+    """
+    current = node if include_self else node.parent
+    while current is not None and (through_body or current.tag not in {"body", "html"}):
+        if current.tag in tags or words.search(class_id(current)):
+            return True
+        current = current.parent
+    return False
 
 
 # ---------------------------------------------------------------- the article itself

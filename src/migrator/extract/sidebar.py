@@ -19,7 +19,12 @@ from migrator.extract.body import select_safely
 from migrator.extract.dates import node_date, parse_date
 from migrator.extract.layout import side_columns
 from migrator.extract.links import absolute_url, host_of
-from migrator.extract.markers import SIDEBAR_REJECT_CONTAINER, WIDGET_OR_POST_WORDS, class_id
+from migrator.extract.markers import (
+    SIDEBAR_REJECT_CONTAINER,
+    WIDGET_OR_POST_WORDS,
+    class_id,
+    marked_ancestor,
+)
 from migrator.extract.pagetype import url_page_type
 from migrator.models import SidebarLink
 
@@ -248,14 +253,9 @@ def _menu_urls(tree: LexborHTMLParser, base: str) -> set[str]:
 
 
 def _in_widgets_or_post(node: LexborNode) -> bool:
-    current: LexborNode | None = node
-    while current is not None and current.tag not in {"body", "html"}:
-        if current.tag in {"aside", "article", "main"}:
-            return True
-        if WIDGET_OR_POST_WORDS.search(class_id(current)):
-            return True
-        current = current.parent
-    return False
+    return marked_ancestor(
+        node, frozenset({"aside", "article", "main"}), WIDGET_OR_POST_WORDS, include_self=True
+    )
 
 
 def _own_urls(tree: LexborHTMLParser, page_url: str, base: str) -> set[str]:
