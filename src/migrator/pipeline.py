@@ -996,29 +996,13 @@ async def _crawl(
     # nightly sync must not admit another max_urls_per_pattern calendar pages each time.
     scope.seed(store.iter_known_urls())
     live_sync = source.live and mode == "sync"
-    if live_sync and config.sync.fetch_processes > 1 and config.fetch.concurrency > 1:
+    helper = live_sync and config.sync.fetch_processes > 1 and config.fetch.concurrency > 1
+    if helper:
         # Two fetching processes share the site's politeness budget: each gets half the
         # per-host concurrency, and every request start (delay, Crawl-delay, Retry-After,
         # slow-downs) is booked on one shared schedule. With concurrency 1 there is no
         # half to give: one process fetches.
         config = config.with_fetch(concurrency=config.fetch.concurrency // 2)
-        pace = SharedPace()
-        crawl = _Crawl(
-            config,
-            store,
-            report,
-            mode=mode,
-            pool=pool,
-            progress=progress,
-            resume_since=resume_since,
-        )
-        async with (
-            Fetcher(config, scope, pace=pace) as fetcher,
-            RemoteFetcher(config, starts, pace=pace) as helper,
-        ):
-            await crawl.crawl(starts, scope, fetcher, helper)
-        _report_limits(scope, report)
-        return crawl.removal_candidates
     crawl = _Crawl(
         config,
         store,
@@ -1029,6 +1013,15 @@ async def _crawl(
         limit=limit,
         resume_since=resume_since,
     )
+    if helper:
+        pace = SharedPace()
+        async with (
+            Fetcher(config, scope, pace=pace) as fetcher,
+            RemoteFetcher(config, starts, pace=pace) as remote,
+        ):
+            await crawl.crawl(starts, scope, fetcher, remote)
+        _report_limits(scope, report)
+        return crawl.removal_candidates
     async with source.open(config, scope) as fetcher:
         await crawl.crawl(starts, scope, fetcher, seeds=source.seeds())
     _report_limits(scope, report)
