@@ -135,6 +135,17 @@ def test_wayback_dates_outside_every_capture_find_nothing(pywb):
 
 
 @pytest.mark.slow
+def test_pywb_does_not_page_its_cdx_and_a_cut_listing_is_counted(pywb):
+    """pywb's CDX on a plain collection honours ``limit`` but gives no resume key (it
+    pages only ZipNum indexes): a full page is counted as cut, never taken as all."""
+    whole = WaybackArchive(pywb["base"] + "/", server=pywb["server"])
+    assert (whole.pages, whole.limited) == (1, 0)
+    cut = WaybackArchive(pywb["base"] + "/", server=pywb["server"], page_size=5)
+    assert (cut.pages, cut.limited) == (1, 5)
+    assert len(cut) < len(whole)
+
+
+@pytest.mark.slow
 def test_cli_run_from_wayback(pywb, tmp_path):
     db = tmp_path / "cli.db"
     result = CliRunner().invoke(

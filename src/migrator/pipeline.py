@@ -21,7 +21,7 @@ import json
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
@@ -1024,7 +1024,7 @@ async def _crawl(
         return crawl.removal_candidates
     async with source.open(config, scope) as fetcher:
         await crawl.crawl(starts, scope, fetcher, seeds=source.seeds())
-    _report_limits(scope, report)
+    _report_limits(scope, report, source.limits())
     if crawl.stopping:
         report.counts["limited_run"] = crawl.content_written
         said = (
@@ -1040,12 +1040,25 @@ _LIMIT_WORDS = {
     "max_sitemaps": "{n} child sitemaps or more not read (scope.max_sitemaps)",
     "max_sitemap_depth": "{n} sitemap indexes too deeply nested (scope.max_sitemap_depth)",
     "max_sitemap_bytes": "{n} sitemaps cut at 50 MB inflated (the sitemap protocol's limit)",
+    "wayback_cdx": (
+        "the Wayback CDX listing stopped at a full page of {n} rows without a resume key"
+        " (the server does not page: captures past it were not read)"
+    ),
 }
 
 
-def _report_limits(scope: Scope, report: RunReport) -> None:
+def _report_limits(
+    scope: Scope, report: RunReport, source_limits: Mapping[str, int] | None = None
+) -> None:
     """A limit that stopped the crawl is said out loud: counts, a warning, the message."""
+    cut_by_source = []
+    for name, cut in sorted((source_limits or {}).items()):
+        report.counts[f"limited_{name}"] += cut
+        words = _LIMIT_WORDS.get(name, "{n} entries cut by {name}")
+        cut_by_source.append(words.format(n=cut, name=name))
     if not scope.limited:
+        if cut_by_source:
+            report.message = "crawl limited: " + "; ".join(cut_by_source)
         return
     said = []
     traps = {k: n for k, n in scope.limited.items() if k.startswith("trap_")}
@@ -1062,7 +1075,7 @@ def _report_limits(scope: Scope, report: RunReport) -> None:
             f"{sum(traps.values())} URLs refused as crawler traps ({kinds}; see"
             " scope.detect_traps and scope.earliest_year)"
         )
-    report.message = "crawl limited: " + "; ".join(said)
+    report.message = "crawl limited: " + "; ".join(cut_by_source + said)
     log.warning("crawl_limited", **dict(scope.limited))
 
 

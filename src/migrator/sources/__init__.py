@@ -41,6 +41,11 @@ class Source(Protocol):
         """URLs to queue besides the start's discovery (every page an archive holds)."""
         ...
 
+    def limits(self) -> dict[str, int]:
+        """What a limit of the source left unread, by limit name (reported, never
+        silent): ``wayback_cdx`` rows of a CDX listing the server cut."""
+        ...
+
 
 class LiveSource:
     """The live site over HTTP: the default source."""
@@ -55,6 +60,9 @@ class LiveSource:
 
     def seeds(self) -> list[str]:
         return []
+
+    def limits(self) -> dict[str, int]:
+        return {}
 
 
 def open_source(

@@ -231,6 +231,10 @@ class ArchiveSource:
     def open(self, config: Config, scope: Scope) -> Fetcher:
         return ArchiveFetcher(config, scope, self.archive)
 
+    def limits(self) -> dict[str, int]:
+        """Nothing of a file archive is left unread."""
+        return {}
+
     def seeds(self) -> list[str]:
         """The archive's pages and redirects: a page no link reaches is still migrated,
         and every redirect the archive shows becomes an alias."""
