@@ -535,13 +535,15 @@ class Store:
                     f"UPDATE crawl_state SET {fetched} WHERE url = ? AND state = 'queued'",
                     [(*values, u) for u in hops],
                 )
+                status = dict(zip(raw.redirects, raw.redirect_statuses, strict=False))
                 conn.executemany(
                     "INSERT INTO aliases (url, target_url, page_id, kind, first_seen_at,"
-                    " last_seen_at) VALUES (?1, ?2, (SELECT id FROM pages WHERE url = ?2),"
-                    " 'redirect', ?3, ?3) ON CONFLICT (url) DO UPDATE SET"
+                    " last_seen_at, status) VALUES (?1, ?2, (SELECT id FROM pages WHERE"
+                    " url = ?2), 'redirect', ?3, ?3, ?4) ON CONFLICT (url) DO UPDATE SET"
                     " target_url = excluded.target_url, page_id = excluded.page_id,"
-                    " kind = excluded.kind, last_seen_at = excluded.last_seen_at",
-                    [(u, raw.url, fetched_at) for u in hops],
+                    " kind = excluded.kind, last_seen_at = excluded.last_seen_at,"
+                    " status = coalesce(excluded.status, aliases.status)",
+                    [(u, raw.url, fetched_at, status.get(u)) for u in hops],
                 )
 
     def save_not_modified(self, url: str, fetched_at: datetime) -> None:
@@ -886,12 +888,17 @@ class Store:
                 yield _raw_from_row(row[1:])
             last_id = rows[-1][0]
 
-    def redirect_aliases(self) -> list[tuple[str, str, str]]:
-        """``(url, target_url, last_seen_at)`` of every alias the site redirected."""
+    def redirect_aliases(self) -> list[tuple[str, str, str, int | None]]:
+        """``(url, target_url, last_seen_at, status)`` of every alias the site redirected;
+        ``status`` is the 3xx it answered, ``None`` where an older crawl did not keep it."""
         rows = self._conn.execute(
-            "SELECT url, target_url, last_seen_at FROM aliases WHERE kind = 'redirect' ORDER BY id"
+            "SELECT url, target_url, last_seen_at, status FROM aliases"
+            " WHERE kind = 'redirect' ORDER BY id"
         ).fetchall()
-        return [(str(u), str(t), str(seen)) for u, t, seen in rows]
+        return [
+            (str(url), str(target), str(seen), None if code is None else int(code))
+            for url, target, seen, code in rows
+        ]
 
     def extraction_tags(self) -> Iterator[tuple[int, str, str | None]]:
         """``(raw_pages.id, url, extractor_version)`` of every stored HTML answer: the

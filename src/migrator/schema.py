@@ -325,7 +325,15 @@ _V6: tuple[str, ...] = ("ALTER TABLE pages ADD COLUMN featured_image TEXT",)
 # archive's provenance (`warc:FILE#OFFSET`, `dir:PATH`, `wayback:TIMESTAMP`), else NULL.
 _V7: tuple[str, ...] = ("ALTER TABLE raw_pages ADD COLUMN source TEXT",)
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# Version 8 (#12): the 3xx a redirect alias was answered with (NULL: not known, from an
+# older crawl), and where a run read the site from (`runs.source`: the archive options as
+# JSON, NULL for the live site), so a sync reads the same archive again.
+_V8: tuple[str, ...] = (
+    "ALTER TABLE aliases ADD COLUMN status INTEGER",
+    "ALTER TABLE runs ADD COLUMN source TEXT",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # A crumb is the site root when its URL has no path beyond "/": such a crumb
