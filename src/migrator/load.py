@@ -279,11 +279,19 @@ class Store:
 
     # ------------------------------------------------------------------ runs
 
-    def start_run(self, mode: RunMode, *, config_hash: str, start_url: str | None) -> int:
+    def start_run(
+        self,
+        mode: RunMode,
+        *,
+        config_hash: str,
+        start_url: str | None,
+        source: str | None = None,
+    ) -> int:
         """Record the start of a run and make it the current one.
 
         Runs left ``running`` by a killed process are marked ``interrupted`` first: the
-        run lock guarantees no live process owns them.
+        run lock guarantees no live process owns them. ``source`` is the archive the run
+        reads (its options as JSON, see ``migrator.sources``); ``None`` for the live site.
 
         Returns:
             The new run's id (bound to errors, versions and pages it writes).
@@ -296,8 +304,8 @@ class Store:
             )
             cur = conn.execute(
                 "INSERT INTO runs (mode, status, config_hash, start_url, started_at,"
-                " migrator_version) VALUES (?, 'running', ?, ?, ?, ?)",
-                (mode, config_hash, start_url, now, __version__),
+                " migrator_version, source) VALUES (?, 'running', ?, ?, ?, ?, ?)",
+                (mode, config_hash, start_url, now, __version__, source),
             )
         run_id = int(cur.lastrowid or 0)
         self._run_id = run_id
@@ -321,6 +329,21 @@ class Store:
             "SELECT start_url FROM runs WHERE start_url IS NOT NULL ORDER BY id LIMIT 1"
         ).fetchone()
         return None if row is None else str(row[0])
+
+    def last_source(self) -> str | None:
+        """The archive the latest run read (``runs.source``), ``None`` when it read
+        the live site (or the database has no run)."""
+        row = self._conn.execute("SELECT source FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def capture_dates(self) -> dict[str, datetime]:
+        """When the stored answer each known URL leads to was fetched or captured (a
+        redirect's URL maps to its target's answer): an archive sync's baseline."""
+        rows = self._conn.execute(
+            "SELECT c.url, r.fetched_at FROM crawl_state AS c"
+            " JOIN raw_pages AS r ON r.url = coalesce(c.final_url, c.url)"
+        )
+        return {str(url): datetime.fromisoformat(str(at)) for url, at in rows}
 
     # ------------------------------------------------------------------ frontier
 

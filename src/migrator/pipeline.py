@@ -69,7 +69,7 @@ from migrator.models import Discovered, Page, RawPage, SiteModel
 from migrator.parts import load_part
 from migrator.remote_fetch import RemoteFetcher
 from migrator.scope import Scope
-from migrator.sources import LiveSource, Source
+from migrator.sources import LiveSource, Source, reopen_source
 from migrator.urls import canonical_url, is_http_url
 
 __all__ = ["Mode", "ProgressCallback", "RunReport", "config_hash", "extract", "run"]
@@ -897,13 +897,20 @@ def run(
         ConfigError: no usable start URL.
         RunAborted: the mass-removal guard stopped a sync.
     """
+    source, start = _archive_for_sync(store, mode, source, start)
     starts = _start_urls(config, store, start)
     if mode == "run":  # a sync checks when it first extracts (_LazyPool)
         require_dependencies(config.extract)
     started = datetime.now(UTC)
     # A sync after a sync that was cut short continues it instead of starting over.
     resume_since = store.unfinished_sync_since() if mode == "sync" else None
-    run_id = store.start_run(mode, config_hash=config_hash(config), start_url=starts[0])
+    described = source.describe() if source is not None else None
+    run_id = store.start_run(
+        mode,
+        config_hash=config_hash(config),
+        start_url=starts[0],
+        source=json.dumps(described, sort_keys=True) if described else None,
+    )
     structlog.contextvars.bind_contextvars(run_id=run_id)
     report = RunReport(run_id=run_id, mode=mode, db_path=str(store.path), started_at=started)
     log.info("run_started", mode=mode, start=starts[0])
@@ -1119,6 +1126,39 @@ def _apply_removals(config: Config, store: Store, report: RunReport, candidates:
         for url in candidates:
             if store.mark_removed(url, now):
                 report.counts["removed"] += 1
+
+
+def _archive_for_sync(
+    store: Store, mode: Mode, source: Source | None, start: str | None
+) -> tuple[Source | None, str | None]:
+    """A sync reads the archive the migration was read from (``runs.source``) unless
+    archive options name another; either way only captures newer than the stored
+    answers are read (see ``ReplayTransport``).
+
+    Raises:
+        ConfigError: the stored archive is gone, or the archive given is of another site.
+    """
+    if mode != "sync":
+        return source, start
+    if source is None:
+        stored = store.last_source()
+        if stored is None:
+            return None, start  # a live migration: the live site
+        source, start = reopen_source(stored)
+    if source.live:
+        return source, start
+    migrated = store.last_start_url()
+    if start and migrated and _site_host(start) != _site_host(migrated):
+        raise ConfigError(
+            f"sync: the archive is of {urlsplit(start).netloc}, this migration of"
+            f" {urlsplit(migrated).netloc}"
+        )
+    source.sync_against(store.capture_dates())
+    return source, start
+
+
+def _site_host(url: str) -> str:
+    return (urlsplit(url).netloc or "").lower().removeprefix("www.")
 
 
 def _start_urls(config: Config, store: Store, start: str | None) -> list[str]:

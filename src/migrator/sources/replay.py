@@ -14,9 +14,10 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -142,13 +143,27 @@ def _rank(capture: Capture) -> tuple[int, datetime]:
 
 
 class ReplayTransport(httpx.AsyncBaseTransport):
-    """An httpx transport answering every request from an :class:`Archive`."""
+    """An httpx transport answering every request from an :class:`Archive`.
 
-    def __init__(self, archive: Archive) -> None:
+    For a sync (``known``: the stored answer's capture time by canonical URL), a URL
+    whose stored answer is as new as the archive's capture, or that the archive does
+    not hold, answers ``304`` without reading anything: an archive's silence is not a
+    removal, and an unchanged capture costs no page read (no replay request for the
+    Wayback). Only a newer capture, or a URL never stored, is read.
+    """
+
+    def __init__(self, archive: Archive, known: Mapping[str, datetime] | None = None) -> None:
         self.archive = archive
+        self.known = known
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         capture = self.archive.lookup(str(request.url))
+        if self.known is not None:
+            stored = self.known.get(canonical_url(str(request.url)))
+            if stored is not None and (
+                capture is None or capture.date.replace(microsecond=0) <= stored
+            ):
+                return httpx.Response(304, stream=_Body(b""), request=request)
         if capture is None:
             return httpx.Response(
                 404,
@@ -191,8 +206,14 @@ class ArchiveFetcher(Fetcher):
     """The live fetcher's logic over an archive: each answer keeps its capture time
     (``fetched_at``) and its provenance (``source``)."""
 
-    def __init__(self, config: Config, scope: Scope, archive: Archive) -> None:
-        super().__init__(config, scope, transport=ReplayTransport(archive))
+    def __init__(
+        self,
+        config: Config,
+        scope: Scope,
+        archive: Archive,
+        known: Mapping[str, datetime] | None = None,
+    ) -> None:
+        super().__init__(config, scope, transport=ReplayTransport(archive, known))
         self.archive = archive
 
     async def fetch(
@@ -215,8 +236,10 @@ class ArchiveSource:
 
     live = False
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: Archive, options: Mapping[str, Any] | None = None) -> None:
         self.archive = archive
+        self.options = dict(options or {})
+        self.known: Mapping[str, datetime] | None = None
 
     def prepare(self, config: Config) -> Config:
         """No politeness and no retries: the archive is a file, its answers are final."""
@@ -229,7 +252,15 @@ class ArchiveSource:
         )
 
     def open(self, config: Config, scope: Scope) -> Fetcher:
-        return ArchiveFetcher(config, scope, self.archive)
+        return ArchiveFetcher(config, scope, self.archive, self.known)
+
+    def describe(self) -> dict[str, Any] | None:
+        """The command-line options that opened this archive (absolute paths)."""
+        return {k: v for k, v in self.options.items() if v is not None} or None
+
+    def sync_against(self, known: Mapping[str, datetime]) -> None:
+        """Answer 304 for URLs whose stored capture is as new as the archive's."""
+        self.known = known
 
     def limits(self) -> dict[str, int]:
         """Nothing of a file archive is left unread."""

@@ -363,4 +363,10 @@ def wayback_source(
     archive = WaybackArchive(
         site, server=server or DEFAULT_SERVER, date_from=date_from, date_to=date_to
     )
-    return WaybackSource(archive), start or archive.site
+    options = {
+        "from_wayback": site,
+        "date_from": date_from,
+        "date_to": date_to,
+        "wayback_server": server,
+    }
+    return WaybackSource(archive, options), start or archive.site
