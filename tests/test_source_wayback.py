@@ -168,6 +168,21 @@ def test_cli_run_from_wayback(pywb, tmp_path):
     assert json.loads(result.stdout)["counts"]["new"] == len(records(pywb["tmp"] / "live.db"))
 
 
+@pytest.mark.slow
+def test_wayback_sync_against_pywb_with_no_newer_capture_reads_no_page(pywb, tmp_path):
+    """A sync of a migration read from pywb asks its CDX again; every capture is the
+    stored one, so no page is read and nothing changes or is removed."""
+    db = tmp_path / "sync.db"
+    report = _run_wayback(db, pywb["base"] + "/", pywb["server"])
+    assert report.counts["failed"] == 0, report.failures
+    result = CliRunner().invoke(cli, ["-q", "sync", "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.stdout)["counts"]
+    assert counts.get("fetched", 0) == counts.get("changed", 0) == 0
+    assert counts.get("removed", 0) == counts.get("failed", 0) == 0
+    assert counts["not_modified"] >= report.counts["new"]
+
+
 # ------------------------------------------------------------ a scripted Wayback
 
 
