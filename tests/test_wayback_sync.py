@@ -24,10 +24,18 @@ class Wayback:
 
     def __init__(self) -> None:
         self.captures: dict[tuple[str, str], bytes] = {}
+        self.statuses: dict[tuple[str, str], int] = {}  # captures that are not 200
 
     def cdx(self, _request: Request) -> Reply:
         lines = [
-            json.dumps({"timestamp": ts, "url": url, "mime": "text/html", "status": "200"})
+            json.dumps(
+                {
+                    "timestamp": ts,
+                    "url": url,
+                    "mime": "text/html",
+                    "status": str(self.statuses.get((ts, url), 200)),
+                }
+            )
             for ts, url in sorted(self.captures)
         ]
         return Reply(body="\n".join(lines).encode(), content_type="text/x-ndjson")
@@ -117,3 +125,30 @@ def test_sync_of_a_wayback_migration_whose_server_is_gone_is_one_clear_error(tmp
     assert "cannot reach" in result.output
     assert "Traceback" not in result.output
     assert len(Path(db).read_bytes()) > 0
+
+
+def test_wayback_sync_marks_a_page_captured_gone_later_removed(tmp_path):
+    """A 404 capture later than the stored one: the page is removed, as a live sync
+    would see it (the 404 is known from the CDX, its replay is never asked for)."""
+    db = tmp_path / "w.db"
+    wayback = Wayback()
+    posts = [f"post-{i}/" for i in range(6)]
+    wayback.captures[("20150101000000", _SITE)] = page("Home", *(f"/{p}" for p in posts))
+    for i, post in enumerate(posts):
+        body = f"<p>{'Words of a post that is worth keeping. ' * 30} number {i}</p>"
+        wayback.captures[("20150101000000", _SITE + post)] = page(f"Post {i}", body=body)
+    with TestServer() as server:
+        server.route("/coll/cdx", wayback.cdx)
+        server.route("/coll/", wayback.replay)
+        coll = server.url("/coll/")
+        _cli("run", "--from-wayback", _SITE, "--wayback-server", coll, "--db", str(db))
+        gone = ("20170101000000", _SITE + posts[0])
+        wayback.captures[gone] = b"gone"
+        wayback.statuses[gone] = 404
+        counts = _cli("sync", "--db", str(db))["counts"]
+        assert counts["removed"] == 1
+        assert counts.get("failed", 0) == counts.get("changed", 0) == 0
+        assert _replays(server, *gone) == 0
+    with sqlite3.connect(db) as conn:
+        removed = conn.execute("SELECT url FROM pages WHERE removed_at IS NOT NULL").fetchall()
+    assert removed == [(_SITE + posts[0],)]

@@ -41,6 +41,7 @@ _TRANSFER_HEADERS = frozenset(
 )
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _ARCHIVE_CONCURRENCY = 16
+_GONE = frozenset({404, 410})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,6 +92,7 @@ class Archive(abc.ABC):
 
     def __init__(self) -> None:
         self._index: dict[str, Capture] = {}
+        self._gone: dict[str, Capture] = {}  # the latest 404/410 capture per URL
 
     def add(self, capture: Capture) -> None:
         """Index ``capture`` unless a better one of its URL is known: a 2xx beats a
@@ -98,6 +100,19 @@ class Archive(abc.ABC):
         known = self._index.get(capture.url)
         if known is None or _rank(capture) >= _rank(known):
             self._index[capture.url] = capture
+        if capture.status in _GONE:
+            gone = self._gone.get(capture.url)
+            if gone is None or capture.date > gone.date:
+                self._gone[capture.url] = capture
+
+    def gone(self, url: str) -> Capture | None:
+        """A 404/410 capture of ``url`` later than its indexed capture: the page was
+        removed after the capture a run keeps (a sync marks it removed)."""
+        key = canonical_url(url)
+        gone, best = self._gone.get(key), self._index.get(key)
+        if gone is None or best is None or gone.date <= best.date:
+            return None
+        return gone
 
     def lookup(self, url: str) -> Capture | None:
         """The capture answering for ``url`` (any spelling ``canonical_url`` folds)."""
@@ -149,7 +164,9 @@ class ReplayTransport(httpx.AsyncBaseTransport):
     whose stored answer is as new as the archive's capture, or that the archive does
     not hold, answers ``304`` without reading anything: an archive's silence is not a
     removal, and an unchanged capture costs no page read (no replay request for the
-    Wayback). Only a newer capture, or a URL never stored, is read.
+    Wayback). Only a newer capture, or a URL never stored, is read. A URL the archive
+    captured as 404/410 after both its stored answer and its best capture answers that
+    status: the page was removed, and the sync marks it so (with its mass-removal guard).
     """
 
     def __init__(self, archive: Archive, known: Mapping[str, datetime] | None = None) -> None:
@@ -160,6 +177,14 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         capture = self.archive.lookup(str(request.url))
         if self.known is not None:
             stored = self.known.get(canonical_url(str(request.url)))
+            gone = self.archive.gone(str(request.url))
+            if (
+                stored is not None
+                and gone is not None
+                and gone.date.replace(microsecond=0) > stored
+            ):
+                # Captured gone after the stored answer: removed, as a live sync sees it.
+                return httpx.Response(gone.status, stream=_Body(b""), request=request)
             if stored is not None and (
                 capture is None or capture.date.replace(microsecond=0) <= stored
             ):
