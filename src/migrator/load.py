@@ -331,9 +331,12 @@ class Store:
         return None if row is None else str(row[0])
 
     def last_source(self) -> str | None:
-        """The archive the latest run read (``runs.source``), ``None`` when it read
-        the live site (or the database has no run)."""
-        row = self._conn.execute("SELECT source FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        """The archive the latest crawl (run, fetch or sync; not ``extract``) read
+        (``runs.source``), ``None`` when it read the live site, or there was none."""
+        row = self._conn.execute(
+            "SELECT source FROM runs WHERE mode IN ('run', 'fetch', 'sync')"
+            " ORDER BY id DESC LIMIT 1"
+        ).fetchone()
         return None if row is None or row[0] is None else str(row[0])
 
     def capture_dates(self) -> dict[str, datetime]:
