@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from migrator import __version__
+from migrator.version import __version__
 from migrator.decode import decode_body
 from migrator.errors import ConfigError
 from migrator.extract.site import html_template_signature
