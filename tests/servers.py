@@ -19,6 +19,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import gzip
 import socket
@@ -38,7 +39,7 @@ from migrator.demo import static_answer
 
 PLACEHOLDER_BASE = "http://127.0.0.1:8000"
 
-Action = Literal["normal", "reset", "truncate", "drip"]
+Action = Literal["normal", "reset", "truncate", "drip", "unsized"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class Reply:
 
     ``action``: ``normal``; ``reset`` (send the headers and half the body, then an RST);
     ``truncate`` (announce ``len(body) * 2`` bytes, send ``body``, close); ``drip``
-    (send the body one byte every ``drip_interval`` seconds).
+    (send the body one byte every ``drip_interval`` seconds); ``unsized`` (no
+    Content-Length: the body ends when the server closes the connection).
     """
 
     status: int = 200
@@ -273,6 +275,16 @@ class _Handler(BaseHTTPRequestHandler):
             # SO_LINGER 0 turns close() into an RST: "connection reset by peer".
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
+            self.close_connection = True
+        elif reply.action == "unsized":
+            self.send_response(reply.status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the client may stop reading early
+                self.wfile.write(body)
+                self.wfile.flush()
             self.close_connection = True
         elif reply.action == "drip":
             self._head(reply.status, headers, len(body))

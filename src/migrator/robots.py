@@ -27,7 +27,7 @@ __all__ = ["MAX_ROBOTS_BYTES", "Robots", "RobotsAnswer", "RobotsCache"]
 
 log = structlog.get_logger()
 
-# RFC 9309 §2.5: crawlers may stop reading after 500 KiB.
+# RFC 9309 §2.5: crawlers must parse at least 500 KiB and may ignore the rest.
 MAX_ROBOTS_BYTES = 512 * 1024
 _ROBOTS_REDIRECTS = 5  # RFC 9309 §2.3.1.2: follow at least five
 
@@ -46,8 +46,16 @@ class Robots:
 
     @classmethod
     def parse(cls, body: bytes) -> Robots:
-        """Parse a robots.txt body (UTF-8, invalid bytes replaced, capped at 500 KiB)."""
-        text = body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff")
+        """Parse a robots.txt body (UTF-8, invalid bytes replaced) up to ``MAX_ROBOTS_BYTES``.
+
+        RFC 9309 §2.5: a crawler must parse at least 500 KiB and may ignore the rest. A
+        body that reaches the limit was (or may have been) cut there: its last, partial
+        line is dropped rather than read as a shorter rule (``Disallow: /a`` out of
+        ``Disallow: /abc/``).
+        """
+        if len(body) >= MAX_ROBOTS_BYTES:
+            body = body[:MAX_ROBOTS_BYTES].rpartition(b"\n")[0]
+        text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
         return cls(mode="rules", parser=Protego.parse(text))
 
     @classmethod
