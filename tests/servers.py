@@ -1,5 +1,9 @@
 """A real, misbehaving HTTP server on 127.0.0.1 for tests (no mocks).
 
+STYLE.md suggests ``httpx.MockTransport`` for fetch unit tests; they talk to this server
+instead, because the bugs were in what a mock transport skips: the socket, Content-Length
+framing, resets and drip-fed bodies, keep-alive and the pace the server really sees.
+
 ``TestServer`` is a ``ThreadingHTTPServer`` on an ephemeral port in a background
 thread. It serves a directory (``/x/`` → ``x/index.html``) with ETag and Last-Modified
 and correct 304 answers, rewrites the demo site's placeholder base

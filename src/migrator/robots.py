@@ -161,16 +161,22 @@ class RobotsCache:
                 answer = await self._exchange(current, url)
             except FetchError as exc:
                 # 5xx after retries or unreachable: assume the whole site is off limits.
+                # A 429 lands here too (retried, then failed), although STYLE.md's rule
+                # says a 4xx allows everything: "too many requests" says the server is
+                # busy, not that there is no file (Google treats it as a 5xx as well).
                 log.warning("robots_unreachable", url=url, reason=exc.reason)
                 return Robots.disallow_all()
             if answer.location is None:
                 break
             target = urljoin(current, answer.location.strip())
             if not self._allows_host(target):
+                # Never fetched (the crawl stays in scope), so the file is unavailable:
+                # RFC 9309 §2.3.1.3 lets the crawler go on as if there were none.
                 log.warning("robots_redirect_out_of_scope", url=url, target=target)
                 return Robots.allow_all()
             current = target
         else:
+            # RFC 9309 §2.3.1.2: past five redirects the file may be taken as unavailable.
             log.warning("robots_too_many_redirects", url=url)
             return Robots.allow_all()
         if 200 <= answer.status < 300:
