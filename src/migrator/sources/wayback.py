@@ -35,6 +35,10 @@ __all__ = ["DEFAULT_SERVER", "WaybackArchive", "WaybackSource", "wayback_source"
 log = structlog.get_logger()
 
 DEFAULT_SERVER = "https://web.archive.org/web/"
+# The CDX query retries on its own, not through fetch.Fetcher's policy (STYLE.md keeps
+# all retrying there): it is one synchronous request to the archive, not the site, made
+# before the crawl starts, outside the site's scope and robots.txt, and its answer (every
+# capture of the site) may pass the page size cap.
 _CDX_ATTEMPTS = 5
 _CDX_TIMEOUT = 60.0
 _MAX_WAIT = 120.0  # seconds: the longest Retry-After honoured for the CDX query
