@@ -1,5 +1,9 @@
 """A real, misbehaving HTTP server on 127.0.0.1 for tests (no mocks).
 
+STYLE.md suggests ``httpx.MockTransport`` for fetch unit tests; they talk to this server
+instead, because the bugs were in what a mock transport skips: the socket, Content-Length
+framing, resets and drip-fed bodies, keep-alive and the pace the server really sees.
+
 ``TestServer`` is a ``ThreadingHTTPServer`` on an ephemeral port in a background
 thread. It serves a directory (``/x/`` → ``x/index.html``) with ETag and Last-Modified
 and correct 304 answers, rewrites the demo site's placeholder base
@@ -19,6 +23,7 @@ Usage::
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import gzip
 import socket
@@ -38,7 +43,7 @@ from migrator.demo import static_answer
 
 PLACEHOLDER_BASE = "http://127.0.0.1:8000"
 
-Action = Literal["normal", "reset", "truncate", "drip"]
+Action = Literal["normal", "reset", "truncate", "drip", "unsized"]
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,8 @@ class Reply:
 
     ``action``: ``normal``; ``reset`` (send the headers and half the body, then an RST);
     ``truncate`` (announce ``len(body) * 2`` bytes, send ``body``, close); ``drip``
-    (send the body one byte every ``drip_interval`` seconds).
+    (send the body one byte every ``drip_interval`` seconds); ``unsized`` (no
+    Content-Length: the body ends when the server closes the connection).
     """
 
     status: int = 200
@@ -273,6 +279,16 @@ class _Handler(BaseHTTPRequestHandler):
             # SO_LINGER 0 turns close() into an RST: "connection reset by peer".
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
+            self.close_connection = True
+        elif reply.action == "unsized":
+            self.send_response(reply.status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Connection", "close")
+            self.end_headers()
+            with contextlib.suppress(OSError):  # the client may stop reading early
+                self.wfile.write(body)
+                self.wfile.flush()
             self.close_connection = True
         elif reply.action == "drip":
             self._head(reply.status, headers, len(body))

@@ -92,6 +92,8 @@ class FetchConfig:
     backoff: float = 1.0  # first retry wait in seconds; doubles per attempt, fully jittered
     max_body_bytes: int = 20_000_000
     max_redirects: int = 10
+    # Off only for a site you run yourself (a staging copy, your own mirror): STYLE.md's
+    # "obey robots.txt" is about other people's servers, and the owner may waive it.
     obey_robots: bool = True
     content_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
     user_agent: str | None = None  # default names migrator and site.contact

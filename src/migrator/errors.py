@@ -7,7 +7,7 @@ the ``errors`` table and goes on. Run-level failures (``ConfigError``, ``StoreEr
 ``RunAborted``) end the run.
 
     MigratorError
-    ├── ConfigError          bad config file, key, value, start URL   (config.py, cli.py)
+    ├── ConfigError          bad config file, key, value, start URL   (config.py, cli/)
     ├── FetchError           one URL could not be fetched              (fetch.py)
     │   └── RobotsDisallowed robots.txt forbids the URL                (fetch.py)
     ├── ExtractError         one page could not be turned into a Page  (extract/)

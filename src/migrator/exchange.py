@@ -10,7 +10,6 @@ It neither retries, paces nor follows redirects: those belong to ``fetch.Fetcher
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import PackageNotFoundError, version
 
 import httpx
 import structlog
@@ -20,6 +19,7 @@ from migrator.errors import FetchError
 from migrator.inflate import read_body
 from migrator.pace import RETRY_STATUSES, TraceHook
 from migrator.resolve import transport_for
+from migrator.version import __version__
 
 __all__ = ["REDIRECT_STATUSES", "Answer", "open_client", "send", "user_agent"]
 
@@ -44,11 +44,7 @@ def user_agent(config: Config) -> str:
     """The User-Agent header: ``fetch.user_agent`` or ``migrator/<version> (+<contact>)``."""
     if config.fetch.user_agent:
         return config.fetch.user_agent
-    try:
-        ver = version("migrator")
-    except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
-        ver = "0"
-    return f"migrator/{ver} (+{config.site.contact})"
+    return f"migrator/{__version__} (+{config.site.contact})"
 
 
 def open_client(

@@ -8,6 +8,11 @@ errors and 429/5xx, jittered exponential backoff, ``Retry-After``), a total dead
 exchange, and the body read with a cap on its *decompressed* size (``inflate``). It
 returns bytes exactly as served (decompressed, never decoded to text) and never parses
 HTML: decoding and extraction belong to later stages.
+
+STYLE.md draws all of the fetch stage in this one module; it is split by concern instead
+(``exchange``: one GET on the wire, ``inflate``: reading a body, ``pace``: when a request
+may start, ``robots``: robots.txt verdicts, ``resolve``: ``--resolve``) so that each part
+stays small and is tested alone. The retry policy is still here and only here.
 """
 
 from __future__ import annotations

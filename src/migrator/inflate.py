@@ -45,8 +45,10 @@ async def read_body(response: httpx.Response, requested: str, cap: int, *, trunc
     """
     encoding = response.headers.get("content-encoding", "").strip().lower()
     declared = response.headers.get("content-length", "")
-    # Even when truncating: a robots.txt declared over the cap fails (as it always has).
-    if not encoding and declared.isdigit() and int(declared) > cap:
+    # A truncating read (robots.txt) keeps the head whatever size is announced: RFC 9309
+    # §2.5 has a crawler parse at least 500 KiB and ignore the rest, and refusing a file
+    # declared larger would make a big robots.txt forbid the whole site.
+    if not truncate and not encoding and declared.isdigit() and int(declared) > cap:
         raise FetchError(requested, "too_large", status=response.status_code)
     inflater = Inflater(encoding, requested, response.status_code)
     parts: list[bytes] = []
@@ -64,6 +66,9 @@ async def read_body(response: httpx.Response, requested: str, cap: int, *, trunc
     for piece in inflater.flush():
         size += len(piece)
         if size > cap:
+            if truncate:
+                parts.append(piece[: len(piece) - (size - cap)])
+                return b"".join(parts)
             raise FetchError(requested, "too_large", status=response.status_code)
         parts.append(piece)
     return b"".join(parts)

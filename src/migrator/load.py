@@ -31,10 +31,10 @@ from typing import Any, Literal
 
 import structlog
 
-from migrator import __version__
 from migrator.errors import StoreError, StoreLocked
 from migrator.models import Discovered, Page, RawPage, SiteModel, iso, record_hash
 from migrator.schema import MIGRATIONS, SCHEMA_VERSION, VIEWS
+from migrator.version import __version__
 
 __all__ = ["CrawlItem", "SaveResult", "Store", "StoredAsset"]
 

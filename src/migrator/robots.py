@@ -27,7 +27,7 @@ __all__ = ["MAX_ROBOTS_BYTES", "Robots", "RobotsAnswer", "RobotsCache"]
 
 log = structlog.get_logger()
 
-# RFC 9309 §2.5: crawlers may stop reading after 500 KiB.
+# RFC 9309 §2.5: crawlers must parse at least 500 KiB and may ignore the rest.
 MAX_ROBOTS_BYTES = 512 * 1024
 _ROBOTS_REDIRECTS = 5  # RFC 9309 §2.3.1.2: follow at least five
 
@@ -46,8 +46,16 @@ class Robots:
 
     @classmethod
     def parse(cls, body: bytes) -> Robots:
-        """Parse a robots.txt body (UTF-8, invalid bytes replaced, capped at 500 KiB)."""
-        text = body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace").lstrip("\ufeff")
+        """Parse a robots.txt body (UTF-8, invalid bytes replaced) up to ``MAX_ROBOTS_BYTES``.
+
+        RFC 9309 §2.5: a crawler must parse at least 500 KiB and may ignore the rest. A
+        body that reaches the limit was (or may have been) cut there: its last, partial
+        line is dropped rather than read as a shorter rule (``Disallow: /a`` out of
+        ``Disallow: /abc/``).
+        """
+        if len(body) >= MAX_ROBOTS_BYTES:
+            body = body[:MAX_ROBOTS_BYTES].rpartition(b"\n")[0]
+        text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
         return cls(mode="rules", parser=Protego.parse(text))
 
     @classmethod
@@ -153,16 +161,22 @@ class RobotsCache:
                 answer = await self._exchange(current, url)
             except FetchError as exc:
                 # 5xx after retries or unreachable: assume the whole site is off limits.
+                # A 429 lands here too (retried, then failed), although STYLE.md's rule
+                # says a 4xx allows everything: "too many requests" says the server is
+                # busy, not that there is no file (Google treats it as a 5xx as well).
                 log.warning("robots_unreachable", url=url, reason=exc.reason)
                 return Robots.disallow_all()
             if answer.location is None:
                 break
             target = urljoin(current, answer.location.strip())
             if not self._allows_host(target):
+                # Never fetched (the crawl stays in scope), so the file is unavailable:
+                # RFC 9309 §2.3.1.3 lets the crawler go on as if there were none.
                 log.warning("robots_redirect_out_of_scope", url=url, target=target)
                 return Robots.allow_all()
             current = target
         else:
+            # RFC 9309 §2.3.1.2: past five redirects the file may be taken as unavailable.
             log.warning("robots_too_many_redirects", url=url)
             return Robots.allow_all()
         if 200 <= answer.status < 300:

@@ -25,10 +25,10 @@ import structlog
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from migrator import __version__
 from migrator.errors import ExportError
 from migrator.load import Store
 from migrator.models import RawPage
+from migrator.version import __version__
 
 __all__ = ["WarcExportReport", "export_warc"]
 

@@ -37,6 +37,10 @@ log = structlog.get_logger()
 
 DEFAULT_SERVER = "https://web.archive.org/web/"
 CDX_PAGE_SIZE = 5000  # CDX rows asked for per request (the Archive's paging)
+# The CDX query retries on its own, not through fetch.Fetcher's policy (STYLE.md keeps
+# all retrying there): it is one synchronous request to the archive, not the site, made
+# before the crawl starts, outside the site's scope and robots.txt, and its answer (every
+# capture of the site) may pass the page size cap.
 _CDX_ATTEMPTS = 5
 _CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 _CDX_TIMEOUT = 60.0
