@@ -20,7 +20,7 @@ from migrator.store.values import dumps, stamp
 
 log = structlog.get_logger()
 
-__all__ = ["RawPagesRoom"]
+__all__ = ["RAW_UPSERT", "RawPagesRoom", "raw_row"]
 
 # zlib level 1 measured on the real-world corpus (39 pages, 106 kB mean): 4.2x smaller
 # at 0.6 ms a page to compress and 0.3 ms to decompress; level 6 gains 15 % more for
@@ -58,47 +58,16 @@ class RawPagesRoom(StoreBase):
             raw: the answer.
             page_type: the extracted page type, when known.
         """
-        body, codec = _pack(raw.body)
-        fetched_at = stamp(raw.fetched_at)
-        etag, last_modified = raw.header("etag"), raw.header("last-modified")
-        headers = dumps([list(pair) for pair in raw.headers])
+        row = raw_row(raw)
+        fetched_at = row["fetched_at"]
         with self._atomic() as conn:
-            conn.execute(
-                "INSERT INTO raw_pages (url, requested_url, status, headers, content_type, body,"
-                " body_codec, body_bytes, redirects, fetched_at, checked_at, elapsed_ms, etag,"
-                " last_modified, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (url) DO UPDATE SET requested_url = excluded.requested_url,"
-                " status = excluded.status, headers = excluded.headers,"
-                " content_type = excluded.content_type, body = excluded.body,"
-                " body_codec = excluded.body_codec, body_bytes = excluded.body_bytes,"
-                " redirects = excluded.redirects, fetched_at = excluded.fetched_at,"
-                " checked_at = excluded.checked_at, elapsed_ms = excluded.elapsed_ms,"
-                " etag = excluded.etag, last_modified = excluded.last_modified,"
-                " source = excluded.source",
-                (
-                    raw.url,
-                    raw.requested_url,
-                    raw.status,
-                    headers,
-                    raw.content_type,
-                    body,
-                    codec,
-                    len(raw.body),
-                    dumps(list(raw.redirects)),
-                    fetched_at,
-                    fetched_at,
-                    raw.elapsed_ms,
-                    etag,
-                    last_modified,
-                    raw.source,
-                ),
-            )
+            conn.execute(RAW_UPSERT, tuple(row.values()))
             fetched = (
                 "state = 'fetched', last_fetched_at = ?, last_status = ?, etag = ?,"
                 " last_modified = ?, final_url = ?, page_type = coalesce(?, page_type),"
                 " fetched_lastmod = lastmod"
             )
-            values = (fetched_at, raw.status, etag, last_modified, raw.url, page_type)
+            values = (fetched_at, raw.status, row["etag"], row["last_modified"], raw.url, page_type)
             for url in dict.fromkeys((item_url, raw.url)):
                 conn.execute(
                     "INSERT INTO crawl_state (url, state, first_seen_at) VALUES (?, 'fetched', ?)"
@@ -274,6 +243,43 @@ class RawPagesRoom(StoreBase):
             " WHERE c.state = 'failed' AND r.status BETWEEN 200 AND 299"
         )
         return {str(url) for (url,) in rows}
+
+
+def raw_row(raw: RawPage) -> dict[str, Any]:
+    """The ``raw_pages`` row of an answer (the body packed), in ``RAW_UPSERT``'s order."""
+    body, codec = _pack(raw.body)
+    fetched_at = stamp(raw.fetched_at)
+    return {
+        "url": raw.url,
+        "requested_url": raw.requested_url,
+        "status": raw.status,
+        "headers": dumps([list(pair) for pair in raw.headers]),
+        "content_type": raw.content_type,
+        "body": body,
+        "body_codec": codec,
+        "body_bytes": len(raw.body),
+        "redirects": dumps(list(raw.redirects)),
+        "fetched_at": fetched_at,
+        "checked_at": fetched_at,
+        "elapsed_ms": raw.elapsed_ms,
+        "etag": raw.header("etag"),
+        "last_modified": raw.header("last-modified"),
+        "source": raw.source,
+    }
+
+
+RAW_UPSERT_COLUMNS = (
+    *("url", "requested_url", "status", "headers", "content_type", "body", "body_codec"),
+    *("body_bytes", "redirects", "fetched_at", "checked_at", "elapsed_ms", "etag"),
+    *("last_modified", "source"),
+)
+# Hand-written on the fetch path: sqlite-utils' upsert measured slower here
+# (BENCHMARKS.md, "The store on sqlite-utils").
+RAW_UPSERT = (
+    f"INSERT INTO raw_pages ({', '.join(RAW_UPSERT_COLUMNS)})"
+    f" VALUES ({', '.join('?' for _ in RAW_UPSERT_COLUMNS)}) ON CONFLICT (url) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in RAW_UPSERT_COLUMNS[1:])
+)
 
 
 def _raw_from_row(row: tuple[Any, ...]) -> RawPage:
