@@ -8,12 +8,8 @@ from __future__ import annotations
 
 import sqlite3
 
-import structlog
-
 from migrator.store.connection import StoreBase
 from migrator.store.values import now
-
-log = structlog.get_logger()
 
 __all__ = ["AliasesRoom", "is_canonical_alias"]
 

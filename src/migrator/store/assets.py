@@ -5,11 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-import structlog
-
 from migrator.store.connection import StoreBase
-
-log = structlog.get_logger()
 
 __all__ = ["AssetsRoom", "StoredAsset"]
 

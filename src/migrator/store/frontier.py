@@ -12,13 +12,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import structlog
-
 from migrator.models import Discovered
 from migrator.store.connection import StoreBase
 from migrator.store.values import now
-
-log = structlog.get_logger()
 
 __all__ = ["CrawlItem", "FrontierRoom"]
 

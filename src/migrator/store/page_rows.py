@@ -10,12 +10,8 @@ import json
 import sqlite3
 from typing import Any
 
-import structlog
-
 from migrator.models import Page, iso
 from migrator.store.values import dumps
-
-log = structlog.get_logger()
 
 __all__ = [
     "PAGE_COLUMNS",

@@ -12,13 +12,9 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-import structlog
-
 from migrator.models import RawPage
 from migrator.store.connection import StoreBase
 from migrator.store.values import dumps, stamp
-
-log = structlog.get_logger()
 
 __all__ = ["RAW_UPSERT", "RawPagesRoom", "raw_row"]
 

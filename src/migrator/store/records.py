@@ -1,5 +1,8 @@
 """Records: extracted pages with their child rows (breadcrumbs, sections, sidebar links)
 and their version history, written whole from a ``Page`` and read back as records.
+
+A page row is never deleted (``mark_removed`` stamps it). It must not decide what a
+page is (extraction) nor record its other URLs (``aliases.py``).
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from migrator.store.page_rows import (
 )
 from migrator.store.values import dumps, now, stamp
 
-log = structlog.get_logger()
-
 __all__ = ["RecordsRoom", "SaveResult"]
+
+log = structlog.get_logger()
 
 SaveResult = Literal["new", "changed", "unchanged", "aliased"]
 

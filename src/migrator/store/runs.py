@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-import structlog
+from sqlite_utils.db import NotFoundError
 
 from migrator import __version__
+from migrator.errors import StoreError
 from migrator.store.connection import StoreBase, last_id
 from migrator.store.schema import RUN_COUNTS
 from migrator.store.values import dumps, now
-
-log = structlog.get_logger()
 
 __all__ = ["RunMode", "RunStatus", "RunsRoom"]
 
@@ -67,13 +66,25 @@ class RunsRoom(StoreBase):
         return run_id
 
     def finish_run(self, run_id: int, *, status: RunStatus, counts: Mapping[str, int]) -> None:
-        """Record a run's outcome and counts (known counts get columns, all go to JSON)."""
+        """Record a run's outcome and counts (known counts get columns, all go to JSON).
+
+        Raises:
+            StoreError: the write failed, or there is no run ``run_id``.
+        """
         known = {name: int(counts.get(name, 0)) for name in RUN_COUNTS}
-        with self._atomic():
-            self.db.table("runs").update(
-                run_id,
-                {"status": status, "finished_at": now(), "counts": dumps(dict(counts)), **known},
-            )
+        try:
+            with self._atomic():
+                self.db.table("runs").update(
+                    run_id,
+                    {
+                        "status": status,
+                        "finished_at": now(),
+                        "counts": dumps(dict(counts)),
+                        **known,
+                    },
+                )
+        except NotFoundError as exc:
+            raise StoreError(f"no run {run_id} in {self.path} to finish") from exc
         if self._run_id == run_id:
             self._run_id = None
 

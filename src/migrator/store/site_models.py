@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import json
 
-import structlog
-
 from migrator.models import SiteModel
 from migrator.store.connection import StoreBase, last_id
 from migrator.store.values import now
-
-log = structlog.get_logger()
 
 __all__ = ["SiteModelsRoom"]
 
