@@ -5,9 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from test_load import V1_DDL
-
 from migrator.load import Store
+from test_load import V1_DDL
 
 
 def structure(path: Path) -> dict[str, object]:
