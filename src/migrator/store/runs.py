@@ -9,11 +9,11 @@ from typing import Literal
 
 from sqlite_utils.db import NotFoundError
 
-from migrator.version import __version__
 from migrator.errors import StoreError
 from migrator.store.connection import StoreBase, last_id
 from migrator.store.schema import RUN_COUNTS
 from migrator.store.values import dumps, now
+from migrator.version import __version__
 
 __all__ = ["RunMode", "RunStatus", "RunsRoom"]
 
