@@ -26,7 +26,7 @@ from migrator.models import (
     SidebarLink,
     record_hash,
 )
-from migrator.schema import SCHEMA_VERSION
+from migrator.store.schema import SCHEMA_VERSION
 
 SITE = "https://blog.example.com"
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=UTC)

@@ -11,8 +11,8 @@ the ``errors`` table and goes on. Run-level failures (``ConfigError``, ``StoreEr
     ├── FetchError           one URL could not be fetched              (fetch.py)
     │   └── RobotsDisallowed robots.txt forbids the URL                (fetch.py)
     ├── ExtractError         one page could not be turned into a Page  (extract/)
-    ├── StoreError           the database cannot be opened or written  (load.py)
-    │   └── StoreLocked      another run or sync holds the database    (load.py)
+    ├── StoreError           the database cannot be opened or written  (store/)
+    │   └── StoreLocked      another run or sync holds the database    (store/)
     ├── ExportError          the export's output cannot be written     (export/)
     ├── RunAborted           a guard stopped the run on purpose        (pipeline.py)
     └── RunFailed            a stage of the run died (a bug, a failed commit)  (pipeline.py)
@@ -98,11 +98,11 @@ def _restore(cls: type[MigratorError], state: dict[str, Any]) -> MigratorError:
 
 
 class StoreError(MigratorError):
-    """Raised by ``load.Store`` when the database cannot be opened, upgraded or written."""
+    """Raised by ``store.Store`` when the database cannot be opened, upgraded or written."""
 
 
 class StoreLocked(StoreError):  # noqa: N818 - reads as a state, like RobotsDisallowed
-    """Raised by ``load.Store`` when another run or sync already holds the database."""
+    """Raised by ``store.Store`` when another run or sync already holds the database."""
 
 
 class ExportError(MigratorError):
