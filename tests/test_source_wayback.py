@@ -135,6 +135,17 @@ def test_wayback_dates_outside_every_capture_find_nothing(pywb):
 
 
 @pytest.mark.slow
+def test_pywb_does_not_page_its_cdx_and_a_cut_listing_is_counted(pywb):
+    """pywb's CDX on a plain collection honours ``limit`` but gives no resume key (it
+    pages only ZipNum indexes): a full page is counted as cut, never taken as all."""
+    whole = WaybackArchive(pywb["base"] + "/", server=pywb["server"])
+    assert (whole.pages, whole.limited) == (1, 0)
+    cut = WaybackArchive(pywb["base"] + "/", server=pywb["server"], page_size=5)
+    assert (cut.pages, cut.limited) == (1, 5)
+    assert len(cut) < len(whole)
+
+
+@pytest.mark.slow
 def test_cli_run_from_wayback(pywb, tmp_path):
     db = tmp_path / "cli.db"
     result = CliRunner().invoke(
@@ -155,6 +166,21 @@ def test_cli_run_from_wayback(pywb, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["counts"]["new"] == len(records(pywb["tmp"] / "live.db"))
+
+
+@pytest.mark.slow
+def test_wayback_sync_against_pywb_with_no_newer_capture_reads_no_page(pywb, tmp_path):
+    """A sync of a migration read from pywb asks its CDX again; every capture is the
+    stored one, so no page is read and nothing changes or is removed."""
+    db = tmp_path / "sync.db"
+    report = _run_wayback(db, pywb["base"] + "/", pywb["server"])
+    assert report.counts["failed"] == 0, report.failures
+    result = CliRunner().invoke(cli, ["-q", "sync", "--db", str(db), "--json"])
+    assert result.exit_code == 0, result.output
+    counts = json.loads(result.stdout)["counts"]
+    assert counts.get("fetched", 0) == counts.get("changed", 0) == 0
+    assert counts.get("removed", 0) == counts.get("failed", 0) == 0
+    assert counts["not_modified"] >= report.counts["new"]
 
 
 # ------------------------------------------------------------ a scripted Wayback

@@ -228,6 +228,7 @@ class Fetcher:
         current = url
         seen = {canonical_url(url)}
         passed: list[str] = []
+        statuses: list[int] = []
         for _hop in range(self.config.fetch.max_redirects + 1):
             if self.config.fetch.obey_robots:
                 robots = await self.robots_for(current)
@@ -245,6 +246,7 @@ class Fetcher:
                     body=answer.body,
                     fetched_at=datetime.now(UTC),
                     redirects=tuple(passed),
+                    redirect_statuses=tuple(statuses),
                     elapsed_ms=(time.perf_counter() - started) * 1000,
                 )
             target = self._redirect_target(url, current, answer.location, answer.status)
@@ -253,6 +255,7 @@ class Fetcher:
                 raise FetchError(url, "redirect_loop", status=answer.status)
             seen.add(key)
             passed.append(canonical_url(current))
+            statuses.append(answer.status)
             log.debug("redirect_followed", url=current, target=target, status=answer.status)
             current = target
         raise FetchError(url, "too_many_redirects", status=None)

@@ -51,6 +51,7 @@ class RawPage:
         body: the raw (decompressed) body bytes.
         fetched_at: when the answer arrived (aware, UTC).
         redirects: every URL passed through before ``url``, in order.
+        redirect_statuses: the 3xx each of ``redirects`` answered, in the same order.
         elapsed_ms: time from the first request to the last body byte.
         source: where the answer came from when it was not fetched live: an archive's
             provenance string (``warc:FILE#OFFSET``, ``dir:PATH``,
@@ -66,6 +67,7 @@ class RawPage:
     redirects: tuple[str, ...] = ()
     elapsed_ms: float = 0.0
     source: str | None = None
+    redirect_statuses: tuple[int, ...] = ()
 
     def header(self, name: str) -> str | None:
         """Return the first header called ``name`` (case-insensitive), or ``None``."""

@@ -21,7 +21,7 @@ import json
 import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
@@ -69,7 +69,7 @@ from migrator.models import Discovered, Page, RawPage, SiteModel
 from migrator.parts import load_part
 from migrator.remote_fetch import RemoteFetcher
 from migrator.scope import Scope
-from migrator.sources import LiveSource, Source
+from migrator.sources import LiveSource, Source, reopen_source
 from migrator.urls import canonical_url, is_http_url
 
 __all__ = ["Mode", "ProgressCallback", "RunReport", "config_hash", "extract", "run"]
@@ -897,13 +897,20 @@ def run(
         ConfigError: no usable start URL.
         RunAborted: the mass-removal guard stopped a sync.
     """
+    source, start = _archive_for_sync(store, mode, source, start)
     starts = _start_urls(config, store, start)
     if mode == "run":  # a sync checks when it first extracts (_LazyPool)
         require_dependencies(config.extract)
     started = datetime.now(UTC)
     # A sync after a sync that was cut short continues it instead of starting over.
     resume_since = store.unfinished_sync_since() if mode == "sync" else None
-    run_id = store.start_run(mode, config_hash=config_hash(config), start_url=starts[0])
+    described = source.describe() if source is not None else None
+    run_id = store.start_run(
+        mode,
+        config_hash=config_hash(config),
+        start_url=starts[0],
+        source=json.dumps(described, sort_keys=True) if described else None,
+    )
     structlog.contextvars.bind_contextvars(run_id=run_id)
     report = RunReport(run_id=run_id, mode=mode, db_path=str(store.path), started_at=started)
     log.info("run_started", mode=mode, start=starts[0])
@@ -1024,7 +1031,7 @@ async def _crawl(
         return crawl.removal_candidates
     async with source.open(config, scope) as fetcher:
         await crawl.crawl(starts, scope, fetcher, seeds=source.seeds())
-    _report_limits(scope, report)
+    _report_limits(scope, report, source.limits())
     if crawl.stopping:
         report.counts["limited_run"] = crawl.content_written
         said = (
@@ -1040,12 +1047,25 @@ _LIMIT_WORDS = {
     "max_sitemaps": "{n} child sitemaps or more not read (scope.max_sitemaps)",
     "max_sitemap_depth": "{n} sitemap indexes too deeply nested (scope.max_sitemap_depth)",
     "max_sitemap_bytes": "{n} sitemaps cut at 50 MB inflated (the sitemap protocol's limit)",
+    "wayback_cdx": (
+        "the Wayback CDX listing stopped at a full page of {n} rows without a resume key"
+        " (the server does not page: captures past it were not read)"
+    ),
 }
 
 
-def _report_limits(scope: Scope, report: RunReport) -> None:
+def _report_limits(
+    scope: Scope, report: RunReport, source_limits: Mapping[str, int] | None = None
+) -> None:
     """A limit that stopped the crawl is said out loud: counts, a warning, the message."""
+    cut_by_source = []
+    for name, cut in sorted((source_limits or {}).items()):
+        report.counts[f"limited_{name}"] += cut
+        words = _LIMIT_WORDS.get(name, "{n} entries cut by {name}")
+        cut_by_source.append(words.format(n=cut, name=name))
     if not scope.limited:
+        if cut_by_source:
+            report.message = "crawl limited: " + "; ".join(cut_by_source)
         return
     said = []
     traps = {k: n for k, n in scope.limited.items() if k.startswith("trap_")}
@@ -1062,7 +1082,7 @@ def _report_limits(scope: Scope, report: RunReport) -> None:
             f"{sum(traps.values())} URLs refused as crawler traps ({kinds}; see"
             " scope.detect_traps and scope.earliest_year)"
         )
-    report.message = "crawl limited: " + "; ".join(said)
+    report.message = "crawl limited: " + "; ".join(cut_by_source + said)
     log.warning("crawl_limited", **dict(scope.limited))
 
 
@@ -1106,6 +1126,39 @@ def _apply_removals(config: Config, store: Store, report: RunReport, candidates:
         for url in candidates:
             if store.mark_removed(url, now):
                 report.counts["removed"] += 1
+
+
+def _archive_for_sync(
+    store: Store, mode: Mode, source: Source | None, start: str | None
+) -> tuple[Source | None, str | None]:
+    """A sync reads the archive the migration was read from (``runs.source``) unless
+    archive options name another; either way only captures newer than the stored
+    answers are read (see ``ReplayTransport``).
+
+    Raises:
+        ConfigError: the stored archive is gone, or the archive given is of another site.
+    """
+    if mode != "sync":
+        return source, start
+    if source is None:
+        stored = store.last_source()
+        if stored is None:
+            return None, start  # a live migration: the live site
+        source, start = reopen_source(stored)
+    if source.live:
+        return source, start
+    migrated = store.last_start_url()
+    if start and migrated and _site_host(start) != _site_host(migrated):
+        raise ConfigError(
+            f"sync: the archive is of {urlsplit(start).netloc}, this migration of"
+            f" {urlsplit(migrated).netloc}"
+        )
+    source.sync_against(store.capture_dates())
+    return source, start
+
+
+def _site_host(url: str) -> str:
+    return (urlsplit(url).netloc or "").lower().removeprefix("www.")
 
 
 def _start_urls(config: Config, store: Store, start: str | None) -> list[str]:

@@ -191,6 +191,7 @@ _crawl_command(
 @db_option
 @crawl_options
 @report_options
+@archive_options
 @handle_errors
 def sync_command(
     config_path: str | None,
@@ -200,12 +201,17 @@ def sync_command(
     delay: float | None,
     max_failures: int | None,
     as_json: bool,
+    **archive: Any,
 ) -> None:
-    """Re-sync an existing migration: conditional re-fetch, new and removed pages."""
+    """Re-sync an existing migration: conditional re-fetch, new and removed pages.
+
+    A migration read from an archive is synced from that archive again (newer
+    captures only) unless --from-warc, --from-dir or --from-wayback name another.
+    """
     config = _config(config_path, concurrency=concurrency, delay=delay, resolve=resolve)
     path = _db_path(db_path, config)
     if not Path(path).exists():
         raise ConfigError(f"no migration database at {path}: run 'migrator run' first")
     # A scheduler must see a partly failed sync: by default any failed page exits 3.
     limit = 0 if max_failures is None else max_failures
-    _run_crawl("sync", None, config, path, max_failures=limit, as_json=as_json)
+    _run_crawl("sync", None, config, path, max_failures=limit, as_json=as_json, archive=archive)

@@ -111,6 +111,8 @@ class SitePlan:
         targets: canonical legacy URL → new path (pages, sections, aliases).
         hosts: the legacy site's host names (links to them are internal).
         unmapped: legacy URLs seen (listings, redirects) that lead to no new path.
+        statuses: canonical legacy URL → the 3xx the legacy site redirected it with,
+            where the crawl stored one (a server redirect file keeps a 302 temporary).
     """
 
     entries: list[Entry] = field(default_factory=list)
@@ -118,6 +120,7 @@ class SitePlan:
     targets: dict[str, str] = field(default_factory=dict)
     hosts: frozenset[str] = frozenset()
     unmapped: list[str] = field(default_factory=list)
+    statuses: dict[str, int] = field(default_factory=dict)
 
     def resolve(self, url: str) -> str | None:
         """The new path for a legacy URL (any spelling ``canonical_url`` folds), or ``None``."""
@@ -206,6 +209,10 @@ def build_plan(store: Store, config: ExportConfig) -> SitePlan:
         aliases.setdefault(str(target), []).append(str(url))
     first_seen = {str(u): str(t) for u, t in store.query("SELECT url, first_seen_at FROM pages")}
     plan = SitePlan()
+    for url, status in store.query(
+        "SELECT url, status FROM aliases WHERE kind = 'redirect' AND status BETWEEN 300 AND 399"
+    ):
+        plan.statuses[canonical_url(str(url))] = int(status)
     used: set[str] = set()
     sections: dict[str, SectionPlan] = {}
     section_olds: dict[str, list[str]] = {}

@@ -6,6 +6,9 @@ with its new path, skipping identities; one old path (path plus query, as a serv
 sees it) maps to one target. ``render_redirects`` writes it as CSV, an nginx ``map``
 (to include in the ``http`` block), Apache ``mod_rewrite`` rules or a Netlify
 ``_redirects`` file. Query-string URLs are kept here: only servers can redirect them.
+A redirect is a 301 unless the legacy site answered that URL with another 3xx the crawl
+stored (a 302 stays temporary): the CSV, Apache and Netlify write each status; nginx's
+``return`` takes one literal code, so each status gets its own ``map``.
 
 Old paths are untrusted (anyone could link to the legacy site with any URL), so a
 path is written only when every format can hold it literally: the canonical spelling,
@@ -62,6 +65,7 @@ class Redirect:
     old_path: str
     new_path: str
     kind: str  # page, section, home
+    status: int = 301  # the legacy site's own 3xx for this URL, where stored
 
 
 def collect_redirects(plan: SitePlan) -> tuple[list[Redirect], list[str]]:
@@ -93,6 +97,7 @@ def collect_redirects(plan: SitePlan) -> tuple[list[Redirect], list[str]]:
             old_path=path,
             new_path=new_path,
             kind=kinds.get(new_path, "home" if new_path == "/" else "page"),
+            status=plan.statuses.get(canonical_url(old_url), 301),
         )
     return sorted(found.values(), key=lambda r: r.old_path), sorted(skipped)
 
@@ -117,13 +122,13 @@ def _encoded(new_path: str) -> str:
 
 
 def render_redirects(redirects: list[Redirect], fmt: RedirectFormat) -> str:
-    """Render redirects in one server format (every redirect is a permanent 301)."""
+    """Render redirects in one server format, each with its status (301 by default)."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["old_url", "old_path", "new_path", "status", "kind"])
         for r in redirects:
-            writer.writerow([r.old_url, r.old_path, r.new_path, 301, r.kind])
+            writer.writerow([r.old_url, r.old_path, r.new_path, r.status, r.kind])
         return buffer.getvalue()
     if fmt == "nginx":
         return _nginx(redirects)
@@ -133,20 +138,31 @@ def render_redirects(redirects: list[Redirect], fmt: RedirectFormat) -> str:
 
 
 def _nginx(redirects: list[Redirect]) -> str:
+    statuses = sorted({r.status for r in redirects} | {301})
     lines = [
         "# migrator redirects: include this file inside the http { } block, then add to",
         "# the server { } block:",
-        "#     if ($migrator_redirect) { return 301 $migrator_redirect; }",
+        *(
+            f"#     if (${_nginx_variable(s)}) {{ return {s} ${_nginx_variable(s)}; }}"
+            for s in statuses
+        ),
         "# $request_uri is the path and query exactly as the client sent them.",
         "# The hash sizes fit the longest old path (nginx refuses a key over the bucket).",
         f"map_hash_bucket_size {_nginx_bucket_size(redirects)};",
         f"map_hash_max_size {max(2048, 4 * len(redirects))};",
-        "map $request_uri $migrator_redirect {",
-        '    default "";',
     ]
-    lines.extend(f'    "{r.old_path}" "{_encoded(r.new_path)}";' for r in redirects)
-    lines.append("}")
+    for status in statuses:
+        lines += [f"map $request_uri ${_nginx_variable(status)} {{", '    default "";']
+        lines.extend(
+            f'    "{r.old_path}" "{_encoded(r.new_path)}";' for r in redirects if r.status == status
+        )
+        lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _nginx_variable(status: int) -> str:
+    # 301 keeps the name older exports told users to write in their server block.
+    return "migrator_redirect" if status == 301 else f"migrator_redirect_{status}"
 
 
 def _nginx_bucket_size(redirects: list[Redirect]) -> int:
@@ -173,7 +189,7 @@ def _apache(redirects: list[Redirect]) -> str:
         # The trailing "?" drops the old query string from the target. The new path is
         # a slug (word characters, "-", "/"): written as is, Apache escapes it itself
         # ("%8x" would read as a back-reference in a substitution).
-        lines.append(f'RewriteRule ^ "{r.new_path}?" [R=301,L]')
+        lines.append(f'RewriteRule ^ "{r.new_path}?" [R={r.status},L]')
     return "\n".join(lines) + "\n"
 
 
@@ -184,9 +200,9 @@ def _netlify(redirects: list[Redirect]) -> str:
         if parts.query:
             # Netlify matches query parameters as name=value pairs after the path.
             params = " ".join(parts.query.split("&"))
-            lines.append(f"{parts.path}  {params}  {_encoded(r.new_path)}  301!")
+            lines.append(f"{parts.path}  {params}  {_encoded(r.new_path)}  {r.status}!")
         else:
-            lines.append(f"{r.old_path}  {_encoded(r.new_path)}  301!")
+            lines.append(f"{r.old_path}  {_encoded(r.new_path)}  {r.status}!")
     return "\n".join(lines) + "\n"
 
 

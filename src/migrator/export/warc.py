@@ -4,9 +4,10 @@ copy that a replay server (pywb) can serve and ``migrator run --from-warc`` can 
 Each stored answer becomes a ``response`` record dated when it was fetched (or captured,
 for an archive's answer) with its status and headers; the body is the stored one, already
 decoded, so ``Content-Encoding`` and ``Transfer-Encoding`` are dropped and
-``Content-Length`` set to match. Each redirect alias becomes a ``301`` response pointing
-at its target: the crawl kept that the site redirected, not which 3xx it used, and the
-record says so (``WARC-Migrator-Note``). The file is written beside the output and renamed
+``Content-Length`` set to match. Each redirect alias becomes a response with the 3xx
+the site answered (301, 302, 307, 308… as stored) pointing at its target; an alias from
+a crawl older than the stored status (schema 8) is written as a ``301`` and the record
+says so (``WARC-Migrator-Note``). The file is written beside the output and renamed
 into place once complete. This module never fetches and never changes the database.
 """
 
@@ -84,8 +85,8 @@ def export_warc(store: Store, out: str | Path) -> WarcExportReport:
             for raw in store.iter_answers():
                 writer.write_record(_response(writer, raw))
                 responses += 1
-            for url, target_url, seen in store.redirect_aliases():
-                writer.write_record(_redirect(writer, url, target_url, seen))
+            for url, target_url, seen, status in store.redirect_aliases():
+                writer.write_record(_redirect(writer, url, target_url, seen, status))
                 redirects += 1
             _sync(file)
         partial.replace(target)
@@ -114,20 +115,23 @@ def _response(writer: WARCWriter, raw: RawPage) -> object:
     )
 
 
-def _redirect(writer: WARCWriter, url: str, target: str, seen: str) -> object:
+def _redirect(writer: WARCWriter, url: str, target: str, seen: str, status: int | None) -> object:
+    known = status is not None and 300 <= status < 400
     http = StatusAndHeaders(
-        _status_line(301), [("Location", target), ("Content-Length", "0")], protocol="HTTP/1.1"
+        _status_line(status if known and status is not None else 301),
+        [("Location", target), ("Content-Length", "0")],
+        protocol="HTTP/1.1",
     )
+    warc_headers = {"WARC-Date": _warc_date(datetime.fromisoformat(seen))}
+    if not known:
+        warc_headers["WARC-Migrator-Note"] = "redirect alias; the site's 3xx status was not stored"
     return writer.create_warc_record(
         url,
         "response",
         payload=BytesIO(b""),
         length=0,
         http_headers=http,
-        warc_headers_dict={
-            "WARC-Date": _warc_date(datetime.fromisoformat(seen)),
-            "WARC-Migrator-Note": "redirect alias; the site's 3xx status was not stored",
-        },
+        warc_headers_dict=warc_headers,
     )
 
 

@@ -10,15 +10,18 @@ package never extracts, never writes to the database and never prints.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from migrator.config import Config
 from migrator.errors import ConfigError
 from migrator.fetch import Fetcher
 from migrator.scope import Scope
 
-__all__ = ["LiveSource", "Source", "open_source"]
+__all__ = ["LiveSource", "Source", "open_source", "reopen_source"]
 
 
 class Source(Protocol):
@@ -41,6 +44,20 @@ class Source(Protocol):
         """URLs to queue besides the start's discovery (every page an archive holds)."""
         ...
 
+    def limits(self) -> dict[str, int]:
+        """What a limit of the source left unread, by limit name (reported, never
+        silent): ``wayback_cdx`` rows of a CDX listing the server cut."""
+        ...
+
+    def describe(self) -> dict[str, Any] | None:
+        """The options that open this source again (``runs.source``); ``None``: live."""
+        ...
+
+    def sync_against(self, known: Mapping[str, datetime]) -> None:
+        """Make this source a sync's: a URL whose stored answer (capture time by URL) is
+        as new as the archive's capture answers 304 without being read."""
+        ...
+
 
 class LiveSource:
     """The live site over HTTP: the default source."""
@@ -55,6 +72,15 @@ class LiveSource:
 
     def seeds(self) -> list[str]:
         return []
+
+    def limits(self) -> dict[str, int]:
+        return {}
+
+    def describe(self) -> dict[str, Any] | None:
+        return None
+
+    def sync_against(self, known: Mapping[str, datetime]) -> None:
+        return
 
 
 def open_source(
@@ -95,8 +121,10 @@ def open_source(
         if start is not None and not start.startswith(("http://", "https://")):
             files.append(start)  # `--from-warc A.warc.gz B.warc.gz`: B lands in START
             start = None
-        warc = WarcArchive([_existing_file(f) for f in files])
-        return ArchiveSource(warc), start or warc.start_url()
+        paths = [_existing_file(f) for f in files]
+        warc = WarcArchive(paths)
+        options: dict[str, Any] = {"from_warc": [str(p.absolute()) for p in paths]}
+        return ArchiveSource(warc, options), start or warc.start_url()
     if from_dir is not None:
         from migrator.sources.mirror import MirrorArchive
         from migrator.sources.replay import ArchiveSource
@@ -107,7 +135,8 @@ def open_source(
         if not folder.is_dir():
             raise ConfigError(f"--from-dir: not a folder: {from_dir}")
         mirror = MirrorArchive(folder, base_url)
-        return ArchiveSource(mirror), start or mirror.start_url()
+        options = {"from_dir": str(folder.absolute()), "base_url": base_url}
+        return ArchiveSource(mirror, options), start or mirror.start_url()
     if from_wayback is not None:
         from migrator.sources.wayback import wayback_source
 
@@ -116,6 +145,38 @@ def open_source(
         )
         return source, root
     return None, start
+
+
+def reopen_source(options: str) -> tuple[Source, str]:
+    """Open the archive a migration was read from again, from its ``runs.source``.
+
+    A sync of a database made ``--from-wayback`` asks the CDX again (newer captures); one
+    made ``--from-warc``/``--from-dir`` reads the same files or folder again (a mirror
+    refreshed in place).
+
+    Raises:
+        ConfigError: the recorded options are unreadable, or the archive is gone.
+    """
+    try:
+        spec = json.loads(options)
+        if not isinstance(spec, dict):
+            raise TypeError(type(spec).__name__)
+        kwargs = {str(k): v for k, v in spec.items()}
+        if "from_warc" in kwargs:
+            kwargs["from_warc"] = tuple(kwargs["from_warc"])
+        source, start = open_source(**kwargs)
+    except ConfigError as exc:
+        raise ConfigError(
+            f"this migration was read from an archive and sync reads it again: {exc}"
+            " (give the archive options to sync from another)"
+        ) from exc
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(
+            f"the archive options stored in runs.source are unreadable: {exc}"
+        ) from exc
+    if source is None or start is None:
+        raise ConfigError("the archive options stored in runs.source name no archive")
+    return source, start
 
 
 def _existing_file(name: str) -> Path:

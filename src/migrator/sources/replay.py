@@ -14,9 +14,10 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,6 +41,7 @@ _TRANSFER_HEADERS = frozenset(
 )
 _HTML_TYPES = ("text/html", "application/xhtml+xml")
 _ARCHIVE_CONCURRENCY = 16
+_GONE = frozenset({404, 410})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -90,6 +92,7 @@ class Archive(abc.ABC):
 
     def __init__(self) -> None:
         self._index: dict[str, Capture] = {}
+        self._gone: dict[str, Capture] = {}  # the latest 404/410 capture per URL
 
     def add(self, capture: Capture) -> None:
         """Index ``capture`` unless a better one of its URL is known: a 2xx beats a
@@ -97,6 +100,19 @@ class Archive(abc.ABC):
         known = self._index.get(capture.url)
         if known is None or _rank(capture) >= _rank(known):
             self._index[capture.url] = capture
+        if capture.status in _GONE:
+            gone = self._gone.get(capture.url)
+            if gone is None or capture.date > gone.date:
+                self._gone[capture.url] = capture
+
+    def gone(self, url: str) -> Capture | None:
+        """A 404/410 capture of ``url`` later than its indexed capture: the page was
+        removed after the capture a run keeps (a sync marks it removed)."""
+        key = canonical_url(url)
+        gone, best = self._gone.get(key), self._index.get(key)
+        if gone is None or best is None or gone.date <= best.date:
+            return None
+        return gone
 
     def lookup(self, url: str) -> Capture | None:
         """The capture answering for ``url`` (any spelling ``canonical_url`` folds)."""
@@ -142,13 +158,37 @@ def _rank(capture: Capture) -> tuple[int, datetime]:
 
 
 class ReplayTransport(httpx.AsyncBaseTransport):
-    """An httpx transport answering every request from an :class:`Archive`."""
+    """An httpx transport answering every request from an :class:`Archive`.
 
-    def __init__(self, archive: Archive) -> None:
+    For a sync (``known``: the stored answer's capture time by canonical URL), a URL
+    whose stored answer is as new as the archive's capture, or that the archive does
+    not hold, answers ``304`` without reading anything: an archive's silence is not a
+    removal, and an unchanged capture costs no page read (no replay request for the
+    Wayback). Only a newer capture, or a URL never stored, is read. A URL the archive
+    captured as 404/410 after both its stored answer and its best capture answers that
+    status: the page was removed, and the sync marks it so (with its mass-removal guard).
+    """
+
+    def __init__(self, archive: Archive, known: Mapping[str, datetime] | None = None) -> None:
         self.archive = archive
+        self.known = known
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         capture = self.archive.lookup(str(request.url))
+        if self.known is not None:
+            stored = self.known.get(canonical_url(str(request.url)))
+            gone = self.archive.gone(str(request.url))
+            if (
+                stored is not None
+                and gone is not None
+                and gone.date.replace(microsecond=0) > stored
+            ):
+                # Captured gone after the stored answer: removed, as a live sync sees it.
+                return httpx.Response(gone.status, stream=_Body(b""), request=request)
+            if stored is not None and (
+                capture is None or capture.date.replace(microsecond=0) <= stored
+            ):
+                return httpx.Response(304, stream=_Body(b""), request=request)
         if capture is None:
             return httpx.Response(
                 404,
@@ -191,8 +231,14 @@ class ArchiveFetcher(Fetcher):
     """The live fetcher's logic over an archive: each answer keeps its capture time
     (``fetched_at``) and its provenance (``source``)."""
 
-    def __init__(self, config: Config, scope: Scope, archive: Archive) -> None:
-        super().__init__(config, scope, transport=ReplayTransport(archive))
+    def __init__(
+        self,
+        config: Config,
+        scope: Scope,
+        archive: Archive,
+        known: Mapping[str, datetime] | None = None,
+    ) -> None:
+        super().__init__(config, scope, transport=ReplayTransport(archive, known))
         self.archive = archive
 
     async def fetch(
@@ -215,8 +261,10 @@ class ArchiveSource:
 
     live = False
 
-    def __init__(self, archive: Archive) -> None:
+    def __init__(self, archive: Archive, options: Mapping[str, Any] | None = None) -> None:
         self.archive = archive
+        self.options = dict(options or {})
+        self.known: Mapping[str, datetime] | None = None
 
     def prepare(self, config: Config) -> Config:
         """No politeness and no retries: the archive is a file, its answers are final."""
@@ -229,7 +277,19 @@ class ArchiveSource:
         )
 
     def open(self, config: Config, scope: Scope) -> Fetcher:
-        return ArchiveFetcher(config, scope, self.archive)
+        return ArchiveFetcher(config, scope, self.archive, self.known)
+
+    def describe(self) -> dict[str, Any] | None:
+        """The command-line options that opened this archive (absolute paths)."""
+        return {k: v for k, v in self.options.items() if v is not None} or None
+
+    def sync_against(self, known: Mapping[str, datetime]) -> None:
+        """Answer 304 for URLs whose stored capture is as new as the archive's."""
+        self.known = known
+
+    def limits(self) -> dict[str, int]:
+        """Nothing of a file archive is left unread."""
+        return {}
 
     def seeds(self) -> list[str]:
         """The archive's pages and redirects: a page no link reaches is still migrated,

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
@@ -35,11 +36,13 @@ __all__ = ["DEFAULT_SERVER", "WaybackArchive", "WaybackSource", "wayback_source"
 log = structlog.get_logger()
 
 DEFAULT_SERVER = "https://web.archive.org/web/"
+CDX_PAGE_SIZE = 5000  # CDX rows asked for per request (the Archive's paging)
 # The CDX query retries on its own, not through fetch.Fetcher's policy (STYLE.md keeps
 # all retrying there): it is one synchronous request to the archive, not the site, made
 # before the crawl starts, outside the site's scope and robots.txt, and its answer (every
 # capture of the site) may pass the page size cap.
 _CDX_ATTEMPTS = 5
+_CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 _CDX_TIMEOUT = 60.0
 _MAX_WAIT = 120.0  # seconds: the longest Retry-After honoured for the CDX query
 _RETRY = frozenset({429, 500, 502, 503, 504})
@@ -87,6 +90,7 @@ class WaybackArchive(Archive):
         date_from: str | None = None,
         date_to: str | None = None,
         user_agent: str = "migrator",
+        page_size: int = CDX_PAGE_SIZE,
     ) -> None:
         """List the site's captures with the CDX API.
 
@@ -103,65 +107,121 @@ class WaybackArchive(Archive):
         self.date_from = wayback_date(date_from)
         self.date_to = wayback_date(date_to, end=True)
         self.skipped = 0
+        self.page_size = page_size
+        self.pages = 0  # CDX answers read
+        self.limited = 0  # rows of a last page the server cut without a resume key
         self._headers = {"User-Agent": user_agent}
         self._client: httpx.AsyncClient | None = None
-        for row in self._query():
-            self._add_row(row)
+        for rows in self._query():
+            for row in rows:
+                self._add_row(row)
         if not len(self):
             raise ConfigError(f"--from-wayback: no captures of {self.site} in {self.cdx}")
-        log.info("wayback_indexed", site=self.site, captures=len(self), skipped=self.skipped)
+        log.info(
+            "wayback_indexed",
+            site=self.site,
+            captures=len(self),
+            skipped=self.skipped,
+            cdx_pages=self.pages,
+        )
 
     # ------------------------------------------------------------------ the CDX
 
-    def _query(self) -> list[dict[str, str]]:
+    def _query(self) -> Iterator[list[dict[str, str]]]:
+        """The CDX answer page by page (bounded memory), following the Archive's
+        ``resumeKey``: ``limit`` rows per request and ``showResumeKey=true``; the answer
+        ends with an empty row and the key to ask for the next page.
+
+        A server that does not page (pywb ignores ``showResumeKey``) but honours
+        ``limit`` returns a full page without a key: the listing may be cut there, and
+        that is counted in :attr:`limited` and logged, never silently taken as all.
+
+        Raises:
+            RunFailed: the CDX API kept failing, or its paging repeats a key.
+        """
         params = {"url": self.site, "matchType": "prefix", "output": "json"}
         if self.date_from:
             params["from"] = self.date_from
         if self.date_to:
             params["to"] = self.date_to
-        url = f"{self.cdx}?{urlencode(params)}"
+        params["limit"] = str(self.page_size)
+        params["showResumeKey"] = "true"
+        seen_keys: set[str] = set()
         with httpx.Client(timeout=_CDX_TIMEOUT, trust_env=False, headers=self._headers) as cx:
-            for attempt in range(1, _CDX_ATTEMPTS + 1):
-                try:
-                    response = cx.get(url)
-                except httpx.TransportError as exc:
-                    # Refused or unresolvable: a wrong address, not a busy server.
-                    if attempt == _CDX_ATTEMPTS or isinstance(exc, httpx.ConnectError):
-                        raise ConfigError(
-                            f"--from-wayback: cannot reach {self.cdx}: {exc}"
-                        ) from exc
-                    wait = float(2 ** (attempt - 1))
-                else:
-                    if response.status_code == 200:
-                        return self._rows(response.text)
-                    if response.status_code not in _RETRY or attempt == _CDX_ATTEMPTS:
-                        raise RunFailed(
-                            f"the Wayback CDX query failed: HTTP {response.status_code}"
-                            f" from {self.cdx}"
+            while True:
+                rows, key = self._rows(self._get(cx, f"{self.cdx}?{urlencode(params)}"))
+                self.pages += 1
+                yield rows
+                if key is None:
+                    if len(rows) >= self.page_size:
+                        self.limited = len(rows)
+                        log.warning(
+                            "wayback_cdx_limited",
+                            cdx=self.cdx,
+                            rows=len(rows),
+                            reason="a full page and no resume key: the server does not page",
                         )
-                    retry_after = parse_retry_after(response.headers.get("retry-after"))
-                    wait = retry_after if retry_after is not None else float(2 ** (attempt - 1))
-                wait = min(wait, _MAX_WAIT)
-                log.warning("wayback_cdx_retry", attempt=attempt, wait_s=wait)
-                time.sleep(wait)
+                    return
+                if key in seen_keys:
+                    raise RunFailed(f"the Wayback CDX paging repeats itself at {self.cdx}")
+                seen_keys.add(key)
+                params["resumeKey"] = key
+
+    def _get(self, cx: httpx.Client, url: str) -> str:
+        for attempt in range(1, _CDX_ATTEMPTS + 1):
+            try:
+                response = cx.get(url)
+            except httpx.TransportError as exc:
+                # Refused or unresolvable: a wrong address, not a busy server.
+                if attempt == _CDX_ATTEMPTS or isinstance(exc, httpx.ConnectError):
+                    raise ConfigError(f"--from-wayback: cannot reach {self.cdx}: {exc}") from exc
+                wait = float(2 ** (attempt - 1))
+            else:
+                if response.status_code == 200:
+                    return response.text
+                if response.status_code not in _RETRY or attempt == _CDX_ATTEMPTS:
+                    raise RunFailed(
+                        f"the Wayback CDX query failed: HTTP {response.status_code} from {self.cdx}"
+                    )
+                retry_after = parse_retry_after(response.headers.get("retry-after"))
+                wait = retry_after if retry_after is not None else float(2 ** (attempt - 1))
+            wait = min(wait, _MAX_WAIT)
+            log.warning("wayback_cdx_retry", attempt=attempt, wait_s=wait)
+            time.sleep(wait)
         raise RunFailed("the Wayback CDX query failed")  # pragma: no cover - loop returns
 
-    def _rows(self, text: str) -> list[dict[str, str]]:
-        """CDX rows as dicts: pywb's JSON lines, the Archive's JSON table, or plain text."""
+    def _rows(self, text: str) -> tuple[list[dict[str, str]], str | None]:
+        """CDX rows as dicts (pywb's JSON lines, the Archive's JSON table, or plain
+        text) and the resume key that ends a page of the Archive's paging, if any."""
         text = text.strip()
         if not text:
-            return []
+            return [], None
         if text.startswith("["):  # the Internet Archive: a header row, then rows
             try:
                 table = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise RunFailed(f"the Wayback CDX answer is not JSON: {exc}") from exc
             if not table:
-                return []
+                return [], None
+            key = None
+            if len(table) >= 2 and table[-2] == [] and len(table[-1]) == 1:
+                key = str(table[-1][0])  # `[]` then `["<resume key>"]`
+                table = table[:-2]
             header = [str(h) for h in table[0]]
-            return [dict(zip(header, map(str, row), strict=False)) for row in table[1:]]
+            body = table[1:]
+            if "original" not in header:  # a page without the header row
+                header, body = list(_CDX_FIELDS), table
+            rows = [dict(zip(header, map(str, row), strict=False)) for row in body if row]
+            return rows, key or None
         rows = []
-        for line in text.splitlines():
+        lines = text.splitlines()
+        key = None
+        if len(lines) >= 2 and not lines[-2].strip() and len(lines[-1].split()) == 1:
+            key = lines[-1].strip()  # the text form: a blank line, then the key
+            lines = lines[:-2]
+        for line in lines:
+            if not line.strip():
+                continue
             if line.startswith("{"):
                 try:
                     rows.append({k: str(v) for k, v in json.loads(line).items()})
@@ -175,7 +235,7 @@ class WaybackArchive(Archive):
                 )
             else:
                 self._skip_row(line, "too few fields")
-        return rows
+        return rows, key
 
     def _add_row(self, row: dict[str, str]) -> None:
         original = row.get("original") or row.get("url") or ""
@@ -284,6 +344,11 @@ class WaybackSource(ArchiveSource):
     def prepare(self, config: Config) -> Config:
         return config
 
+    def limits(self) -> dict[str, int]:
+        """A CDX listing the server cut (a full page, no resume key): ``wayback_cdx``."""
+        assert isinstance(self.archive, WaybackArchive)
+        return {"wayback_cdx": self.archive.limited} if self.archive.limited else {}
+
 
 def wayback_source(
     site: str,
@@ -302,4 +367,10 @@ def wayback_source(
     archive = WaybackArchive(
         site, server=server or DEFAULT_SERVER, date_from=date_from, date_to=date_to
     )
-    return WaybackSource(archive), start or archive.site
+    options = {
+        "from_wayback": site,
+        "date_from": date_from,
+        "date_to": date_to,
+        "wayback_server": server,
+    }
+    return WaybackSource(archive, options), start or archive.site

@@ -111,12 +111,17 @@ class AliasesRoom(StoreBase):
         """True when ``url`` is kept as a ``canonical`` alias of another page."""
         return is_canonical_alias(self._conn, url)
 
-    def redirect_aliases(self) -> list[tuple[str, str, str]]:
-        """``(url, target_url, last_seen_at)`` of every alias the site redirected."""
+    def redirect_aliases(self) -> list[tuple[str, str, str, int | None]]:
+        """``(url, target_url, last_seen_at, status)`` of every alias the site redirected;
+        ``status`` is the 3xx it answered, ``None`` where an older crawl did not keep it."""
         rows = self._conn.execute(
-            "SELECT url, target_url, last_seen_at FROM aliases WHERE kind = 'redirect' ORDER BY id"
+            "SELECT url, target_url, last_seen_at, status FROM aliases"
+            " WHERE kind = 'redirect' ORDER BY id"
         ).fetchall()
-        return [(str(u), str(t), str(seen)) for u, t, seen in rows]
+        return [
+            (str(url), str(target), str(seen), None if code is None else int(code))
+            for url, target, seen, code in rows
+        ]
 
 
 def is_canonical_alias(conn: sqlite3.Connection, url: str) -> bool:

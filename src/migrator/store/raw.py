@@ -77,13 +77,15 @@ class RawPagesRoom(StoreBase):
                     f"UPDATE crawl_state SET {fetched} WHERE url = ? AND state = 'queued'",
                     [(*values, u) for u in hops],
                 )
+                status = dict(zip(raw.redirects, raw.redirect_statuses, strict=False))
                 conn.executemany(
                     "INSERT INTO aliases (url, target_url, page_id, kind, first_seen_at,"
-                    " last_seen_at) VALUES (?1, ?2, (SELECT id FROM pages WHERE url = ?2),"
-                    " 'redirect', ?3, ?3) ON CONFLICT (url) DO UPDATE SET"
+                    " last_seen_at, status) VALUES (?1, ?2, (SELECT id FROM pages WHERE"
+                    " url = ?2), 'redirect', ?3, ?3, ?4) ON CONFLICT (url) DO UPDATE SET"
                     " target_url = excluded.target_url, page_id = excluded.page_id,"
-                    " kind = excluded.kind, last_seen_at = excluded.last_seen_at",
-                    [(u, raw.url, fetched_at) for u in hops],
+                    " kind = excluded.kind, last_seen_at = excluded.last_seen_at,"
+                    " status = coalesce(excluded.status, aliases.status)",
+                    [(u, raw.url, fetched_at, status.get(u)) for u in hops],
                 )
 
     def save_not_modified(self, url: str, fetched_at: datetime) -> None:

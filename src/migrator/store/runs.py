@@ -5,6 +5,7 @@ page-level failures (``errors``) it recorded.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Literal
 
 from sqlite_utils.db import NotFoundError
@@ -35,11 +36,19 @@ _BLOCKED_REASONS = frozenset(
 class RunsRoom(StoreBase):
     """Starting and finishing runs; recording failures."""
 
-    def start_run(self, mode: RunMode, *, config_hash: str, start_url: str | None) -> int:
+    def start_run(
+        self,
+        mode: RunMode,
+        *,
+        config_hash: str,
+        start_url: str | None,
+        source: str | None = None,
+    ) -> int:
         """Record the start of a run and make it the current one.
 
         Runs left ``running`` by a killed process are marked ``interrupted`` first: the
-        run lock guarantees no live process owns them.
+        run lock guarantees no live process owns them. ``source`` is the archive the run
+        reads (its options as JSON, see ``migrator.sources``); ``None`` for the live site.
 
         Returns:
             The new run's id (bound to errors, versions and pages it writes).
@@ -59,6 +68,7 @@ class RunsRoom(StoreBase):
                     "start_url": start_url,
                     "started_at": at,
                     "migrator_version": __version__,
+                    "source": source,
                 }
             )
         run_id = last_id(runs)
@@ -87,6 +97,24 @@ class RunsRoom(StoreBase):
             raise StoreError(f"no run {run_id} in {self.path} to finish") from exc
         if self._run_id == run_id:
             self._run_id = None
+
+    def last_source(self) -> str | None:
+        """The archive the latest crawl (run, fetch or sync; not ``extract``) read
+        (``runs.source``), ``None`` when it read the live site, or there was none."""
+        row = self._conn.execute(
+            "SELECT source FROM runs WHERE mode IN ('run', 'fetch', 'sync')"
+            " ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return None if row is None or row[0] is None else str(row[0])
+
+    def capture_dates(self) -> dict[str, datetime]:
+        """When the stored answer each known URL leads to was fetched or captured (a
+        redirect's URL maps to its target's answer): an archive sync's baseline."""
+        rows = self._conn.execute(
+            "SELECT c.url, r.fetched_at FROM crawl_state AS c"
+            " JOIN raw_pages AS r ON r.url = coalesce(c.final_url, c.url)"
+        )
+        return {str(url): datetime.fromisoformat(str(at)) for url, at in rows}
 
     def last_start_url(self) -> str | None:
         """The start URL of the database's first run that had one, or ``None``."""

@@ -393,5 +393,13 @@ def _v7(db: Database) -> None:
     db.table("raw_pages").add_column("source", "TEXT")
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7)
+def _v8(db: Database) -> None:
+    """Version 8 (#12): the 3xx a redirect alias was answered with (NULL: not known, from
+    an older crawl), and where a run read the site from (``runs.source``: the archive
+    options as JSON, NULL for the live site), so a sync reads the same archive again."""
+    db.table("aliases").add_column("status", "INTEGER")
+    db.table("runs").add_column("source", "TEXT")
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8)
 SCHEMA_VERSION = len(MIGRATIONS)
