@@ -80,9 +80,10 @@ def _model(pages: list[RawPage]) -> SiteModel | None:
 def _sets(site: Path | None, legacy_root: Path) -> Iterator[tuple[str, list[RawPage], bool]]:
     """``(name, pages, learn a model too)`` for every page set that is present."""
     sys.path.insert(0, str(ROOT / "tests"))
-    import legacy_sites  # noqa: PLC0415 - the tests' builders, only for this tool
+    import legacy_sites  # the tests' builders, only for this tool
 
-    yield "demo", _folder_pages(ROOT / "src" / "migrator" / "demo_site", "http://127.0.0.1:8000"), True
+    demo = ROOT / "src" / "migrator" / "demo_site"
+    yield "demo", _folder_pages(demo, "http://127.0.0.1:8000"), True
     for builder in ("movable_type", "wordpress_pl", "wordpress_ja", "club_cms"):
         built = getattr(legacy_sites, builder)(legacy_root / builder)
         yield builder, _folder_pages(built.root, "http://legacy.example"), True
