@@ -40,7 +40,7 @@ _BASES = st.sampled_from(
 )
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)  # no timing: the machine is shared
 @given(base=_BASES, hrefs=st.lists(st.one_of(st.none(), _HREFS), max_size=12))
 def test_page_hrefs_resolve_like_absolute_url(base, hrefs):
     """Every href, first seen or repeated, resolves as ``migrator.urls.absolute_url``."""
@@ -71,7 +71,7 @@ def _elements(root: LexborNode) -> list[LexborNode]:
     return [n for n in root.traverse(include_text=False) if n.tag not in {"-comment"}]
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)  # no timing: the machine is shared
 @given(seed=st.integers(0, 10_000), share=st.floats(0.0, 0.5))
 def test_marked_within_matches_an_ancestor_walk(seed, share):
     """Marking nodes in document order, each answer is "this node or an ancestor is marked"."""
@@ -93,7 +93,7 @@ def test_marked_within_matches_an_ancestor_walk(seed, share):
             known[node.mem_id] = True
 
 
-@settings(max_examples=60)
+@settings(max_examples=60, deadline=None)  # no timing: the machine is shared
 @given(seed=st.integers(0, 10_000))
 def test_junk_below_matches_in_junk(seed):
     tree = LexborHTMLParser(_random_page(seed))
