@@ -49,7 +49,7 @@ from migrator.extract.dates import (
     same_day,
 )
 from migrator.extract.featured import find_featured_image
-from migrator.extract.links import absolute_url, host_of
+from migrator.extract.links import PageHrefs, absolute_url, host_of
 from migrator.extract.markers import (
     ARTICLE_SCOPE,
     ASIDE_WORDS,
@@ -57,7 +57,6 @@ from migrator.extract.markers import (
     class_id,
     marked_ancestor,
 )
-from migrator.extract.nodes import contains
 from migrator.extract.pagetype import cms_page_type, split_page_number, url_page_type
 from migrator.extract.sidebar import find_sidebar_links
 from migrator.extract.site import (
@@ -292,24 +291,19 @@ def _base_url(tree: LexborHTMLParser, url: str) -> str:
     return url
 
 
-def _links(tree: LexborHTMLParser, base: str) -> tuple[str, ...]:
+def _links(tree: LexborHTMLParser, hrefs: PageHrefs) -> tuple[str, ...]:
     seen: dict[str, None] = {}
-    hrefs: set[str | None] = set()  # a theme repeats its menu and widget links
     for node in tree.css("a[href], area[href]"):
-        href = node.attributes.get("href")
-        if href in hrefs:
-            continue
-        hrefs.add(href)
-        url = absolute_url(href, base)
+        url = hrefs.resolve(node.attributes.get("href"))
         if url is not None:
             seen.setdefault(url, None)
     return tuple(seen)
 
 
-def _canonical(tree: LexborHTMLParser, url: str, base: str) -> str:
+def _canonical(tree: LexborHTMLParser, url: str, hrefs: PageHrefs) -> str:
     node = tree.css_first('link[rel~="canonical" i][href]')
     if node is not None:
-        href = absolute_url(node.attributes.get("href"), base)
+        href = hrefs.resolve(node.attributes.get("href"))
         if href and is_http_url(href) and host_of(href) == host_of(url):
             return href
     return url
@@ -339,12 +333,12 @@ def _split_post(
     return None, None, url + "2/" in links
 
 
-def _shortlink(tree: LexborHTMLParser, url: str, base: str) -> str | None:
+def _shortlink(tree: LexborHTMLParser, url: str, hrefs: PageHrefs) -> str | None:
     """``<link rel=shortlink>`` (WordPress's ``/?p=123``): another URL of this page."""
     node = tree.css_first('link[rel~="shortlink" i][href]')
     if node is None:
         return None
-    href = absolute_url(node.attributes.get("href"), base)
+    href = hrefs.resolve(node.attributes.get("href"))
     if href and is_http_url(href) and host_of(href) == host_of(url) and href != url:
         return href
     return None
@@ -677,9 +671,18 @@ def _remove_furniture(tree: LexborHTMLParser, model: SiteModel, keep: LexborNode
     The breadcrumb trail (``keep``) was read already and stays, so no freed node is
     touched later.
     """
+    # The trail's own nodes and its ancestors, each a set look-up instead of a walk up
+    # from every block (``contains`` both ways).
+    spared: set[int] = set()
+    if keep is not None:
+        spared.update(node.mem_id for node in keep.traverse(include_text=True))
+        current = keep.parent
+        while current is not None:
+            spared.add(current.mem_id)
+            current = current.parent
     removed = 0
     for node in furniture_nodes(tree, model):
-        if keep is not None and (contains(node, keep) or contains(keep, node)):
+        if node.mem_id in spared:
             continue
         node.decompose()
         removed += 1
@@ -902,8 +905,10 @@ def _build(
         model = model.for_template(signature)  # the page's own template's rules
     draft.base = _guard(draft, "base", lambda: _base_url(tree, url)) or url
     base = draft.base
-    links = _guard(draft, "links", lambda: _links(tree, base)) or ()
-    canonical = _guard(draft, "canonical_url", lambda: _canonical(tree, url, base)) or url
+    # Each distinct href is resolved once and shared by every field that reads links.
+    hrefs = PageHrefs(base)
+    links = _guard(draft, "links", lambda: _links(tree, hrefs)) or ()
+    canonical = _guard(draft, "canonical_url", lambda: _canonical(tree, url, hrefs)) or url
     region, region_layer, strong = _guard(draft, "region", lambda: find_region(tree, rules)) or (
         None,
         "heuristic",
@@ -917,7 +922,9 @@ def _build(
     ) or ((), None, None)
     sidebar: tuple[SidebarLink, ...]
     sidebar, sidebar_layer = _guard(
-        draft, "sidebar_links", lambda: find_sidebar_links(tree, rules, url, base)
+        draft,
+        "sidebar_links",
+        lambda: find_sidebar_links(tree, rules, url, base, hrefs=hrefs),
     ) or ((), None)
     cms_kind, cms_evidence = _guard(draft, "page_type", lambda: cms_page_type(tree, text)) or (
         None,
@@ -928,7 +935,7 @@ def _build(
     tags, categories = _guard(
         draft, "taxonomy", lambda: _taxonomy(structured, first_scope, draft)
     ) or ((), ())
-    shortlink = _guard(draft, "shortlink", lambda: _shortlink(tree, url, base))
+    shortlink = _guard(draft, "shortlink", lambda: _shortlink(tree, url, hrefs))
     if model is not None and _guard(
         draft, "furniture", lambda: _remove_furniture(tree, model, crumbs_node) > 0
     ):

@@ -10,6 +10,7 @@ only at the article's own header region: never the sidebar, comments or footer.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -212,6 +213,9 @@ def find_date_in_text(text: str, order: DateOrder = "MDY") -> date | datetime | 
     return None
 
 
+# Pure, and the same texts come back page after page (a widget's "March 3, 2005" beside
+# each of its links, a theme's date line format): a hit skips the regular expression.
+@functools.lru_cache(maxsize=8192)
 def parse_date(value: str | None, order: DateOrder = "MDY") -> date | datetime | None:
     """Parse a machine or human date string.
 
@@ -339,7 +343,61 @@ def _in_junk(node: LexborNode, stop: LexborNode | None, footer_ok: bool = False)
     return False
 
 
+_JUNK_WALK = 200  # ancestors ``_in_junk`` looks at
+
+
+class _JunkBelow:
+    """``_in_junk(node, stop)`` (no ``footer_ok``) for every element under one ``stop``,
+    each ancestor tested once.
+
+    A walk up remembers, for each ancestor it passed, its verdict and how many steps
+    above that ancestor it was reached (the ``stop``, a junk block, the root); the next
+    node below stops at the first remembered ancestor. The answers are ``_in_junk``'s,
+    its bound of ``_JUNK_WALK`` ancestors included: a verdict reached that many steps
+    up or more is ``False``, as the bounded walk never gets there.
+    """
+
+    __slots__ = ("_known",)
+
+    def __init__(self, stop: LexborNode | None) -> None:
+        # mem_id -> (verdict, steps from that node up to where it was reached)
+        self._known: dict[int, tuple[bool, int]] = {}
+        if stop is not None:
+            self._known[stop.mem_id] = (False, 0)
+
+    def __call__(self, node: LexborNode) -> bool:
+        known = self._known
+        chain: list[int] = []
+        current = node.parent
+        verdict, reached = False, 0
+        while True:
+            if current is None:
+                verdict, reached = False, len(chain)
+                break
+            ident = current.mem_id
+            cached = known.get(ident)
+            if cached is not None:
+                verdict, reached = cached[0], len(chain) + cached[1]
+                break
+            tag = current.tag
+            if (
+                tag in DATE_JUNK_TAGS
+                or tag == "footer"
+                or DATE_JUNK_WORDS.search(class_id(current)) is not None
+            ):
+                known[ident] = (True, 0)
+                verdict, reached = True, len(chain)
+                break
+            chain.append(ident)
+            current = current.parent
+        for depth, ident in enumerate(chain):
+            known[ident] = (verdict, reached - depth)
+        return verdict if reached < _JUNK_WALK else False
+
+
 _MAX_LINE_NODES = 1500  # a date line sits near the top; bounds the cost on huge pages
+# Normalizing a prefix of a text never gives a longer result than normalizing all of it.
+_RAW_PREFIX = 2000
 _NOT_DATE_LINES = frozenset(
     {"script", "style", "noscript", "template", "head", "title", "meta", "link", "option", "a",
      "pre", "code", "textarea"}
@@ -396,15 +454,26 @@ def dates_from_scope(
     below, below_updated = _under_headline(scope, order, ok)
     if below is not None:
         return below, updated or below_updated
+    in_junk = _JunkBelow(scope)  # ``_in_junk(node, scope)``, each ancestor tested once
     for count, node in enumerate(scope.css(_DATE_LINE_SELECTORS)):
         if count >= _MAX_LINE_NODES:
             break
         marker = _own_marker(node)
-        if "updated" in marker or "modified" in marker or _in_junk(node, scope):
+        if "updated" in marker or "modified" in marker or in_junk(node):
             continue
         if node.tag in _NOT_DATE_LINES:
             continue
-        text = " ".join(node.text(deep=True, separator=" ").split())
+        raw = node.text(deep=True, separator=" ")
+        if (
+            node.tag != "time"
+            and len(raw) > _RAW_PREFIX
+            and len(" ".join(raw[:_RAW_PREFIX].split())) > 300
+        ):
+            # Too long for a date line (below), told from a prefix: the text of a
+            # container near the top is most of the page's, and normalizing all of it
+            # for every level of nesting cost more than the rest of the search.
+            continue
+        text = " ".join(raw.split())
         if node.tag != "time" and (
             len(text) > 300 or (len(text) > 100 and contains(region, node)) or not text
         ):

@@ -7,6 +7,11 @@ for a relative href, on the base: an absolute href ignores the base, and a root-
 one (``/blog/x/``) needs only the base's scheme and host. So the cache key drops what
 cannot change the answer, and the site-wide links hit the cache from one page to the
 next. Pure functions of their arguments; the same answers as ``migrator.urls``.
+
+Within one page, :class:`PageHrefs` resolves each distinct attribute value once and
+hands the answer to every field that reads the link (the page's links, the sidebar, the
+menus, the page's own addresses): a theme repeats its menu and widget links, and the
+fields read the same anchors several times over.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import re
 from migrator.urls import absolute_url as _absolute_url
 from migrator.urls import host_of as _host_of
 
-__all__ = ["absolute_url", "host_of"]
+__all__ = ["PageHrefs", "absolute_url", "host_of"]
 
 _ORIGIN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 
@@ -47,3 +52,25 @@ def _cached(href: str, base: str) -> str | None:
 def host_of(url: str) -> str:
     """``migrator.urls.host_of``, memoized."""
     return _host_of(url)
+
+
+class PageHrefs:
+    """One page's hrefs, each distinct attribute value resolved once against its base.
+
+    ``resolve(href)`` is ``absolute_url(href, base)``; the memo lives as long as the
+    page's extraction (one dictionary look-up for every repeat).
+    """
+
+    __slots__ = ("_urls", "base")
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self._urls: dict[str | None, str | None] = {}
+
+    def resolve(self, href: str | None) -> str | None:
+        """The absolute canonical URL of ``href`` on this page (``None``: not a link)."""
+        try:
+            return self._urls[href]
+        except KeyError:
+            url = self._urls[href] = absolute_url(href, self.base)
+            return url

@@ -44,7 +44,8 @@ HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 def class_id(node: LexborNode) -> str:
     """The node's ``class`` and ``id`` as one text (``"entry-meta byline post-7"``)."""
-    return (node.attributes.get("class") or "") + " " + (node.attributes.get("id") or "")
+    attributes = node.attributes  # a new dict per call: read it once
+    return (attributes.get("class") or "") + " " + (attributes.get("id") or "")
 
 
 def marked_ancestor(

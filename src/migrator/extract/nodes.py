@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborNode
 
-__all__ = ["contains"]
+__all__ = ["contains", "marked_within"]
 
 
 def contains(ancestor: LexborNode | None, node: LexborNode) -> bool:
@@ -21,3 +21,29 @@ def contains(ancestor: LexborNode | None, node: LexborNode) -> bool:
             return True
         current = current.parent
     return False
+
+
+def marked_within(node: LexborNode | None, known: dict[int, bool]) -> bool:
+    """Whether ``node`` or one of its ancestors is marked ``True`` in ``known``.
+
+    ``known`` maps ``mem_id`` to a mark; the answer is memoized for every node of the
+    walked chain, so siblings and cousins stop after a step or two. A ``False``
+    memoized before an ancestor was marked stays: asked in document order (a node is
+    marked before anything inside it is asked about), the answers are exact; out of
+    order they may miss a later mark, never invent one (callers use it to skip work
+    that would find nothing new, where a miss only costs the work).
+    """
+    chain: list[int] = []
+    current = node
+    answer = False
+    while current is not None:
+        ident = current.mem_id
+        cached = known.get(ident)
+        if cached is not None:
+            answer = cached
+            break
+        chain.append(ident)
+        current = current.parent
+    for ident in chain:
+        known[ident] = answer
+    return answer

@@ -10,6 +10,7 @@ Reads the tree only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -18,13 +19,14 @@ from migrator.config import ExtractConfig
 from migrator.extract.body import select_safely
 from migrator.extract.dates import node_date, parse_date
 from migrator.extract.layout import side_columns
-from migrator.extract.links import absolute_url, host_of
+from migrator.extract.links import PageHrefs, host_of
 from migrator.extract.markers import (
     SIDEBAR_REJECT_CONTAINER,
     WIDGET_OR_POST_WORDS,
     class_id,
     marked_ancestor,
 )
+from migrator.extract.nodes import marked_within
 from migrator.extract.pagetype import url_page_type
 from migrator.models import SidebarLink
 
@@ -75,6 +77,7 @@ _NAV_LABEL = re.compile(
 _POST_ID = re.compile(r"[?&]p=(\d+)(?:&|$)")
 _BODY_POST_ID = re.compile(r"\bpostid-(\d+)\b")
 _WS = re.compile(r"\s+")
+_WIDGET_TITLE = re.compile(r"widget-?title|block-title|section-title")
 
 
 def _heading_text(node: LexborNode) -> str:
@@ -105,13 +108,27 @@ def _link_date(link: LexborNode, rules: ExtractConfig) -> date | datetime | None
 
 
 def find_sidebar_links(
-    tree: LexborHTMLParser, rules: ExtractConfig, page_url: str, base: str
+    tree: LexborHTMLParser,
+    rules: ExtractConfig,
+    page_url: str,
+    base: str,
+    *,
+    hrefs: PageHrefs | None = None,
 ) -> tuple[tuple[SidebarLink, ...], str | None]:
     """The links to other posts listed in sidebar and related-posts widgets.
+
+    Args:
+        tree: the parsed page.
+        rules: the site's extraction rules (``selectors.sidebar``, the date order).
+        page_url: the page's URL.
+        base: the base URL its relative links resolve against.
+        hrefs: the page's href resolver, shared with the other fields (its base is
+            ``base``); a new one when ``None``.
 
     Returns:
         ``(links, layer)``; ``((), None)`` when there are none.
     """
+    resolve = (hrefs if hrefs is not None else PageHrefs(base)).resolve
     layer = "heuristic"
     containers: list[LexborNode] = []
     if rules.selectors.sidebar:
@@ -123,17 +140,25 @@ def find_sidebar_links(
         containers.extend(side_columns(tree))
         layer = "heuristic"
     host = host_of(page_url)
-    own = _own_urls(tree, page_url, base)
-    menu = _menu_urls(tree, base)
+    own = _own_urls(tree, page_url, resolve)
+    menu = _menu_urls(tree, resolve)
     page_path = _path(page_url).strip("/")
     seen_links: set[int] = set()
     seen_urls: set[tuple[str, str]] = set()
     result: list[SidebarLink] = []
     repeats: dict[tuple[str, str, str], int] = {}
     items: list[int | None] = []  # per link in ``result``: the list item holding it
+    # Containers whose every node was walked: the same one again (Lexbor lists a node
+    # once per selector of the group it matches: ``aside.sidebar`` three times) or one
+    # nested in it (a ``.recent-posts`` list in an ``aside``) has nothing left to give,
+    # its links all seen already.
+    walked: dict[int, bool] = {}
     for container in containers:
         if layer == "heuristic" and SIDEBAR_REJECT_CONTAINER.search(class_id(container)):
             continue
+        if walked and marked_within(container, walked):
+            continue
+        walked[container.mem_id] = True
         group = ""
         default_group = _default_group(container)
         group_rejected = False
@@ -141,10 +166,7 @@ def find_sidebar_links(
             tag = node.tag
             if (
                 tag in {"h1", "h2", "h3", "h4", "h5", "h6"}
-                or (
-                    tag in {"div", "span", "p", "strong"}
-                    and re.search(r"widget-?title|block-title|section-title", class_id(node))
-                )
+                or (tag in {"div", "span", "p", "strong"} and _WIDGET_TITLE.search(class_id(node)))
                 or (tag in {"b", "strong", "dt"} and len(_heading_text(node)) < 60)
             ):
                 if node.css_first("a[href]") is not None or _inside_link(node, container):
@@ -159,7 +181,7 @@ def find_sidebar_links(
             seen_links.add(node.mem_id)
             if group_rejected or _inside_rejected(node, container):
                 continue
-            url = absolute_url(node.attributes.get("href"), base)
+            url = resolve(node.attributes.get("href"))
             if url is None or host_of(url) != host or url in own or url in menu:
                 continue  # the site's menu names sections and pages, never one post
             post_id = _POST_ID.search(url)
@@ -235,18 +257,25 @@ def _item(link: LexborNode) -> LexborNode | None:
 _MENU = "nav, [role=navigation], header, [class*=menu], [id*=menu], [class*=navbar]"
 
 
-def _menu_urls(tree: LexborHTMLParser, base: str) -> set[str]:
+def _menu_urls(tree: LexborHTMLParser, resolve: Callable[[str | None], str | None]) -> set[str]:
     """The addresses the site's own menus link to: its navigation bar and header.
 
     Not a widget's list (Recent Posts, Recent Comments in ``<nav>``), not a post's
     ``header.entry-header``, not a column of widgets that a theme called "menu".
     """
     urls: set[str] = set()
+    # A menu already taken (Lexbor lists a node once per selector it matches) or inside
+    # one (each ``li.menu-item`` of a ``nav``) adds nothing: its links are among the
+    # outer one's.
+    taken: dict[int, bool] = {}
     for menu in tree.css(_MENU):
+        if taken and marked_within(menu, taken):
+            continue
         if menu.css_first("h2, h3, h4, h5, h6") or _in_widgets_or_post(menu):
             continue
+        taken[menu.mem_id] = True
         for link in menu.css("a[href]"):
-            url = absolute_url(link.attributes.get("href"), base)
+            url = resolve(link.attributes.get("href"))
             if url is not None:
                 urls.add(url)
     return urls
@@ -258,11 +287,13 @@ def _in_widgets_or_post(node: LexborNode) -> bool:
     )
 
 
-def _own_urls(tree: LexborHTMLParser, page_url: str, base: str) -> set[str]:
+def _own_urls(
+    tree: LexborHTMLParser, page_url: str, resolve: Callable[[str | None], str | None]
+) -> set[str]:
     """The page's own addresses and post ids: URL, canonical, shortlink, ``postid-123``."""
     own = {page_url}
     for node in tree.css('link[rel~="canonical" i][href], link[rel~="shortlink" i][href]'):
-        url = absolute_url(node.attributes.get("href"), base)
+        url = resolve(node.attributes.get("href"))
         if url:
             own.add(url)
             post_id = _POST_ID.search(url)

@@ -118,6 +118,9 @@ def _marker_of(tag: str, classes: str | None, ident: str | None) -> str:
     return tag + "".join("." + t if not t.startswith("#") else t for t in tokens)
 
 
+# The same furniture (place and text) comes back on every page of a site: a hit skips
+# the formatting, encoding and hashing.
+@functools.lru_cache(maxsize=16384)
 def _digest(place: str, text: str) -> int:
     digest = hashlib.blake2b(f"{place}\x00{text}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
@@ -241,20 +244,22 @@ def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[Lex
     furniture = model.furniture
     texts = model.furniture_texts
     found: list[LexborNode] = []
-    # mem_id -> whether the node is, or sits inside, a block already found. Blocks come
-    # in document order (parents first), so a node's answer never changes once known;
-    # a block inside a found one is skipped before its text is read or keyed.
-    inside: dict[int, bool] = {}
+    # The mem_ids of the blocks found and of every node inside them. The walk is in
+    # document order, parents first: a node whose parent is in the set is inside a found
+    # block, and is skipped (and added) before anything else is read of it.
+    inside: set[int] = set()
     keys = _Keys()
     count = 0
     for node in body.traverse(include_text=False):  # the walk of iter_blocks, same limit
         count += 1
         if count > _MAX_NODES:
             break
+        if inside:
+            parent = node.parent
+            if parent is not None and parent.mem_id in inside:
+                inside.add(node.mem_id)
+                continue
         if node.tag in _NEVER or not _is_block(node):
-            continue
-        parent = node.parent
-        if found and parent is not None and _inside(parent, inside):
             continue
         text = norm(node.text(deep=True, separator=" "))
         if not text or len(text) > _MAX_TEXT:
@@ -263,27 +268,9 @@ def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[Lex
             continue  # most blocks: no furniture has this text, wherever it sits
         if keys.key(node, text) not in furniture:
             continue
-        inside[node.mem_id] = True
+        inside.add(node.mem_id)
         found.append(node)
     return found
-
-
-def _inside(node: LexborNode, known: dict[int, bool]) -> bool:
-    """Whether ``node`` or an ancestor is marked in ``known`` (memoized up the chain)."""
-    chain: list[int] = []
-    current: LexborNode | None = node
-    answer = False
-    while current is not None:
-        ident = current.mem_id
-        cached = known.get(ident)
-        if cached is not None:
-            answer = cached
-            break
-        chain.append(ident)
-        current = current.parent
-    for ident in chain:
-        known[ident] = answer
-    return answer
 
 
 _NOT_PROSE = re.compile(
