@@ -367,6 +367,7 @@ class _Crawl:
         self.deferring = mode == "run" and self.model is None and limit is None and pool is not None
         self.deferred: collections.deque[tuple[CrawlItem, str]] = collections.deque()
         self.releasing = False  # a task is extracting the deferred pages
+        self.waiting: Counter[str] = Counter()  # deferred entries per stored answer's URL
         self.learning = False  # a task (and a worker) is learning the model
         self.learn_wanted = False  # the writer starts that task after its write
         # Pages of templates the model has no rules of their own for, by signature: a
@@ -657,6 +658,7 @@ class _Crawl:
                         self.budget.release(outcome.share)
                         if outcome.links is not None:  # stored: extracted once learned
                             self.deferred.append((outcome.item, outcome.raw.url))
+                            self.waiting[outcome.raw.url] += 1
                     self.write_q.task_done()
                 self.outstanding -= len(batch)
                 self.wake.set()
@@ -718,6 +720,13 @@ class _Crawl:
         try:
             while self.deferred:
                 item, url = self.deferred.popleft()
+                self.waiting[url] -= 1
+                if self.waiting[url] > 0:
+                    # Another frontier URL led to the same answer (a redirect and its
+                    # target, both queued) and waits behind it: that answer is extracted
+                    # and written once; this entry would write the same record.
+                    self.counts["unchanged"] += 1
+                    continue
                 self.outstanding += 1  # in the same step: the feed never sees the crawl done
                 raw = await self._db(self.store.raw_page, url)
                 if raw is None:  # its write failed: recorded as a failure already
@@ -815,7 +824,9 @@ class _Crawl:
             self.report,
             raw,
             result,
-            url=url,
+            # A deferred page names the answer it was read from (``pages.raw_url``): the
+            # frontier URL that stored it may be one of several leading to it.
+            url=raw.url if outcome.redo else url,
             extract=lambda first: extract_page(first, self.config.extract, self.model),
         )
         content = page is not None and page.page_type != "listing" and page.part_of is None
