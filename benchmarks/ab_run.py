@@ -28,18 +28,24 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--port", type=int, default=8091)
+    parser.add_argument("--c", help="a third executable C, run in the same rounds (optional)")
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--keep", type=Path, help="keep each run's database in this folder")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     base = f"http://127.0.0.1:{args.port}"
     site, _expected = ensure_site(args.out, args.posts, 0, base)
-    results: dict[str, list[tuple[float, float, float]]] = {"A": [], "B": []}
+    exe = {"A": args.a, "B": args.b} | ({"C": args.c} if args.c else {})
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in exe}
     with tempfile.TemporaryDirectory() as tmp, serve(site, args.port) as served:
         log = Path(tmp) / "stderr.log"
+        dbs = args.keep or Path(tmp)
+        dbs.mkdir(parents=True, exist_ok=True)
         for rnd in range(args.runs):
-            for name in ("A", "B") if rnd % 2 == 0 else ("B", "A"):
-                db = Path(tmp) / f"{name}-{rnd}.db"
-                cmd = [args.a if name == "A" else args.b, "run", served.base_url + "/"]
+            for name in list(exe) if rnd % 2 == 0 else list(exe)[::-1]:
+                db = dbs / f"{name}-{rnd}.db"
+                db.unlink(missing_ok=True)
+                cmd = [exe[name], "run", served.base_url + "/"]
                 cmd += ["--db", str(db), "--concurrency", "16", "--delay", "0", "-q"]
                 m = measure(cmd, name=name, rnd=rnd, log=log)
                 with sqlite3.connect(db) as con:
@@ -57,8 +63,16 @@ def main() -> None:
                 )
     med = {k: statistics.median(r[0] for r in v) for k, v in results.items()}
     cpu = {k: statistics.median(r[1] for r in v) for k, v in results.items()}
-    print(f"median pages/s: A {med['A']:.1f}, B {med['B']:.1f}, B/A {med['B'] / med['A']:.3f}")
-    print(f"median cpu s:   A {cpu['A']:.1f}, B {cpu['B']:.1f}, B/A {cpu['B'] / cpu['A']:.3f}")
+    for name in exe:
+        if name != "A":
+            print(
+                f"median pages/s: A {med['A']:.1f}, {name} {med[name]:.1f},"
+                f" {name}/A {med[name] / med['A']:.3f}"
+            )
+            print(
+                f"median cpu s:   A {cpu['A']:.1f}, {name} {cpu[name]:.1f},"
+                f" {name}/A {cpu[name] / cpu['A']:.3f}"
+            )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,12 @@ __all__ = [
 
 log = structlog.get_logger()
 
-LEARN_SAMPLE = 400  # pages read to learn the model (spread over the crawl)
-LEARN_AFTER = 200  # HTML pages stored before a crawl learns its first model
+# Pages read to learn the model (spread over the crawl). A run learns its first model once
+# this many pages are stored (they wait, unextracted, for it: pipeline ``deferring``).
+LEARN_SAMPLE = 400
+# HTML pages stored before a run that extracts as it goes (--limit, or after a sample
+# taught nothing) tries to learn its first model, and again after as many more.
+LEARN_AFTER = 200
 # A template the model has no rules for is learned again (once) when its pages reach this
 # share of the stored ones, and at least this many: the sample then holds enough of them.
 LEARN_TEMPLATE_SHARE = 0.12

@@ -12,6 +12,7 @@ recorded and counted, never raised; run-level failures raise.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import contextvars
 import dataclasses
@@ -47,6 +48,7 @@ from migrator.extract import (
     EXTRACTOR_VERSION,
     extract_page,
     model_changes_page,
+    page_links,
     template_of,
     version_tag,
 )
@@ -279,6 +281,11 @@ class _Fetched:
     # because it had no record (its extraction or load failed before).
     not_modified_at: datetime | None = None
     share: int = 0  # bytes taken from the crawl's _ByteBudget, given back once written
+    # Before the site model exists: the page's links only (``page_links``); the page is
+    # stored and its links followed now, and it is extracted once the model is learned.
+    links: tuple[str, ...] | None = None
+    # A deferred page extracted now: stored and its links followed already.
+    redo: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -350,11 +357,19 @@ class _Crawl:
         # indexing, zlib) never stalls the event loop, and the connection is never used
         # by two threads at once: sqlite3 and zlib release the GIL while they work.
         self.db_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
-        # The site model: the stored one (a sync, a resumed run), else learned once
-        # LEARN_AFTER pages are stored; pages extracted before it are redone at the end.
+        # The site model: the stored one (a sync, a resumed run), else learned from the
+        # first LEARN_SAMPLE pages stored. Until it exists a run only stores each page
+        # and follows its links (a parse, no extraction: ``deferred``), and extracts
+        # those pages once it is learned: no page is extracted twice. A --limit run
+        # extracts as it goes (it counts content pages) and learns after LEARN_AFTER.
         self.model: SiteModel | None = store.latest_site_model() if mode != "fetch" else None
         self.html_stored = store.html_page_count()
-        self.learning = False  # a worker is learning the model
+        self.deferring = mode == "run" and self.model is None and limit is None and pool is not None
+        self.deferred: collections.deque[tuple[CrawlItem, str]] = collections.deque()
+        self.releasing = False  # a task is extracting the deferred pages
+        self.waiting: Counter[str] = Counter()  # deferred entries per stored answer's URL
+        self.learning = False  # a task (and a worker) is learning the model
+        self.learn_wanted = False  # the writer starts that task after its write
         # Pages of templates the model has no rules of their own for, by signature: a
         # template the first sample missed (a blog's archive pages are found late) is
         # learned again once it reaches its share of the stored pages, once.
@@ -363,7 +378,6 @@ class _Crawl:
         self.known_templates: set[str] = set()  # the model's own or big in its sample
         self.full = False  # learned again from a full sample (LEARN_SAMPLE pages)
         self.learned_for_template = False  # the learning under way adds a template
-        self.learned: SiteModel | None = None  # learned, not stored yet
 
     async def _db(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """Run one store call on the database thread."""
@@ -499,9 +513,13 @@ class _Crawl:
                     await self.fetch_q.put(item)
                 continue
             if self.outstanding == 0 and self.fetch_q.empty():
-                for _ in range(self.fetch_workers):
-                    await self.fetch_q.put(None)
-                return
+                if self.deferring and self.deferred and not self.learning:
+                    # The frontier ran dry before a full sample: learn from what is stored.
+                    self._start_learning()
+                elif not (self.deferred or self.learning or self.releasing):
+                    for _ in range(self.fetch_workers):
+                        await self.fetch_q.put(None)
+                    return
             self.wake.clear()
             # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancellation
             # that lands as the timeout fires, and this loop would then never end.
@@ -577,6 +595,8 @@ class _Crawl:
         try:
             if self.mode == "fetch":
                 outcome = fetched
+            elif self.deferring and not fetched.redo:
+                outcome = dataclasses.replace(fetched, links=await self._page_links(fetched.raw))
             else:
                 try:
                     page = await self._extract_page(fetched.raw)
@@ -592,6 +612,18 @@ class _Crawl:
             await self.write_q.put(outcome)
         finally:
             self.extract_slots.release()
+
+    async def _page_links(self, raw: RawPage) -> tuple[str, ...]:
+        """The page's links from a parse in a worker (``page_links``), before any model."""
+        pool = self.pool
+        assert pool is not None  # deferring needs the pool
+        generation = pool.generation
+        try:
+            return await asyncio.wrap_future(pool.submit(page_links, raw))
+        except BrokenProcessPool:
+            pool.replace(generation)
+        # Its worker died: no links now; extracting it later (alone if need be) says why.
+        return ()
 
     async def _extract_page(self, raw: RawPage) -> Page:
         """Extract in a worker; a page whose worker died is retried once, alone."""
@@ -624,11 +656,90 @@ class _Crawl:
                 for outcome in batch:
                     if isinstance(outcome, _Fetched):
                         self.budget.release(outcome.share)
+                        if outcome.links is not None:  # stored: extracted once learned
+                            self.deferred.append((outcome.item, outcome.raw.url))
+                            self.waiting[outcome.raw.url] += 1
                     self.write_q.task_done()
                 self.outstanding -= len(batch)
                 self.wake.set()
                 if self.progress is not None:
                     self.progress(self.counts)
+            if self.learn_wanted:
+                self.learn_wanted = False
+                self._start_learning()
+            self._release_deferred()
+
+    def _start_learning(self) -> None:
+        """Learn the site model in a task (the sample is read on the database thread,
+        the learning runs in a worker): neither writes nor fetches wait for it."""
+        self.learning = True
+        assert self.group is not None
+        self.group.create_task(self._learn(), name="learn")
+
+    async def _learn(self) -> None:
+        model: SiteModel | None = None
+        try:
+            sample, feed = await self._db(self._learning_sample)
+            if self.pool is None:
+                model = await self._db(learn_from_raw, sample, feed)
+            else:
+                model = await asyncio.wrap_future(self.pool.submit(learn_from_raw, sample, feed))
+            del sample
+        except Exception as exc:  # noqa: BLE001 - a crawl without a model still extracts
+            log.warning("site_model_failed", reason=repr(exc))
+        try:
+            if model is not None:
+                await self._db(self._adopt, model)
+        finally:
+            self.learning = False
+            self.deferring = False  # learned or not: the deferred pages are extracted now
+            self.wake.set()
+            self._release_deferred()
+
+    def _learning_sample(self) -> tuple[list[RawPage], dict[str, str]]:
+        return self.store.sample_raw_pages(LEARN_SAMPLE), self.store.feed_dates()
+
+    def _adopt(self, model: SiteModel) -> None:
+        """Use a learned model from now on (on the database thread)."""
+        if self.model is not None and self.learned_for_template:
+            model = add_templates(self.model, model)
+        if self.model is None or not same_model(self.model, model):
+            self.store.save_site_model(model)
+            self.model = model  # later extractions use it; earlier ones are redone
+            self.uncovered.clear()
+            self.known_templates.clear()
+
+    def _release_deferred(self) -> None:
+        """Once the model is learned (or cannot be), extract the pages stored before it."""
+        if self.deferred and not self.deferring and not self.releasing:
+            self.releasing = True
+            assert self.group is not None
+            self.group.create_task(self._extract_deferred(), name="deferred")
+
+    async def _extract_deferred(self) -> None:
+        try:
+            while self.deferred:
+                item, url = self.deferred.popleft()
+                self.waiting[url] -= 1
+                if self.waiting[url] > 0:
+                    # Another frontier URL led to the same answer (a redirect and its
+                    # target, both queued) and waits behind it: that answer is extracted
+                    # and written once; this entry would write the same record.
+                    self.counts["unchanged"] += 1
+                    continue
+                self.outstanding += 1  # in the same step: the feed never sees the crawl done
+                raw = await self._db(self.store.raw_page, url)
+                if raw is None:  # its write failed: recorded as a failure already
+                    self.outstanding -= 1
+                    self.wake.set()
+                    continue
+                share = await self.budget.acquire(2 * len(raw.body) + 4096)
+                await self.extract_slots.acquire()
+                assert self.group is not None
+                fetched = _Fetched(item=item, raw=raw, share=share, redo=True)
+                self.group.create_task(self._extract(fetched))
+        finally:
+            self.releasing = False
 
     def _drain_into(self, batch: list[_Outcome]) -> None:
         while len(batch) < _BATCH_PAGES:
@@ -688,16 +799,23 @@ class _Crawl:
             self.store.save_not_modified_many([(url, outcome.not_modified_at)])
             counts["not_modified"] += 1
             counts["extracted_again"] += 1
+        elif outcome.redo:  # stored before the model: only its page type is new
+            if page is not None:
+                self.store.save_fetch(url, raw, page_type=page.page_type)
         else:
             counts["fetched"] += 1
             self.store.save_fetch(url, raw, page_type=page.page_type if page else None)
         if self.mode != "fetch" and 200 <= raw.status < 300:
-            self._maybe_learn(page)
+            self._maybe_learn(page, stored=not outcome.redo)
+        if outcome.links is not None:  # extracted once the model is learned
+            self._follow(outcome.links, raw.url, outcome.item)
+            return
         result: Page | ExtractError | None = outcome.error or page
         if result is None:  # fetch-only mode: links are found when extract runs
             return
         if page is not None:
-            self._follow(page, outcome.item)
+            if not outcome.redo:  # a deferred page's links were followed when stored
+                self._follow(page.links, page.url, outcome.item)
             if page.page_type != "listing" and self._save_canonical_alias(page, outcome.item):
                 counts["aliased"] += 1
                 return
@@ -706,7 +824,9 @@ class _Crawl:
             self.report,
             raw,
             result,
-            url=url,
+            # A deferred page names the answer it was read from (``pages.raw_url``): the
+            # frontier URL that stored it may be one of several leading to it.
+            url=raw.url if outcome.redo else url,
             extract=lambda first: extract_page(first, self.config.extract, self.model),
         )
         content = page is not None and page.page_type != "listing" and page.part_of is None
@@ -715,28 +835,23 @@ class _Crawl:
             if self.content_written >= self.limit:
                 self.stopping = True
 
-    def _maybe_learn(self, page: Page | None) -> None:
-        """Learn the site model once enough pages are stored, and again when pages of a
-        template it has no rules for reach their share (on the database thread).
+    def _maybe_learn(self, page: Page | None, *, stored: bool = True) -> None:
+        """Ask for the site model to be learned once enough pages are stored, and again
+        when pages of a template it has no rules for reach their share (on the database
+        thread; ``stored``: ``page`` was just stored, not extracted after the fact).
 
-        The sample is read here; the learning itself runs in an extraction worker, so
-        neither the writes nor the event loop wait for it. The model is stored by the
-        next write after it arrives.
+        The writer starts the learning after this batch (``_start_learning``): the
+        sample is read on the database thread and learned in an extraction worker, so
+        neither the writes nor the event loop wait for it.
         """
-        if self.learned is not None:
-            model, self.learned = self.learned, None
-            if self.model is not None and self.learned_for_template:
-                model = add_templates(self.model, model)
-            if self.model is None or not same_model(self.model, model):
-                self.store.save_site_model(model)
-                self.model = model  # later extractions use it; earlier ones are redone
-                self.uncovered.clear()
-                self.known_templates.clear()
-            return
-        self.html_stored += 1
+        if stored:
+            self.html_stored += 1
         if self.learning:
             return
-        if self.model is None:
+        if self.deferring:
+            if self.html_stored < LEARN_SAMPLE:
+                return
+        elif self.model is None:
             if self.html_stored < LEARN_AFTER or self.html_stored % LEARN_AFTER:
                 return
         elif self.mode != "run":
@@ -748,20 +863,8 @@ class _Crawl:
             self.learned_for_template = True  # only the new template's rules are taken
         else:
             return
-        sample = self.store.sample_raw_pages(LEARN_SAMPLE)
-        feed = self.store.feed_dates()
-        if self.pool is None:
-            self.learned = learn_from_raw(sample, feed)
-            return
         self.learning = True
-        future = self.pool.submit(learn_from_raw, sample, feed)
-
-        def arrived(done: Future[SiteModel | None]) -> None:
-            self.learning = False
-            if not done.cancelled() and done.exception() is None:
-                self.learned = done.result()
-
-        future.add_done_callback(arrived)
+        self.learn_wanted = True
 
     def _new_template(self, page: Page | None) -> bool:
         """Whether ``page`` makes a template the model did not see enough of big enough
@@ -819,18 +922,18 @@ class _Crawl:
             and self.store.save_canonical_alias(page.url, canonical, depth=item.depth)
         )
 
-    def _follow(self, page: Page, item: CrawlItem) -> None:
+    def _follow(self, links: Sequence[str], referrer: str, item: CrawlItem) -> None:
         if not self.config.scope.follow_links:
             return
         assert self.scope is not None
         depth = item.depth + 1
         linked = self.linked
         found = []
-        for link in map(self.scope.fold, page.links[: self.config.scope.max_links_per_page]):
+        for link in map(self.scope.fold, links[: self.config.scope.max_links_per_page]):
             if link in linked:  # nav, category and related links repeat on every page
                 continue
             if self.scope.allows(link) and self.scope.admit(link, depth):
-                found.append(Discovered(url=link, via="link", referrer=page.url, depth=depth))
+                found.append(Discovered(url=link, via="link", referrer=referrer, depth=depth))
                 linked.add(link)
         if len(linked) > _LINKED_MEMORY:  # bounded: forgetting costs a no-op insert
             linked.clear()

@@ -24,7 +24,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.clean import sanitize_html, tree_to_markdown
 from migrator.config import DateOrder, ExtractConfig
-from migrator.decode import decode_body
+from migrator.decode import Decoded, decode_body
 from migrator.errors import ExtractError
 from migrator.extract.body import (
     Block,
@@ -76,6 +76,7 @@ __all__ = [
     "SiteModel",
     "extract_page",
     "model_changes_page",
+    "page_links",
     "template_of",
     "version_tag",
 ]
@@ -168,6 +169,21 @@ def extract_page(raw: RawPage, rules: ExtractConfig, model: SiteModel | None = N
     Raises:
         ExtractError: the body is empty, binary, not HTML, or cannot be decoded/parsed.
     """
+    decoded, tree = _parse_page(raw)
+    page = _build(raw, rules, tree, decoded.text, model)
+    # The winning decoding source is recorded with the field sources (--explain, pages.sources).
+    sources = (*page.sources, ("encoding", decoded.source))
+    page = replace(page, encoding=decoded.encoding, sources=sources)
+    page = _capture_date_fallback(raw, page)
+    return replace(page, content_hash=record_hash(page.to_record()))
+
+
+def _parse_page(raw: RawPage) -> tuple[Decoded, LexborHTMLParser]:
+    """The page decoded and parsed, after the checks every extraction makes first.
+
+    Raises:
+        ExtractError: the body is empty, binary, not HTML, or cannot be decoded/parsed.
+    """
     _check_input(raw)
     try:
         decoded = decode_body(raw.body, raw.header("content-type"))
@@ -190,12 +206,28 @@ def extract_page(raw: RawPage, rules: ExtractConfig, model: SiteModel | None = N
         raise ExtractError(raw.url, "unparseable") from exc
     if tree.body is None and tree.head is None:
         raise ExtractError(raw.url, "unparseable")
-    page = _build(raw, rules, tree, text, model)
-    # The winning decoding source is recorded with the field sources (--explain, pages.sources).
-    sources = (*page.sources, ("encoding", decoded.source))
-    page = replace(page, encoding=decoded.encoding, sources=sources)
-    page = _capture_date_fallback(raw, page)
-    return replace(page, content_hash=record_hash(page.to_record()))
+    return decoded, tree
+
+
+def page_links(raw: RawPage) -> tuple[str, ...]:
+    """The links ``extract_page`` gives ``raw`` (``Page.links``), from a parse alone.
+
+    What a crawl follows from a page it extracts later (before its site model exists):
+    the same links, in the same order, for a fraction of the cost. A page extraction
+    would refuse has none.
+    """
+    try:
+        _, tree = _parse_page(raw)
+    except ExtractError:
+        return ()
+    try:
+        base = _base_url(tree, raw.url)
+    except Exception:  # noqa: BLE001 - as in extraction (_guard): the page's own URL
+        base = raw.url
+    try:
+        return _links(tree, base)
+    except Exception:  # noqa: BLE001 - as in extraction (_guard): no links, not a crash
+        return ()
 
 
 def _capture_date_fallback(raw: RawPage, page: Page) -> Page:
