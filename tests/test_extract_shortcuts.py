@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -43,6 +43,7 @@ _BASES = st.sampled_from(
 # No timing (deadline, slow generation): the machine is shared.
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(base=_BASES, hrefs=st.lists(st.one_of(st.none(), _HREFS), max_size=6))
+@example(base="http://blog.example/2019/08/post/", hrefs=["http://", "https://", "http:///x"])
 def test_page_hrefs_resolve_like_absolute_url(base, hrefs):
     """Every href, first seen or repeated, resolves as ``migrator.urls.absolute_url``."""
     page = PageHrefs(base)

@@ -225,7 +225,7 @@ def page_links(raw: RawPage) -> tuple[str, ...]:
     except Exception:  # noqa: BLE001 - as in extraction (_guard): the page's own URL
         base = raw.url
     try:
-        return _links(tree, base)
+        return _links(tree, PageHrefs(base))
     except Exception:  # noqa: BLE001 - as in extraction (_guard): no links, not a crash
         return ()
 

@@ -24,7 +24,7 @@ from migrator.urls import host_of as _host_of
 
 __all__ = ["PageHrefs", "absolute_url", "host_of"]
 
-_ORIGIN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
+_ORIGIN = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]+")  # a host: "http://" alone is relative
 
 
 def absolute_url(href: str | None, base: str) -> str | None:
