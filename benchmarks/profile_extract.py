@@ -21,17 +21,16 @@ import importlib
 import sys
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench_site_model import FETCHED, _pages  # the same page sample (benchmarks/ on sys.path)
 from migrator.config import ExtractConfig
 from migrator.errors import ExtractError
 from migrator.extract import extract_page
 from migrator.extract.site import learn_site
 from migrator.models import RawPage, SiteModel
 
-FETCHED = datetime(2030, 1, 1, tzinfo=UTC)
 # (file name suffix, function name): the parts of extract_page worth watching.
 WATCHED = (
     ("migrator.extract", "_build"),
@@ -63,29 +62,6 @@ WATCHED = (
     ("migrator.decode", "decode_body"),
     ("selectolax.lexbor", "LexborHTMLParser"),
 )
-
-
-def _pages(folder: Path, limit: int) -> list[RawPage]:
-    files = [
-        p for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix in {".html", ".htm", ""}
-    ]
-    pages = []
-    for path in files[:: max(1, len(files) // limit)][:limit]:
-        body = path.read_bytes()
-        if b"<html" not in body[:3000].lower() and b"<!doctype" not in body[:300].lower():
-            continue
-        url = "http://blog.example/" + path.relative_to(folder).as_posix()
-        pages.append(
-            RawPage(
-                url=url.removesuffix("index.html"),
-                requested_url=url,
-                status=200,
-                headers=(("content-type", "text/html; charset=utf-8"),),
-                body=body,
-                fetched_at=FETCHED,
-            )
-        )
-    return pages
 
 
 def _run(pages: Sequence[RawPage], rules: ExtractConfig, model: SiteModel | None) -> None:
