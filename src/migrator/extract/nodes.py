@@ -5,9 +5,11 @@ Pure tree navigation: no field knowledge, no parsing, no text rules.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from selectolax.lexbor import LexborNode
 
-__all__ = ["contains", "marked_within"]
+__all__ = ["contains", "marked_within", "memo_ancestors"]
 
 
 def contains(ancestor: LexborNode | None, node: LexborNode) -> bool:
@@ -33,16 +35,32 @@ def marked_within(node: LexborNode | None, known: dict[int, bool]) -> bool:
     order they may miss a later mark, never invent one (callers use it to skip work
     that would find nothing new, where a miss only costs the work).
     """
+    return memo_ancestors(node, known)
+
+
+def memo_ancestors(
+    node: LexborNode | None,
+    known: dict[int, bool],
+    test: Callable[[LexborNode], object] | None = None,
+    stop_tags: frozenset[str] = frozenset(),
+) -> bool:
+    """Whether ``node`` or an ancestor (below the first ``stop_tags`` element) is marked
+    ``True`` in ``known`` or passes ``test``; the answer is memoized in ``known`` for
+    every node of the walked chain (``mem_id`` keys), so later questions about siblings
+    and cousins stop after a step or two."""
     chain: list[int] = []
     current = node
     answer = False
-    while current is not None:
+    while current is not None and not (stop_tags and current.tag in stop_tags):
         ident = current.mem_id
         cached = known.get(ident)
         if cached is not None:
             answer = cached
             break
         chain.append(ident)
+        if test is not None and test(current):
+            answer = True
+            break
         current = current.parent
     for ident in chain:
         known[ident] = answer

@@ -48,6 +48,7 @@ from migrator.extract.dates import (
 )
 from migrator.extract.featured import image_key
 from migrator.extract.layout import is_side_column
+from migrator.extract.nodes import memo_ancestors
 from migrator.extract.pagetype import url_page_type
 from migrator.models import SiteModel
 
@@ -887,33 +888,24 @@ _ASIDE_MARKER = re.compile(
 )
 
 
+_PAGE_TAGS = frozenset({"body", "html"})
+
+
 def _aside(node: LexborNode, known: dict[int, bool]) -> bool:
     """Whether ``node`` or an ancestor below ``<body>`` is an aside, a nav, a footer or
     named like a widget area, related posts or comments (memoized by node in ``known``)."""
-    chain: list[int] = []
-    current: LexborNode | None = node
-    answer = False
-    while current is not None and current.tag not in {"body", "html"}:
-        ident = current.mem_id
-        cached = known.get(ident)
-        if cached is not None:
-            answer = cached
-            break
-        chain.append(ident)
-        attributes = current.attributes
-        if (
-            current.tag in {"aside", "nav", "footer"}
-            or _ASIDE_MARKER.search(
-                (attributes.get("class") or "") + " " + (attributes.get("id") or "")
-            )
-            or is_side_column(current)  # a grid theme's narrow column (col-md-4 by col-md-8)
-        ):
-            answer = True
-            break
-        current = current.parent
-    for ident in chain:
-        known[ident] = answer
-    return answer
+    return memo_ancestors(node, known, _is_aside, _PAGE_TAGS)
+
+
+def _is_aside(node: LexborNode) -> bool:
+    attributes = node.attributes
+    return bool(
+        node.tag in {"aside", "nav", "footer"}
+        or _ASIDE_MARKER.search(
+            (attributes.get("class") or "") + " " + (attributes.get("id") or "")
+        )
+        or is_side_column(node)  # a grid theme's narrow column (col-md-4 by col-md-8)
+    )
 
 
 def _date_exclusive(votes: _Votes, selector: str | None, evidence: list[str]) -> bool:
