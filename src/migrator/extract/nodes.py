@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from selectolax.lexbor import LexborNode
 
-__all__ = ["contains", "marked_within", "memo_ancestors"]
+__all__ = ["contains", "marked_within", "memo_ancestors", "memo_ancestors_within"]
 
 
 def contains(ancestor: LexborNode | None, node: LexborNode) -> bool:
@@ -65,3 +65,41 @@ def memo_ancestors(
     for ident in chain:
         known[ident] = answer
     return answer
+
+
+def memo_ancestors_within(
+    node: LexborNode | None,
+    known: dict[int, tuple[bool, int]],
+    test: Callable[[LexborNode], object],
+    limit: int,
+) -> bool:
+    """:func:`memo_ancestors` bounded: whether one of the first ``limit`` nodes from
+    ``node`` up passes ``test``, as a walk that gives up after ``limit`` steps answers.
+
+    ``known`` maps ``mem_id`` to ``(verdict, steps)``: the verdict reached above that
+    node and how many steps up it was reached (the node that passed ``test``, a node
+    seeded as ``(False, 0)`` to stop at, the root). A verdict ``limit`` or more steps
+    up is ``False``, as the bounded walk never gets there; the next node below stops at
+    the first node of the chain it meets in ``known``.
+    """
+    chain: list[int] = []
+    current = node
+    verdict, reached = False, 0
+    while True:
+        if current is None:
+            verdict, reached = False, len(chain)
+            break
+        ident = current.mem_id
+        cached = known.get(ident)
+        if cached is not None:
+            verdict, reached = cached[0], len(chain) + cached[1]
+            break
+        if test(current):
+            known[ident] = (True, 0)
+            verdict, reached = True, len(chain)
+            break
+        chain.append(ident)
+        current = current.parent
+    for depth, ident in enumerate(chain):
+        known[ident] = (verdict, reached - depth)
+    return verdict if reached < limit else False
