@@ -29,7 +29,7 @@ from migrator.extract.dateparse import (
     same_day,
 )
 from migrator.extract.markers import DATE_JUNK_TAGS, DATE_JUNK_WORDS, class_id
-from migrator.extract.nodes import contains, memo_ancestors_within
+from migrator.extract.nodes import BoundedMemo, contains, memo_ancestors_within
 
 __all__ = [
     "DATE_RE",
@@ -104,9 +104,6 @@ NAV_TEXT = re.compile(
 
 _JUNK_WALK = 200  # ancestors ``_in_junk`` looks at
 
-# mem_id -> (verdict, steps up to where it was reached): see ``memo_ancestors_within``.
-_Known = dict[int, tuple[bool, int]]
-
 
 def _junk_block(node: LexborNode) -> bool:
     """A sidebar, comment, related, navigation or footer block (or quoted code)."""
@@ -129,7 +126,7 @@ def _in_junk(
     node: LexborNode,
     stop: LexborNode | None,
     footer_ok: bool = False,
-    known: _Known | None = None,
+    known: BoundedMemo | None = None,
 ) -> bool:
     """True inside a sidebar, comment, related or footer block below ``stop`` (within
     ``_JUNK_WALK`` ancestors).
@@ -145,7 +142,7 @@ def _in_junk(
     return memo_ancestors_within(node.parent, known, test, _JUNK_WALK)
 
 
-def _junk_memo(stop: LexborNode | None) -> _Known:
+def _junk_memo(stop: LexborNode | None) -> BoundedMemo:
     """A memo for :func:`_in_junk` under ``stop``: the walk ends there, ``False``."""
     return {} if stop is None else {stop.mem_id: (False, 0)}
 

@@ -7,9 +7,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-__all__ = ["contains", "marked_within", "memo_ancestors", "memo_ancestors_within"]
+__all__ = [
+    "BoundedMemo",
+    "contains",
+    "marked_within",
+    "memo_ancestors",
+    "memo_ancestors_within",
+    "select_safely",
+]
+
+# ``memo_ancestors_within``'s memo: mem_id -> (verdict, steps up to where it was reached).
+BoundedMemo = dict[int, tuple[bool, int]]
+
+
+def select_safely(root: LexborNode | LexborHTMLParser, selector: str) -> list[LexborNode]:
+    """``root.css(selector)``, with an invalid (configured) selector matching nothing."""
+    try:
+        return list(root.css(selector))
+    except (ValueError, TypeError, RuntimeError):
+        return []
 
 
 def contains(ancestor: LexborNode | None, node: LexborNode) -> bool:
@@ -69,7 +87,7 @@ def memo_ancestors(
 
 def memo_ancestors_within(
     node: LexborNode | None,
-    known: dict[int, tuple[bool, int]],
+    known: BoundedMemo,
     test: Callable[[LexborNode], object],
     limit: int,
 ) -> bool:
