@@ -8,7 +8,7 @@ safe as that HTML: text is escaped so entity-escaped markup (``&lt;script&gt;``,
 ``[x](javascript:…)``) stays text, link and image URLs keep only the sanitizer's
 schemes and are percent-encoded so they cannot close their own syntax, and code fences
 are longer than any backtick run inside them. This module does not decide *what* the
-body is; ``extract.body`` does.
+body is; ``extract.region`` and ``extract.body`` do.
 
 One module a step: ``sanitize`` (the nh3 allow-list), ``markdown`` (the walk over the
 sanitized tree) and ``elements`` (what each element becomes in Markdown, and escaping).

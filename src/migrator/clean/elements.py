@@ -179,14 +179,20 @@ def convert(node: LexborNode, tag: str, text: str, parents: frozenset[str]) -> s
     return converter(node, text, parents)
 
 
-def _inline_markup(node: LexborNode, text: str, parents: frozenset[str]) -> str:
+def _spanned(text: str, parents: frozenset[str], wrap: Callable[[str], str]) -> str:
+    """An inline span: ``wrap`` of the text inside its outer spaces (kept outside it);
+    the text as it is inside code, ``""`` when blank."""
     if "_noformat" in parents:
         return text
     prefix, suffix, text = _chomp(text)
     if not text:
         return ""
+    return prefix + wrap(text) + suffix
+
+
+def _inline_markup(node: LexborNode, text: str, parents: frozenset[str]) -> str:
     markup = _INLINE_MARKUP.get(node.tag or "", "")
-    return prefix + markup + text + markup + suffix
+    return _spanned(text, parents, lambda inner: markup + inner + markup)
 
 
 def _paragraph(_node: LexborNode, text: str, parents: frozenset[str]) -> str:
@@ -244,16 +250,16 @@ def _image(node: LexborNode, _text: str, parents: frozenset[str]) -> str:
 
 
 def _code(_node: LexborNode, text: str, parents: frozenset[str]) -> str:
-    if "_noformat" in parents:
-        return text
-    prefix, suffix, text = _chomp(text)
-    if not text:
-        return ""
+    return _spanned(text, parents, _code_span)
+
+
+def _code_span(text: str) -> str:
+    """A code span whose fence is longer than any backtick run inside."""
     ticks = max((len(m) for m in _RE_BACKTICKS.findall(text)), default=0)
     if ticks:
         text = " " + text + " "
     fence = "`" * (ticks + 1)
-    return prefix + fence + text + fence + suffix
+    return fence + text + fence
 
 
 def _blockquote(_node: LexborNode, text: str, parents: frozenset[str]) -> str:

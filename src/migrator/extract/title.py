@@ -13,9 +13,8 @@ import re
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
-from migrator.extract.body import select_safely
 from migrator.extract.markers import TITLE_JUNK_WORDS
-from migrator.extract.nodes import contains, memo_ancestors
+from migrator.extract.nodes import contains, memo_ancestors, select_safely
 from migrator.extract.site import SiteModel, cut_site_names, norm
 from migrator.extract.structured import Structured, jsonld_text
 
