@@ -12,7 +12,7 @@ import pytest
 
 from migrator import discover as discover_module
 from migrator.config import Config, FetchConfig
-from migrator.discover import discover_start, is_sitemap_url, parse_feed, parse_sitemap
+from migrator.discover import discover_start, is_sitemap_url, parse_feed, parse_sitemap, xmlread
 from migrator.fetch import Fetcher
 from migrator.scope import Scope
 from servers import BILLION_LAUGHS, Reply, TestServer, misbehaving_routes
@@ -274,7 +274,7 @@ NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
 def test_iter_sitemap_gzip_over_the_limit_keeps_what_it_read(monkeypatch):
     """Inflated past MAX_SITEMAP_BYTES: the entries before the cut are kept, and said."""
-    monkeypatch.setattr(discover_module, "MAX_SITEMAP_BYTES", 100_000)
+    monkeypatch.setattr(xmlread, "MAX_SITEMAP_BYTES", 100_000)
     cut: list[bool] = []
     urls = [
         e.url

@@ -17,7 +17,7 @@ from migrator.config import ExtractConfig
 from migrator.extract import dates, site
 from migrator.extract.links import PageHrefs
 from migrator.extract.links import absolute_url as cached_absolute_url
-from migrator.extract.nodes import marked_within
+from migrator.extract.nodes import BoundedMemo, marked_within, memo_ancestors_within
 from migrator.extract.sidebar import find_sidebar_links
 from migrator.models import SiteModel
 from migrator.urls import absolute_url
@@ -118,6 +118,41 @@ def test_junk_below_keeps_the_walk_bound():
     assert any(not dates._in_junk(n, scope) for n in nodes)
     for node in nodes:
         assert memo(node) == dates._in_junk(node, scope)
+
+
+def _bounded_walk(node: LexborNode | None, stop: int, limit: int) -> bool:
+    """The loop ``memo_ancestors_within`` replaces: at most ``limit`` nodes from ``node``
+    up, ending (False) at the node ``stop``, True at a ``widget`` class."""
+    steps = 0
+    while node is not None and steps < limit:
+        if node.mem_id == stop:
+            return False
+        if "widget" in (node.attributes.get("class") or ""):
+            return True
+        node = node.parent
+        steps += 1
+    return False
+
+
+@settings(max_examples=60, deadline=None)  # no timing: the machine is shared
+@given(seed=st.integers(0, 10_000), limit=st.integers(1, 12), nesting=st.integers(0, 30))
+def test_bounded_memo_walk_answers_as_the_bounded_loop(seed, limit, nesting):
+    """One memo for every node of a page, asked in any order, answers as a fresh bounded
+    walk from each: a marked block ``limit`` or more steps up is not seen."""
+    inner = _random_page(seed, depth=6).removeprefix("<html><body>").removesuffix("</body></html>")
+    html = '<div class="widget">' + "<div>" * nesting + inner + "</div>" * nesting + "</div>"
+    tree = LexborHTMLParser(f"<html><body>{html}</body></html>")
+    assert tree.body is not None
+    stop = tree.body.mem_id
+    known: BoundedMemo = {stop: (False, 0)}
+    nodes = _elements(tree.body)
+    random.Random(seed).shuffle(nodes)
+    for node in nodes:
+        expected = _bounded_walk(node.parent, stop, limit)
+        got = memo_ancestors_within(
+            node.parent, known, lambda n: "widget" in (n.attributes.get("class") or ""), limit
+        )
+        assert got == expected, node.html
 
 
 def _reference_furniture(tree: LexborHTMLParser, model: SiteModel) -> list[int]:

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
-import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,22 +13,9 @@ import pytest
 from legacy_sites import movable_type
 from migrator.config import ExtractConfig
 from migrator.extract import extract_page, page_links
-from migrator.models import RawPage
-from servers import serve
+from site_runs import MIGRATOR, migrate_folder, raw_page
 
-MIGRATOR = str(Path(sys.executable).parent / "migrator")
 FIXTURES = Path(__file__).parent / "fixtures" / "pages"
-
-
-def _raw(url: str, html: str | bytes) -> RawPage:
-    return RawPage(
-        url=url,
-        requested_url=url,
-        status=200,
-        headers=(("content-type", "text/html"),),
-        body=html.encode() if isinstance(html, str) else html,
-        fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
 
 
 def test_page_links_equal_the_extracted_links_on_every_fixture_page():
@@ -38,7 +23,7 @@ def test_page_links_equal_the_extracted_links_on_every_fixture_page():
     pages = sorted(FIXTURES.glob("*.html"))
     assert pages, "the fixture pages exist"
     for path in pages:
-        raw = _raw(f"https://blog.example.com/{path.stem}/", path.read_bytes())
+        raw = raw_page(f"https://blog.example.com/{path.stem}/", path.read_bytes())
         assert page_links(raw) == extract_page(raw, ExtractConfig()).links, path.name
 
 
@@ -48,21 +33,14 @@ def test_page_links_resolve_against_base_href_and_keep_first_order():
         '<a href="b">B</a><a href="a">A</a><a href="b">B again</a>'
         '<a href="mailto:me@example.com">mail</a></body></html>'
     )
-    raw = _raw("https://blog.example.com/post/", html)
+    raw = raw_page("https://blog.example.com/post/", html)
     links = page_links(raw)
     assert links[:2] == ("https://cdn.example.com/x/b", "https://cdn.example.com/x/a")
     assert links == extract_page(raw, ExtractConfig()).links
 
 
 def test_page_links_of_a_page_extraction_refuses_are_none():
-    raw = RawPage(
-        url="https://blog.example.com/file.pdf",
-        requested_url="https://blog.example.com/file.pdf",
-        status=200,
-        headers=(("content-type", "text/html"),),
-        body=b"%PDF-1.4 <a href='/x'>x</a>",
-        fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
+    raw = raw_page("https://blog.example.com/file.pdf", b"%PDF-1.4 <a href='/x'>x</a>")
     assert page_links(raw) == ()
 
 
@@ -73,14 +51,7 @@ def test_run_extracts_each_page_once_with_the_model(tmp_path):
     afterwards changes no record."""
     site = movable_type(tmp_path / "www")
     db = tmp_path / "site.db"
-    with serve(site.root, rewrite_base=None) as server:
-        done = subprocess.run(
-            [MIGRATOR, "run", server.base_url, "--db", str(db), "--delay", "0", "-q"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=240,
-        )
+    done = migrate_folder(site.root, db)
     assert done.returncode == 0, done.stderr[-2000:]
     with sqlite3.connect(db) as con:
         models = con.execute("SELECT fingerprint FROM site_models").fetchall()

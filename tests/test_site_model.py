@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,20 +19,11 @@ from migrator.config import ExtractConfig
 from migrator.extract import extract_page
 from migrator.extract.site import furniture_nodes, learn_site
 from migrator.models import RawPage, SiteModel
-from servers import serve
-
-MIGRATOR = str(Path(sys.executable).parent / "migrator")
+from site_runs import migrate_folder, raw_page
 
 
 def _raw(url: str, html: str, encoding: str = "utf-8") -> RawPage:
-    return RawPage(
-        url=url,
-        requested_url=url,
-        status=200,
-        headers=(("content-type", f"text/html; charset={encoding}"),),
-        body=html.encode(encoding),
-        fetched_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
+    return raw_page(url, html, encoding)
 
 
 def _pages(site: LegacySite, base: str) -> list[tuple[str, str]]:
@@ -50,14 +38,7 @@ def _pages(site: LegacySite, base: str) -> list[tuple[str, str]]:
 
 def _migrate(site: LegacySite, tmp_path: Path) -> sqlite3.Connection:
     db = tmp_path / "site.db"
-    with serve(site.root, rewrite_base=None) as server:
-        done = subprocess.run(
-            [MIGRATOR, "run", server.base_url, "--db", str(db), "--delay", "0", "-q"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=240,
-        )
+    done = migrate_folder(site.root, db)
     assert done.returncode == 0, done.stderr[-2000:]
     con = sqlite3.connect(db)
     con.row_factory = sqlite3.Row

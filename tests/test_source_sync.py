@@ -15,7 +15,6 @@ from io import BytesIO
 from pathlib import Path
 
 import pytest
-import structlog
 from click.testing import CliRunner
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
@@ -23,14 +22,8 @@ from warcio.warcwriter import WARCWriter
 from migrator.cli import cli
 from servers import page
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """The CLI's -q sets structlog's level to errors for the whole process: put the
-    configuration back, so a later test's capture_logs still sees warnings."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
+# The CLI's -q sets structlog's level for the whole process (see conftest).
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 _SITE = "http://old.example/"

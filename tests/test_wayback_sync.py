@@ -9,20 +9,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-import structlog
 from click.testing import CliRunner
 
 from migrator.cli import cli
 from servers import Reply, Request, TestServer, page
 
-
-@pytest.fixture(autouse=True)
-def _restore_logging():
-    """The CLI's -q sets structlog's level to errors for the whole process: put the
-    configuration back, so a later test's capture_logs still sees warnings."""
-    saved = structlog.get_config()
-    yield
-    structlog.configure(**saved)
+# The CLI's -q sets structlog's level for the whole process (see conftest).
+pytestmark = pytest.mark.usefixtures("restore_logging")
 
 
 _SITE = "http://old.example/"

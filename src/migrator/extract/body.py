@@ -1,77 +1,37 @@
-"""The article body: finding its region, cleaning it, and reading it as text blocks.
+"""The article body: cleaning its region and reading it as text blocks.
 
-``find_region`` tries the configured selector, then well-known content containers
-(``itemprop=articleBody``, ``.entry-content``, ``.post-body`` …), then a text-density
-score over paragraphs. ``clean_region`` works on a *clone* of the region, so the shared
-tree stays intact for the other fields, and removes what is never body: navigation,
-sidebars, share buttons, related posts, comments, newsletter boxes, the title and the
-date line. ``read_blocks`` turns a region into the ordered text blocks that both the
-sections and ``body_text`` are built from. ``trafilatura_html`` is the fallback for pages
-whose layout the cheap detection cannot read. Nothing here sanitizes (``clean.py`` does).
+``clean_region`` works on a *clone* of the region (found by ``region.find_region``), so
+the shared tree stays intact for the other fields, and removes what is never body:
+navigation, sidebars, share buttons, related posts, comments, newsletter boxes, the
+title and the date line. ``read_blocks`` turns a region into the ordered text blocks that
+both the sections and ``body_text`` are built from. ``fallback.trafilatura_html`` is the
+fallback for pages whose layout the cheap detection cannot read. Nothing here sanitizes
+(``clean`` does). The names of ``region``, ``fallback`` and ``nodes.select_safely`` are
+re-exported here for the modules that import them from ``body``.
 """
 
 from __future__ import annotations
 
-import importlib
-import re
 from dataclasses import dataclass
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+from selectolax.lexbor import LexborNode
 
 from migrator.config import ExtractConfig
-from migrator.errors import ConfigError
-from migrator.extract.markers import (
-    BODY_JUNK_CANDIDATES,
-    BODY_JUNK_TAGS,
-    POST_WRAPPER,
-    junk_marker,
-)
+from migrator.extract.fallback import require_dependencies, trafilatura_html
+from migrator.extract.markers import BODY_JUNK_CANDIDATES, BODY_JUNK_TAGS, junk_marker
+from migrator.extract.nodes import select_safely
+from migrator.extract.region import find_region, media_region
 
 __all__ = [
     "Block",
     "clean_region",
     "find_region",
+    "media_region",
     "read_blocks",
     "require_dependencies",
     "select_safely",
     "trafilatura_html",
 ]
-
-# Containers that themes use for the article text, most specific first.
-STRONG_SELECTORS = (
-    '[itemprop="articleBody"]',
-    ".entry-content",
-    ".post-content",
-    ".post-body",
-    ".postbody",
-    ".post-entry",
-    ".entry-body",
-    ".article-body",
-    ".article__body",
-    ".article-content",
-    ".articleBody",
-    ".article-text",
-    ".story-body",
-    ".story-content",
-    ".blog-post-content",
-    ".single-post-content",
-    ".post-text",
-    ".td-post-content",
-    ".c-entry-content",
-    ".field--name-body",
-    ".field-name-body",
-    ".node__content",
-    ".content-body",
-    ".entry-text",
-    ".body-text",
-    "#article-body",
-    "#articleBody",
-    "#post-body",
-    "div.entry",
-    ".storycontent",
-    ".blog-content",
-)
-WEAK_SELECTORS = ("article", '[role="main"]', "main", "#content", "#main", ".content")
 
 INLINE_TAGS = frozenset(
     {
@@ -82,9 +42,6 @@ INLINE_TAGS = frozenset(
     }
 )  # fmt: skip
 _SKIP_TEXT_IN = frozenset({"script", "style", "noscript", "template", "head", "title"})
-_WS = re.compile(r"\s+")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
-_MIN_STRONG_CHARS = 50
 _DROP_MARK = "data-migrator-taken"
 _MAX_OWNER_DEPTH = 200
 
@@ -96,167 +53,6 @@ class Block:
     text: str
     level: int = 0
     anchor: str | None = None
-
-
-def select_safely(root: LexborNode | LexborHTMLParser, selector: str) -> list[LexborNode]:
-    """``root.css(selector)``, with an invalid (configured) selector matching nothing."""
-    try:
-        return list(root.css(selector))
-    except (ValueError, TypeError, RuntimeError):
-        return []
-
-
-def _text_length(node: LexborNode) -> int:
-    return len(" ".join(node.text(deep=True).split()))
-
-
-def find_region(
-    tree: LexborHTMLParser, rules: ExtractConfig
-) -> tuple[LexborNode | None, str, bool]:
-    """Locate the article body.
-
-    Returns:
-        ``(node, layer, strong)``: the region (``None`` when nothing plausible), the layer
-        that found it (``config``, ``microdata`` or ``heuristic``) and whether the finding
-        is trustworthy enough to skip trafilatura in ``auto`` mode.
-    """
-    if rules.selectors.content:
-        matches = select_safely(tree, rules.selectors.content)
-        if matches:
-            return max(matches, key=_text_length), "config", True
-    for selector in STRONG_SELECTORS:
-        matches = [m for m in tree.css(selector) if not _inside_junk(m)]
-        if not matches:
-            continue
-        lengths = [_text_length(m) for m in matches]
-        best = matches[lengths.index(max(lengths))]
-        if max(lengths) >= _MIN_STRONG_CHARS or sum(lengths) >= 3 * _MIN_STRONG_CHARS:
-            layer = "microdata" if selector.startswith("[itemprop") else "heuristic"
-            return _merge_split(matches, lengths) or best, layer, True
-    scored = _density_region(tree)
-    if scored is not None:
-        return scored, "heuristic", _holds_most_text(tree, scored)
-    for selector in WEAK_SELECTORS:
-        node = tree.css_first(selector)
-        if node is not None and _text_length(node) >= _MIN_STRONG_CHARS:
-            return node, "heuristic", False
-    return tree.body, "heuristic", False
-
-
-def media_region(tree: LexborHTMLParser) -> LexborNode | None:
-    """The post body of a picture or video post: a body element holding media, little text.
-
-    ``find_region`` wants text, and trafilatura drops a body that is only an image: a
-    photo blog's post would come out empty.
-    """
-    for selector in STRONG_SELECTORS:
-        for node in tree.css(selector):
-            if not _inside_junk(node) and node.css_first("img[src], video, iframe[src], embed"):
-                return node
-    return None
-
-
-def _ancestors(node: LexborNode) -> list[int]:
-    chain: list[int] = []
-    current: LexborNode | None = node
-    while current is not None and len(chain) < _MAX_OWNER_DEPTH:
-        chain.append(current.mem_id)
-        current = current.parent
-    return chain
-
-
-def _merge_split(matches: list[LexborNode], lengths: list[int]) -> LexborNode | None:
-    """The common container of a body that a theme split into several blocks.
-
-    Magazine templates cut the article text into several ``.article__body`` or
-    ``p.post-text`` pieces around ads and pictures; their nearest common ancestor is the
-    body, provided it holds little else.
-    """
-    parts = [m for m, n in zip(matches, lengths, strict=True) if n >= 80]
-    if len(parts) < 2:
-        return None
-    common = set(_ancestors(parts[0]))
-    for part in parts[1:]:
-        common &= set(_ancestors(part))
-    current: LexborNode | None = parts[0]
-    while current is not None and current.mem_id not in common:
-        current = current.parent
-    if current is None or current.tag in {"body", "html"}:
-        return None
-    if _text_length(current) > 1.5 * sum(lengths):
-        return None
-    return current
-
-
-def _inside_junk(node: LexborNode) -> bool:
-    current = node.parent
-    depth = 0
-    while current is not None and depth < _MAX_OWNER_DEPTH:
-        if current.tag in {"aside", "footer", "nav"}:
-            return True
-        if junk_marker(current):
-            return True
-        current = current.parent
-        depth += 1
-    return False
-
-
-def _density_region(tree: LexborHTMLParser) -> LexborNode | None:
-    """The element holding the most paragraph text (a readability-style score)."""
-    scores: dict[int, float] = {}
-    nodes: dict[int, LexborNode] = {}
-    for para in tree.css("p, pre, blockquote, li"):
-        length = _text_length(para)
-        if _CJK.search(para.text(deep=True)[:50]):
-            length *= 3  # one CJK character carries about a word
-        if length < 25:
-            continue
-        if para.tag == "li":
-            length //= 3  # link lists (menus, widgets) are li-heavy
-        commas = para.text(deep=True).count(",")
-        score = 1 + min(length / 100, 3) + commas
-        parent = para.parent
-        for share in (1.0, 0.5):
-            if parent is None or parent.tag in {"html", "body"}:
-                break
-            if _inside_junk(para):
-                break
-            key = parent.mem_id
-            nodes[key] = parent
-            scores[key] = scores.get(key, 0.0) + score * share
-            parent = parent.parent
-    if not scores:
-        return None
-    best = max(scores, key=lambda k: scores[k])
-    if scores[best] < 3:
-        return None
-    return nodes[best]
-
-
-def _holds_most_text(tree: LexborHTMLParser, region: LexborNode) -> bool:
-    """True on a simple page whose paragraphs nearly all sit inside ``region``.
-
-    Then the density guess is unambiguous and trafilatura is not needed; on magazine
-    layouts with text spread over many blocks it is not, and trafilatura does better.
-    A long text counts only inside a marked post wrapper (``article``, ``.hentry``,
-    ``.type-post``): long unmarked pages are usually magazine layouts.
-    """
-    total = sum(_text_length(p) for p in tree.css("p"))
-    inside = sum(_text_length(p) for p in region.css("p"))
-    if not total or inside < 0.9 * total:
-        return False
-    return total < 5000 or _in_post_wrapper(region)
-
-
-def _in_post_wrapper(node: LexborNode) -> bool:
-    current: LexborNode | None = node
-    for _ in range(4):
-        if current is None or current.tag in {"body", "html"}:
-            return False
-        if current.tag == "article" or POST_WRAPPER.search(current.attributes.get("class") or ""):
-            return True
-        current = current.parent
-    return False
 
 
 def clean_region(
@@ -385,60 +181,3 @@ def read_blocks(region: LexborNode) -> list[Block]:
         parts.append(piece)
     flush()
     return blocks
-
-
-def require_dependencies(rules: ExtractConfig) -> None:
-    """Check that the third-party extractors import, before a run relies on them.
-
-    A resolver that does not bring ``lxml_html_clean`` (a separate package since lxml
-    5.2, imported by trafilatura's dependency justext) gives a trafilatura that cannot
-    be imported; the body F1 then dropped from 0.96 to 0.84 without a word. That is a
-    broken installation, reported at start, never a quiet downgrade.
-
-    Raises:
-        ConfigError: a module cannot be imported; the message says how to repair it.
-    """
-    modules = ["htmldate"]  # the last-resort publication date (extract/__init__.py)
-    if rules.use_trafilatura != "never":
-        modules.append("trafilatura")
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except ImportError as exc:
-            without = (
-                ", or set extract.use_trafilatura = 'never' to run without it"
-                if name == "trafilatura"
-                else ""
-            )
-            raise ConfigError(
-                f"broken installation: {name} cannot be imported ({' '.join(str(exc).split())});"
-                " reinstall the"
-                f" locked dependencies with 'make env' (or 'uv sync --frozen'){without}"
-            ) from exc
-
-
-def trafilatura_html(html: str, url: str) -> str | None:
-    """Main-content HTML according to trafilatura, or ``None`` when it finds none.
-
-    Called with ``str`` (trafilatura ignores ``<meta charset>`` on bytes) and never lets
-    its exceptions escape: a fallback must not fail the page. An ``ImportError`` is not
-    the page's fault but a broken installation (see :func:`require_dependencies`): it
-    escapes.
-    """
-    import trafilatura
-
-    try:
-        result = trafilatura.extract(
-            html,
-            url=url,
-            output_format="html",
-            include_images=True,
-            include_links=True,
-            include_comments=False,
-            include_tables=True,
-            favor_precision=True,
-            with_metadata=False,
-        )
-    except Exception:  # noqa: BLE001 - a third-party parser on hostile input
-        return None
-    return result if isinstance(result, str) and result.strip() else None

@@ -15,8 +15,8 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
-from migrator.extract.body import select_safely
 from migrator.extract.links import absolute_url
+from migrator.extract.nodes import select_safely
 from migrator.extract.structured import Structured, jsonld_text
 from migrator.models import Crumb
 

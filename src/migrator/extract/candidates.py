@@ -19,9 +19,8 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import DateOrder, ExtractConfig
-from migrator.extract.body import select_safely
 from migrator.extract.dates import PUBLISHED_META, UPDATED_META, node_date, parse_date
-from migrator.extract.nodes import contains
+from migrator.extract.nodes import contains, select_safely
 from migrator.extract.site import SiteModel, furniture_nodes, norm
 from migrator.extract.structured import Structured, jsonld_text
 

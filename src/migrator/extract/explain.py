@@ -19,9 +19,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import DateOrder, ExtractConfig
 from migrator.decode import decode_body
-from migrator.extract.body import find_region
 from migrator.extract.candidates import field_candidates, losing_candidates
 from migrator.extract.dates import node_date, parse_date
+from migrator.extract.region import find_region
 from migrator.extract.site import template_signature
 from migrator.extract.structured import read_structured
 from migrator.models import RawPage, SiteModel

@@ -16,9 +16,9 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
-from migrator.extract.body import select_safely
 from migrator.extract.links import absolute_url
 from migrator.extract.markers import FEATURED_WIDGET_WORDS, marked_ancestor
+from migrator.extract.nodes import select_safely
 from migrator.extract.structured import Structured
 from migrator.models import Image, SiteModel
 

@@ -7,9 +7,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from selectolax.lexbor import LexborNode
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-__all__ = ["contains", "marked_within", "memo_ancestors"]
+__all__ = [
+    "BoundedMemo",
+    "contains",
+    "marked_within",
+    "memo_ancestors",
+    "memo_ancestors_within",
+    "select_safely",
+]
+
+# ``memo_ancestors_within``'s memo: mem_id -> (verdict, steps up to where it was reached).
+BoundedMemo = dict[int, tuple[bool, int]]
+
+
+def select_safely(root: LexborNode | LexborHTMLParser, selector: str) -> list[LexborNode]:
+    """``root.css(selector)``, with an invalid (configured) selector matching nothing."""
+    try:
+        return list(root.css(selector))
+    except (ValueError, TypeError, RuntimeError):
+        return []
 
 
 def contains(ancestor: LexborNode | None, node: LexborNode) -> bool:
@@ -65,3 +83,41 @@ def memo_ancestors(
     for ident in chain:
         known[ident] = answer
     return answer
+
+
+def memo_ancestors_within(
+    node: LexborNode | None,
+    known: BoundedMemo,
+    test: Callable[[LexborNode], object],
+    limit: int,
+) -> bool:
+    """:func:`memo_ancestors` bounded: whether one of the first ``limit`` nodes from
+    ``node`` up passes ``test``, as a walk that gives up after ``limit`` steps answers.
+
+    ``known`` maps ``mem_id`` to ``(verdict, steps)``: the verdict reached above that
+    node and how many steps up it was reached (the node that passed ``test``, a node
+    seeded as ``(False, 0)`` to stop at, the root). A verdict ``limit`` or more steps
+    up is ``False``, as the bounded walk never gets there; the next node below stops at
+    the first node of the chain it meets in ``known``.
+    """
+    chain: list[int] = []
+    current = node
+    verdict, reached = False, 0
+    while True:
+        if current is None:
+            verdict, reached = False, len(chain)
+            break
+        ident = current.mem_id
+        cached = known.get(ident)
+        if cached is not None:
+            verdict, reached = cached[0], len(chain) + cached[1]
+            break
+        if test(current):
+            known[ident] = (True, 0)
+            verdict, reached = True, len(chain)
+            break
+        chain.append(ident)
+        current = current.parent
+    for depth, ident in enumerate(chain):
+        known[ident] = (verdict, reached - depth)
+    return verdict if reached < limit else False

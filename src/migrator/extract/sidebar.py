@@ -16,7 +16,6 @@ from datetime import date, datetime
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
-from migrator.extract.body import select_safely
 from migrator.extract.dates import node_date, parse_date
 from migrator.extract.layout import side_columns
 from migrator.extract.links import PageHrefs, host_of
@@ -26,7 +25,7 @@ from migrator.extract.markers import (
     class_id,
     marked_ancestor,
 )
-from migrator.extract.nodes import marked_within
+from migrator.extract.nodes import marked_within, select_safely
 from migrator.extract.pagetype import url_page_type
 from migrator.models import SidebarLink
 

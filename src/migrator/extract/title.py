@@ -13,9 +13,8 @@ import re
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
-from migrator.extract.body import select_safely
 from migrator.extract.markers import TITLE_JUNK_WORDS
-from migrator.extract.nodes import contains
+from migrator.extract.nodes import contains, memo_ancestors, select_safely
 from migrator.extract.site import SiteModel, cut_site_names, norm
 from migrator.extract.structured import Structured, jsonld_text
 
@@ -35,29 +34,33 @@ def _text(node: LexborNode) -> str:
     return _WS.sub(" ", node.text(deep=True)).strip()
 
 
-def _in_junk(node: LexborNode, article_footer_ok: bool = False) -> bool:
+def _in_junk(node: LexborNode, known: dict[int, bool], article_footer_ok: bool = False) -> bool:
     """True for a heading in a sidebar, footer or the site header (the blog's name).
 
     ``article_footer_ok``: a footer inside the post's own ``<article>``/``.hentry`` is
     its byline area (WordPress themes put the author there), not the page footer.
+    ``known``: the memo of earlier answers with the same ``article_footer_ok``
+    (``nodes.memo_ancestors``), so each ancestor is tested once.
     """
-    current: LexborNode | None = node
-    while current is not None:
-        tokens = (current.attributes.get("class") or "").split()
-        if (
-            article_footer_ok
-            and (current.tag == "footer" or any("footer" in t.lower() for t in tokens))
-            and _in_article(current)
-        ):
-            current = current.parent
-            continue
-        if current.tag in {"aside", "footer", "nav"}:
-            return True
-        tokens.append(current.attributes.get("id") or "")
-        if any(TITLE_JUNK_WORDS.search(token) for token in tokens if token):
-            return True
-        current = current.parent
-    return False
+    test = _junk_area_but_article_footer if article_footer_ok else _junk_area
+    return memo_ancestors(node, known, test)
+
+
+def _junk_area(node: LexborNode) -> bool:
+    """An aside, footer or nav, or a block named like a sidebar, a logo, a site header…"""
+    if node.tag in {"aside", "footer", "nav"}:
+        return True
+    tokens = (node.attributes.get("class") or "").split()
+    tokens.append(node.attributes.get("id") or "")
+    return any(TITLE_JUNK_WORDS.search(token) for token in tokens if token)
+
+
+def _junk_area_but_article_footer(node: LexborNode) -> bool:
+    """:func:`_junk_area`, a footer inside the post's own article excepted."""
+    tokens = (node.attributes.get("class") or "").split()
+    if (node.tag == "footer" or any("footer" in t.lower() for t in tokens)) and _in_article(node):
+        return False
+    return _junk_area(node)
 
 
 def _in_article(node: LexborNode) -> bool:
@@ -107,11 +110,12 @@ def find_title(
             text = _text(node)
             if text and norm(text) not in names:
                 return text[:_MAX_TITLE], "site"
+    known: dict[int, bool] = {}  # one memo of ``_in_junk`` answers for the page
     for node in tree.css(_TITLE_SELECTORS):
         text = _text(node)
-        if text and not _in_junk(node):
+        if text and not _in_junk(node, known):
             return text[:_MAX_TITLE], "heuristic"
-    h1s = [n for n in tree.css("h1") if _text(n) and not _in_junk(n)]
+    h1s = [n for n in tree.css("h1") if _text(n) and not _in_junk(n, known)]
     in_article = [n for n in h1s if _has_ancestor(n, {"article", "main"})]
     if region is not None:
         near = [n for n in h1s if contains(region, n) or _precedes_in_parent(n, region)]
@@ -163,6 +167,7 @@ def _shown_part(tree: LexborHTMLParser, title: str) -> str | None:
     # The headline leads or ends a title; middle parts are sections ("Post - Blog - Site").
     wanted = {p.lower(): p for p in (parts[0], parts[-1]) if len(p) >= 4}
     found: dict[str, str] = {}
+    known: dict[int, bool] = {}  # one memo of ``_in_junk`` answers for the page
     for count, node in enumerate(tree.body.traverse()):
         if count >= _MAX_SHOWN_SCAN:
             break
@@ -172,7 +177,7 @@ def _shown_part(tree: LexborHTMLParser, title: str) -> str | None:
         if child is None or child.tag != "-text" or child.next is not None:
             continue  # only elements holding one run of text
         text = _WS.sub(" ", child.text_content or "").strip().lower()
-        if text in wanted and not _in_junk(node):
+        if text in wanted and not _in_junk(node, known):
             found[text] = wanted[text]
     return next(iter(found.values())) if len(found) == 1 else None
 
@@ -218,11 +223,12 @@ def find_author(
     name = structured.meta_first("author", "article:author", "dc.creator", "dcterms.creator")
     if name and not name.startswith("http"):
         return name[:200], "meta"
+    known: dict[int, bool] = {}  # one memo of ``_in_junk`` answers for the page
     for node in tree.css(
         '[rel="author"], .author .fn, .byline .author, .author-name, .vcard .fn, .vcard.author'
     ):
         text = _text(node)
-        if text and len(text) < 100 and not _in_junk(node, article_footer_ok=True):
+        if text and len(text) < 100 and not _in_junk(node, known, article_footer_ok=True):
             return _author_name(text), "heuristic"
     return None, None
 

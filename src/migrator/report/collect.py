@@ -21,6 +21,7 @@ from migrator.decode import decode_body
 from migrator.extract.site import html_template_signature
 from migrator.load import Store
 from migrator.report.failures import FAILURES_SQL
+from migrator.store.schema import RUN_COUNTS
 
 __all__ = [
     "COVERAGE_FIELDS",
@@ -289,21 +290,7 @@ def _largest_changes(store: Store) -> list[tuple[int, str, int]]:
 
 
 def _runs(store: Store) -> tuple[list[dict[str, Any]], dict[int, list[tuple[str, str]]]]:
-    columns = (
-        "id",
-        "mode",
-        "status",
-        "started_at",
-        "finished_at",
-        "discovered",
-        "fetched",
-        "not_modified",
-        "new",
-        "changed",
-        "unchanged",
-        "removed",
-        "failed",
-    )
+    columns = ("id", "mode", "status", "started_at", "finished_at", *RUN_COUNTS)
     runs = [
         dict(zip(columns, row, strict=True))
         for row in store.query(f"SELECT {', '.join(columns)} FROM runs ORDER BY id DESC")

@@ -102,20 +102,6 @@ def read_record(conn: sqlite3.Connection, page_id: int) -> dict[str, Any]:
         " WHERE id = ?",
         (page_id,),
     ).fetchone()
-    crumbs = conn.execute(
-        "SELECT label, url, is_current FROM breadcrumbs WHERE page_id = ? ORDER BY position",
-        (page_id,),
-    )
-    sections = conn.execute(
-        "SELECT level, heading, anchor, parent_position, text, html, markdown FROM sections"
-        " WHERE page_id = ? ORDER BY position",
-        (page_id,),
-    )
-    links = conn.execute(
-        "SELECT group_name, label, url, published_at FROM sidebar_links WHERE page_id = ?"
-        " ORDER BY position",
-        (page_id,),
-    )
     return {
         "url": p[0],
         "canonical_url": p[1],
@@ -127,20 +113,9 @@ def read_record(conn: sqlite3.Connection, page_id: int) -> dict[str, Any]:
         "author": p[7],
         "language": p[8],
         "description": p[9],
-        "breadcrumbs": [{"label": c[0], "url": c[1], "current": bool(c[2])} for c in crumbs],
-        "sections": [
-            {
-                "level": s[0],
-                "heading": s[1],
-                "anchor": s[2],
-                "parent": s[3],
-                "text": s[4],
-                "html": s[5],
-                "markdown": s[6],
-            }
-            for s in sections
-        ],
-        "sidebar_links": [{"group": s[0], "label": s[1], "url": s[2], "date": s[3]} for s in links],
+        "breadcrumbs": _read_breadcrumbs(conn, page_id),
+        "sections": _read_sections(conn, page_id),
+        "sidebar_links": _read_sidebar_links(conn, page_id),
         "tags": json.loads(p[10]),
         "categories": json.loads(p[11]),
         "images": json.loads(p[12]),
@@ -152,6 +127,33 @@ def read_record(conn: sqlite3.Connection, page_id: int) -> dict[str, Any]:
         "content_hash": p[17],
         "extractor_version": p[18],
     }
+
+
+def _read_breadcrumbs(conn: sqlite3.Connection, page_id: int) -> list[dict[str, Any]]:
+    crumbs = conn.execute(
+        "SELECT label, url, is_current FROM breadcrumbs WHERE page_id = ? ORDER BY position",
+        (page_id,),
+    )
+    return [{"label": c[0], "url": c[1], "current": bool(c[2])} for c in crumbs]
+
+
+def _read_sections(conn: sqlite3.Connection, page_id: int) -> list[dict[str, Any]]:
+    sections = conn.execute(
+        "SELECT level, heading, anchor, parent_position, text, html, markdown FROM sections"
+        " WHERE page_id = ? ORDER BY position",
+        (page_id,),
+    )
+    names = ("level", "heading", "anchor", "parent", "text", "html", "markdown")
+    return [dict(zip(names, s, strict=True)) for s in sections]
+
+
+def _read_sidebar_links(conn: sqlite3.Connection, page_id: int) -> list[dict[str, Any]]:
+    links = conn.execute(
+        "SELECT group_name, label, url, published_at FROM sidebar_links WHERE page_id = ?"
+        " ORDER BY position",
+        (page_id,),
+    )
+    return [{"group": s[0], "label": s[1], "url": s[2], "date": s[3]} for s in links]
 
 
 def insert_children(conn: sqlite3.Connection, page_id: int, page: Page) -> None:

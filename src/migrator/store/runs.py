@@ -123,6 +123,27 @@ class RunsRoom(StoreBase):
         ).fetchone()
         return None if row is None else str(row[0])
 
+    def start_failure(self, run_id: int, counts: Mapping[str, int]) -> str | None:
+        """Why a run stored nothing at all, when its first URL failed: ``"start URL U
+        answered 404"`` (or ``failed (REASON)``: robots.txt, a network error).
+
+        ``None`` when the run fetched something (``counts``), the database holds a
+        fetched page from before, or the run recorded no failure.
+        """
+        if counts.get("fetched", 0) or counts.get("not_modified", 0):
+            return None
+        if self.query("SELECT 1 FROM raw_pages LIMIT 1"):
+            return None
+        rows = self.query(
+            "SELECT url, status, reason FROM errors WHERE run_id = ? ORDER BY id LIMIT 1",
+            (run_id,),
+        )
+        if not rows:
+            return None
+        url, status, reason = rows[0]
+        answer = f"answered {status}" if status is not None else f"failed ({reason})"
+        return f"start URL {url} {answer}"
+
     def save_failure(
         self,
         url: str,
