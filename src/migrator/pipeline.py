@@ -345,6 +345,7 @@ class _Crawl:
         self.removal_candidates: list[str] = []
         self.scope: Scope | None = None
         self.linked: set[str] = set()  # links recently queued: skip re-checking them
+        self.outside: set[str] = set()  # links recently found out of scope: skip them too
         # --limit N: after N content pages are written, nothing more is fetched or
         # written; the URLs claimed but not written stay in_progress and the next run
         # requeues them, so a second run continues where this one stopped.
@@ -927,16 +928,29 @@ class _Crawl:
             return
         assert self.scope is not None
         depth = item.depth + 1
+        scope = self.scope
         linked = self.linked
+        outside = self.outside
         found = []
-        for link in map(self.scope.fold, links[: self.config.scope.max_links_per_page]):
-            if link in linked:  # nav, category and related links repeat on every page
+        for href in links[: self.config.scope.max_links_per_page]:
+            # Nav, category, related and external links repeat on every page: the link
+            # as the page gave it is looked up first, before folding or parsing it.
+            if href in linked or href in outside:
                 continue
-            if self.scope.allows(link) and self.scope.admit(link, depth):
+            link = scope.fold(href)
+            if link in linked:
+                linked.add(href)
+                continue
+            if not scope.allows(link):  # a pure test: its answer never changes
+                outside.add(href)
+                continue
+            if scope.admit(link, depth):  # stateful (budgets, traps): never remembered
                 found.append(Discovered(url=link, via="link", referrer=referrer, depth=depth))
-                linked.add(link)
+                linked.update((link, href))
         if len(linked) > _LINKED_MEMORY:  # bounded: forgetting costs a no-op insert
             linked.clear()
+        if len(outside) > _LINKED_MEMORY:
+            outside.clear()
         if found:
             self.counts["discovered"] += self.store.add_urls(found)
 
