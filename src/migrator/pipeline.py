@@ -73,6 +73,7 @@ from migrator.remote_fetch import RemoteFetcher
 from migrator.scope import Scope
 from migrator.sources import LiveSource, Source, reopen_source
 from migrator.urls import canonical_url, is_http_url
+from migrator.worker_models import ModelNotSent, ModelRef, ModelRefs, model_in_worker
 
 __all__ = ["Mode", "ProgressCallback", "RunReport", "config_hash", "extract", "run"]
 
@@ -147,9 +148,9 @@ def _init_worker(
     setup_child_logging(log_settings)  # field warnings reach the user
 
 
-def _extract_in_worker(raw: RawPage, model: SiteModel | None = None) -> Page:
+def _extract_in_worker(raw: RawPage, model: SiteModel | ModelRef | None = None) -> Page:
     assert _worker_rules is not None  # set by _init_worker
-    return extract_page(raw, _worker_rules, model)
+    return extract_page(raw, _worker_rules, model_in_worker(model))
 
 
 def _reextract_in_worker(
@@ -192,6 +193,7 @@ class _LazyPool(Executor):
         self._pool: ProcessPoolExecutor | None = None
         self._spare: ProcessPoolExecutor | None = None
         self.generation = 0  # bumped on each replacement: one break, one replacement
+        self.models = ModelRefs()  # the site model goes to the workers by reference
 
     def submit(self, fn: Callable[..., _T], /, *args: object, **kwargs: object) -> Future[_T]:
         if self._pool is None:
@@ -632,8 +634,18 @@ class _Crawl:
         if pool is None:
             return extract_page(raw, self.config.extract, self.model)
         generation = pool.generation
+        model = self.model
+        ref = None if model is None else pool.models.ref(model)
         try:
-            return await asyncio.wrap_future(pool.submit(_extract_in_worker, raw, self.model))
+            try:
+                return await asyncio.wrap_future(pool.submit(_extract_in_worker, raw, ref))
+            except ModelNotSent:
+                # That worker was never sent this model (a new model, a new worker): the
+                # page goes again with the model inside; the worker keeps it.
+                assert ref is not None
+                assert model is not None
+                whole = ref.whole(model)
+                return await asyncio.wrap_future(pool.submit(_extract_in_worker, raw, whole))
         except BrokenProcessPool:
             pool.replace(generation)
         log.info("extract_retry", url=raw.url, reason="worker_died")
