@@ -814,7 +814,7 @@ class _Crawl:
             counts["extracted_again"] += 1
         elif outcome.redo:  # stored before the model: only its page type is new
             if page is not None:
-                self.store.save_fetch(url, raw, page_type=page.page_type)
+                self.store.save_fetch(url, raw, page_type=page.page_type, stored=True)
         else:
             counts["fetched"] += 1
             self.store.save_fetch(url, raw, page_type=page.page_type if page else None)
