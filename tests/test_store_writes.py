@@ -1,8 +1,10 @@
 """Store writes on a crawl's hot path: savepoints named by nesting depth (each save still
-atomic on its own) and a stored answer's crawl state written without its body again."""
+atomic on its own), a stored answer's crawl state written without its body again, and
+the learning sample read without reading every stored body."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -106,3 +108,25 @@ def test_save_fetch_of_a_stored_answer_writes_the_same_state_but_not_the_body(tm
         assert stored.body == raw.body
         aliases = "SELECT url, target_url, kind, status FROM aliases"
         assert light._conn.execute(aliases).fetchall() == full._conn.execute(aliases).fetchall()
+
+
+def test_sample_raw_pages_is_the_sample_whole_rows_gave(tmp_path):
+    with Store.open(tmp_path / "m.db") as store:
+        for n in range(40):
+            url = f"http://a.example/p{n}/"
+            raw = _raw(url, url)
+            if n % 7 == 0:
+                raw = replace(raw, status=404)
+            if n % 5 == 0:
+                raw = replace(raw, headers=(("content-type", "image/png"),))
+            store.save_fetch(url, raw)
+        old = store._conn.execute(
+            "SELECT url FROM raw_pages WHERE status BETWEEN 200 AND 299"
+            " AND (content_type IS NULL OR content_type IN ('text/html', 'application/xhtml+xml'))"
+            " ORDER BY (id * 2654435761) % 4294967291 LIMIT ?",
+            (12,),
+        ).fetchall()
+        sample = store.sample_raw_pages(12)
+        assert [raw.url for raw in sample] == [url for (url,) in old]
+        assert len(sample) == 12
+        assert len(store.sample_raw_pages(100)) == 40 - 6 - 8 + 2  # 404s, images, both

@@ -190,10 +190,15 @@ class RawPagesRoom(StoreBase):
         The site model learns from these: a multiplicative hash of the row id orders
         them, so the sample mixes early and late pages, posts and listings alike.
         """
+        # The ids are chosen first: ordering whole rows made SQLite read every stored
+        # body to keep ``limit`` of them (the multiplier is a unit modulo the prime, so
+        # the order has no ties and is the same either way).
         rows = self._conn.execute(
-            f"SELECT {_RAW_COLUMNS} FROM raw_pages WHERE status BETWEEN 200 AND 299"
+            f"SELECT {_RAW_COLUMNS} FROM raw_pages WHERE id IN (SELECT id FROM raw_pages"
+            " WHERE status BETWEEN 200 AND 299"
             " AND (content_type IS NULL OR content_type IN (?, ?))"
-            " ORDER BY (id * 2654435761) % 4294967291 LIMIT ?",
+            " ORDER BY (id * 2654435761) % 4294967291 LIMIT ?)"
+            " ORDER BY (id * 2654435761) % 4294967291",
             (*_HTML_TYPES, limit),
         ).fetchall()
         return [_raw_from_row(row) for row in rows]
