@@ -23,6 +23,7 @@ RANKS = {
         ("models", "errors", "config", "urls", "version", "schema", "decode", "clean"), 0
     ),
     **dict.fromkeys(("inflate", "resolve", "log", "children", "traps", "demo"), 0),
+    "worker_models": 0,
     **dict.fromkeys(("pace", "robots", "scope", "exchange"), 1),
     **dict.fromkeys(("fetch", "extract", "load", "store"), 2),
     **dict.fromkeys(

@@ -73,6 +73,7 @@ from migrator.remote_fetch import RemoteFetcher
 from migrator.scope import Scope
 from migrator.sources import LiveSource, Source, reopen_source
 from migrator.urls import canonical_url, is_http_url
+from migrator.worker_models import ModelNotSent, ModelRef, ModelRefs, model_in_worker
 
 __all__ = ["Mode", "ProgressCallback", "RunReport", "config_hash", "extract", "run"]
 
@@ -147,9 +148,9 @@ def _init_worker(
     setup_child_logging(log_settings)  # field warnings reach the user
 
 
-def _extract_in_worker(raw: RawPage, model: SiteModel | None = None) -> Page:
+def _extract_in_worker(raw: RawPage, model: SiteModel | ModelRef | None = None) -> Page:
     assert _worker_rules is not None  # set by _init_worker
-    return extract_page(raw, _worker_rules, model)
+    return extract_page(raw, _worker_rules, model_in_worker(model))
 
 
 def _reextract_in_worker(
@@ -192,6 +193,7 @@ class _LazyPool(Executor):
         self._pool: ProcessPoolExecutor | None = None
         self._spare: ProcessPoolExecutor | None = None
         self.generation = 0  # bumped on each replacement: one break, one replacement
+        self.models = ModelRefs()  # the site model goes to the workers by reference
 
     def submit(self, fn: Callable[..., _T], /, *args: object, **kwargs: object) -> Future[_T]:
         if self._pool is None:
@@ -345,6 +347,7 @@ class _Crawl:
         self.removal_candidates: list[str] = []
         self.scope: Scope | None = None
         self.linked: set[str] = set()  # links recently queued: skip re-checking them
+        self.outside: set[str] = set()  # links recently found out of scope: skip them too
         # --limit N: after N content pages are written, nothing more is fetched or
         # written; the URLs claimed but not written stay in_progress and the next run
         # requeues them, so a second run continues where this one stopped.
@@ -631,8 +634,18 @@ class _Crawl:
         if pool is None:
             return extract_page(raw, self.config.extract, self.model)
         generation = pool.generation
+        model = self.model
+        ref = None if model is None else pool.models.ref(model)
         try:
-            return await asyncio.wrap_future(pool.submit(_extract_in_worker, raw, self.model))
+            try:
+                return await asyncio.wrap_future(pool.submit(_extract_in_worker, raw, ref))
+            except ModelNotSent:
+                # That worker was never sent this model (a new model, a new worker): the
+                # page goes again with the model inside; the worker keeps it.
+                assert ref is not None
+                assert model is not None
+                whole = ref.whole(model)
+                return await asyncio.wrap_future(pool.submit(_extract_in_worker, raw, whole))
         except BrokenProcessPool:
             pool.replace(generation)
         log.info("extract_retry", url=raw.url, reason="worker_died")
@@ -801,7 +814,7 @@ class _Crawl:
             counts["extracted_again"] += 1
         elif outcome.redo:  # stored before the model: only its page type is new
             if page is not None:
-                self.store.save_fetch(url, raw, page_type=page.page_type)
+                self.store.save_fetch(url, raw, page_type=page.page_type, stored=True)
         else:
             counts["fetched"] += 1
             self.store.save_fetch(url, raw, page_type=page.page_type if page else None)
@@ -927,16 +940,29 @@ class _Crawl:
             return
         assert self.scope is not None
         depth = item.depth + 1
+        scope = self.scope
         linked = self.linked
+        outside = self.outside
         found = []
-        for link in map(self.scope.fold, links[: self.config.scope.max_links_per_page]):
-            if link in linked:  # nav, category and related links repeat on every page
+        for href in links[: self.config.scope.max_links_per_page]:
+            # Nav, category, related and external links repeat on every page: the link
+            # as the page gave it is looked up first, before folding or parsing it.
+            if href in linked or href in outside:
                 continue
-            if self.scope.allows(link) and self.scope.admit(link, depth):
+            link = scope.fold(href)
+            if link in linked:
+                linked.add(href)
+                continue
+            if not scope.allows(link):  # a pure test: its answer never changes
+                outside.add(href)
+                continue
+            if scope.admit(link, depth):  # stateful (budgets, traps): never remembered
                 found.append(Discovered(url=link, via="link", referrer=referrer, depth=depth))
-                linked.add(link)
+                linked.update((link, href))
         if len(linked) > _LINKED_MEMORY:  # bounded: forgetting costs a no-op insert
             linked.clear()
+        if len(outside) > _LINKED_MEMORY:
+            outside.clear()
         if found:
             self.counts["discovered"] += self.store.add_urls(found)
 

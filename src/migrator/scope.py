@@ -213,6 +213,12 @@ class Scope:
         """
         if not self.twins:
             return url
+        # The host is a substring of the URL (urlsplit neither decodes nor unescapes
+        # it): a URL that names no twin anywhere is returned without being parsed,
+        # which is almost every link of a crawl (the pipeline folds each one).
+        lowered = url.lower()
+        if not any(twin in lowered for twin in self.twins):
+            return url
         try:
             parts = urlsplit(url)
         except ValueError:

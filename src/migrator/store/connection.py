@@ -13,7 +13,6 @@ the upserts it serves. This module must not know any table but through ``migrate
 from __future__ import annotations
 
 import contextlib
-import itertools
 import sqlite3
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -46,7 +45,9 @@ class StoreBase:
         self.db = _database(conn)
         self._lock_fd = lock_fd
         self._run_id: int | None = None
-        self._savepoints = itertools.count()
+        # Savepoints are named by nesting depth: a few distinct statements, each
+        # prepared once (sqlite3's statement cache), instead of a new name per save.
+        self._depth = 0
 
     @classmethod
     def open(cls, path: str | Path, *, lock: bool = True) -> Self:
@@ -159,22 +160,27 @@ class StoreBase:
     @contextlib.contextmanager
     def _atomic(self) -> Iterator[sqlite3.Connection]:
         """One save: a savepoint (which starts and commits a transaction when alone)."""
-        name = f"sp{next(self._savepoints)}"
+        depth = self._depth
+        name = f"sp{depth}"
         conn = self._conn
         conn.execute(f"SAVEPOINT {name}")
+        self._depth = depth + 1
         try:
-            yield conn
-        except BaseException as exc:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute(f"ROLLBACK TO {name}")
+            try:
+                yield conn
+            except BaseException as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"database write failed: {one_line(exc)}") from exc
+                raise
+            try:
                 conn.execute(f"RELEASE {name}")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"database write failed: {one_line(exc)}") from exc
-            raise
-        try:
-            conn.execute(f"RELEASE {name}")
-        except sqlite3.Error as exc:
-            raise StoreError(f"cannot commit to {self.path}: {one_line(exc)}") from exc
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot commit to {self.path}: {one_line(exc)}") from exc
+        finally:
+            self._depth = depth
 
 
 def _database(conn: sqlite3.Connection) -> Database:

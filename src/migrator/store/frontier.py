@@ -54,19 +54,20 @@ class FrontierRoom(StoreBase):
         Returns:
             How many URLs were new.
         """
-        rows = [(d.url, d.via, d.referrer, d.depth, d.lastmod) for d in items]
+        at = now()
+        # The time is a parameter, not spliced into the SQL: one statement, prepared once.
+        rows = [(d.url, d.via, d.referrer, d.depth, d.lastmod, at) for d in items]
         if not rows:
             return 0
-        at = now()
         with self._atomic() as conn:
             before = conn.total_changes
             conn.executemany(
                 "INSERT OR IGNORE INTO crawl_state (url, state, via, referrer, depth, lastmod,"
-                f" first_seen_at) VALUES (?, 'queued', ?, ?, ?, ?, '{at}')",
+                " first_seen_at) VALUES (?, 'queued', ?, ?, ?, ?, ?)",
                 rows,
             )
             added = conn.total_changes - before
-            dated = [(lastmod, url) for url, _, _, _, lastmod in rows if lastmod]
+            dated = [(lastmod, url) for url, _, _, _, lastmod, _ in rows if lastmod]
             if dated:
                 conn.executemany(
                     "UPDATE crawl_state SET lastmod = ?1 WHERE url = ?2"
@@ -76,7 +77,7 @@ class FrontierRoom(StoreBase):
             # Microseconds: a sync starting in the same second as the last listing
             # must not count that listing as its own (queue_for_sync's listed_since).
             seen = datetime.now(UTC).isoformat(timespec="microseconds")
-            listed = [(seen, url) for url, via, _, _, _ in rows if via == "sitemap"]
+            listed = [(seen, url) for url, via, _, _, _, _ in rows if via == "sitemap"]
             if listed:
                 conn.executemany("UPDATE crawl_state SET listed_at = ? WHERE url = ?", listed)
         return added

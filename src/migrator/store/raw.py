@@ -42,7 +42,14 @@ _RAW_COLUMNS = (
 class RawPagesRoom(StoreBase):
     """Storing answers (``save_fetch``, 304s) and reading them back."""
 
-    def save_fetch(self, item_url: str, raw: RawPage, *, page_type: str | None = None) -> None:
+    def save_fetch(
+        self,
+        item_url: str,
+        raw: RawPage,
+        *,
+        page_type: str | None = None,
+        stored: bool = False,
+    ) -> None:
         """Store one HTTP answer and mark the URL fetched.
 
         The body is zlib-compressed (level 1) when that makes it smaller. Every URL the
@@ -53,17 +60,21 @@ class RawPagesRoom(StoreBase):
             item_url: the frontier URL that was claimed.
             raw: the answer.
             page_type: the extracted page type, when known.
+            stored: ``raw`` was read back from ``raw_pages`` (a page stored before the
+                site model, extracted once it is learned): its row is not packed and
+                written again, only the crawl state is.
         """
-        row = raw_row(raw)
-        fetched_at = row["fetched_at"]
+        fetched_at = stamp(raw.fetched_at)
+        etag, last_modified = raw.header("etag"), raw.header("last-modified")
         with self._atomic() as conn:
-            conn.execute(RAW_UPSERT, tuple(row.values()))
+            if not stored:
+                conn.execute(RAW_UPSERT, tuple(raw_row(raw).values()))
             fetched = (
                 "state = 'fetched', last_fetched_at = ?, last_status = ?, etag = ?,"
                 " last_modified = ?, final_url = ?, page_type = coalesce(?, page_type),"
                 " fetched_lastmod = lastmod"
             )
-            values = (fetched_at, raw.status, row["etag"], row["last_modified"], raw.url, page_type)
+            values = (fetched_at, raw.status, etag, last_modified, raw.url, page_type)
             for url in dict.fromkeys((item_url, raw.url)):
                 conn.execute(
                     "INSERT INTO crawl_state (url, state, first_seen_at) VALUES (?, 'fetched', ?)"
@@ -179,10 +190,15 @@ class RawPagesRoom(StoreBase):
         The site model learns from these: a multiplicative hash of the row id orders
         them, so the sample mixes early and late pages, posts and listings alike.
         """
+        # The ids are chosen first: ordering whole rows made SQLite read every stored
+        # body to keep ``limit`` of them (the multiplier is a unit modulo the prime, so
+        # the order has no ties and is the same either way).
         rows = self._conn.execute(
-            f"SELECT {_RAW_COLUMNS} FROM raw_pages WHERE status BETWEEN 200 AND 299"
+            f"SELECT {_RAW_COLUMNS} FROM raw_pages WHERE id IN (SELECT id FROM raw_pages"
+            " WHERE status BETWEEN 200 AND 299"
             " AND (content_type IS NULL OR content_type IN (?, ?))"
-            " ORDER BY (id * 2654435761) % 4294967291 LIMIT ?",
+            " ORDER BY (id * 2654435761) % 4294967291 LIMIT ?)"
+            " ORDER BY (id * 2654435761) % 4294967291",
             (*_HTML_TYPES, limit),
         ).fetchall()
         return [_raw_from_row(row) for row in rows]
