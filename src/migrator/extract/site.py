@@ -178,6 +178,10 @@ def text_key(text: str) -> int:
     return zlib.crc32(text.encode())
 
 
+# Inside a leaf container, these make it no block (the text sits in them instead).
+_NOT_LEAF = _BLOCK_TAGS | frozenset({"div", "ul", "ol", "table", "dl"})
+
+
 def _is_block(node: LexborNode) -> bool:
     tag = node.tag
     if tag in _BLOCK_TAGS:
@@ -186,7 +190,7 @@ def _is_block(node: LexborNode) -> bool:
         return False
     child = node.child
     while child is not None:
-        if child.tag in _BLOCK_TAGS or child.tag in {"div", "ul", "ol", "table", "dl"}:
+        if child.tag in _NOT_LEAF:
             return False
         child = child.next
     return True
@@ -260,8 +264,18 @@ def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[Lex
             if parent is not None and parent.mem_id in inside:
                 inside.add(node.mem_id)
                 continue
-        if node.tag in _NEVER or not _is_block(node):
-            continue
+        # ``_is_block`` inline, the tag read once (no ``_NEVER`` tag is a block).
+        tag = node.tag
+        if tag not in _BLOCK_TAGS:
+            if tag not in _LEAF_TAGS:
+                continue
+            child = node.child
+            while child is not None:
+                if child.tag in _NOT_LEAF:
+                    break
+                child = child.next
+            if child is not None:
+                continue
         text = norm(node.text(deep=True, separator=" "))
         if not text or len(text) > _MAX_TEXT:
             continue
