@@ -13,7 +13,7 @@ escapes, whatever the input.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -57,6 +57,7 @@ from migrator.extract.markers import (
     class_id,
     marked_ancestor,
 )
+from migrator.extract.nodes import memo_ancestors
 from migrator.extract.pagetype import cms_page_type, split_page_number, url_page_type
 from migrator.extract.sidebar import find_sidebar_links
 from migrator.extract.site import (
@@ -697,11 +698,21 @@ def _is_article(structured: Structured) -> bool:
     return structured.article is not None or (structured.og_type or "") == "article"
 
 
-def _remove_furniture(tree: LexborHTMLParser, model: SiteModel, keep: LexborNode | None) -> int:
-    """Take the blocks the site repeats on many pages out of the tree; how many went.
+def _remove_furniture(
+    tree: LexborHTMLParser,
+    model: SiteModel,
+    keep: LexborNode | None,
+    basis: list[LexborNode] | None = None,
+) -> tuple[int, bool]:
+    """Take the blocks the site repeats on many pages out of the tree.
 
     The breadcrumb trail (``keep``) was read already and stays, so no freed node is
     touched later.
+
+    Returns:
+        ``(how many went, whether one of them was inside a ``basis`` node, or one of
+        them or their ancestors)``: ``find_region``'s answer from ``basis`` still
+        holds when not. Without ``basis``, any removal counts as touching it.
     """
     # The trail's own nodes and its ancestors, each a set look-up instead of a walk up
     # from every block (``contains`` both ways).
@@ -712,13 +723,23 @@ def _remove_furniture(tree: LexborHTMLParser, model: SiteModel, keep: LexborNode
         while current is not None:
             spared.add(current.mem_id)
             current = current.parent
-    removed = 0
-    for node in furniture_nodes(tree, model):
-        if node.mem_id in spared:
-            continue
+    going = [node for node in furniture_nodes(tree, model) if node.mem_id not in spared]
+    touched = bool(going) and not basis
+    if going and basis:
+        # Asked before anything is freed: the tree is whole while it is walked.
+        inside = {node.mem_id: True for node in basis}
+        above = {ancestor.mem_id for node in basis for ancestor in _self_and_ancestors(node)}
+        touched = any(node.mem_id in above or memo_ancestors(node, inside) for node in going)
+    for node in going:
         node.decompose()
-        removed += 1
-    return removed
+    return len(going), touched
+
+
+def _self_and_ancestors(node: LexborNode) -> Iterator[LexborNode]:
+    current: LexborNode | None = node
+    while current is not None:
+        yield current
+        current = current.parent
 
 
 def _date_nodes(region: LexborNode, selector: str) -> tuple[LexborNode, ...]:
@@ -872,7 +893,7 @@ def _in_sidebar(node: LexborNode) -> bool:
 
 def _body(
     tree: LexborHTMLParser,
-    text: str,
+    page_text: Callable[[], str],
     rules: ExtractConfig,
     region: LexborNode | None,
     strong: bool,
@@ -889,8 +910,8 @@ def _body(
     """
     mode = rules.use_trafilatura
     use_own = region is not None and (mode == "never" or (mode == "auto" and strong))
-    if not use_own and mode != "never" and len(text) <= _TRAFILATURA_MAX_CHARS:
-        extracted = trafilatura_html(text, draft.url)
+    if not use_own and mode != "never" and len(page_text()) <= _TRAFILATURA_MAX_CHARS:
+        extracted = trafilatura_html(page_text(), draft.url)
         if extracted is not None:
             fragment = LexborHTMLParser(extracted)
             node = fragment.body
@@ -941,11 +962,12 @@ def _build(
     hrefs = PageHrefs(base)
     links = _guard(draft, "links", lambda: _links(tree, hrefs)) or ()
     canonical = _guard(draft, "canonical_url", lambda: _canonical(tree, url, hrefs)) or url
-    region, region_layer, strong = _guard(draft, "region", lambda: find_region(tree, rules)) or (
-        None,
-        "heuristic",
-        False,
-    )
+    # The nodes whose texts alone placed the region: removing the furniture from
+    # elsewhere leaves it where it is (no second search).
+    basis: list[LexborNode] = []
+    region, region_layer, strong = _guard(
+        draft, "region", lambda: find_region(tree, rules, basis=basis)
+    ) or (None, "heuristic", False)
     structured = _guard(draft, "structured", lambda: read_structured(tree, region)) or Structured()
     # The trail and the widgets repeat on every page: read them before the furniture goes.
     crumbs: tuple[Crumb, ...]
@@ -968,10 +990,24 @@ def _build(
         draft, "taxonomy", lambda: _taxonomy(structured, first_scope, draft)
     ) or ((), ())
     shortlink = _guard(draft, "shortlink", lambda: _shortlink(tree, url, hrefs))
-    if model is not None and _guard(
-        draft, "furniture", lambda: _remove_furniture(tree, model, crumbs_node) > 0
-    ):
-        text = tree.html or text  # trafilatura, if it runs, reads the page without it
+    removed, touched = (
+        _guard(draft, "furniture", lambda: _remove_furniture(tree, model, crumbs_node, basis))
+        or (0, False)
+        if model is not None
+        else (0, False)
+    )
+    serialized: list[str] = []
+
+    def page_text() -> str:
+        """The page as trafilatura and htmldate read it (if they run): without its
+        furniture, serialized once when first needed."""
+        if not removed:
+            return text
+        if not serialized:
+            serialized.append(tree.html or text)
+        return serialized[0]
+
+    if touched:
         region, region_layer, strong = _guard(
             draft, "region", lambda: find_region(tree, rules)
         ) or (None, "heuristic", False)
@@ -1008,7 +1044,7 @@ def _build(
             title, title_layer = own, "heuristic"
     elif published is None and kind not in {"page", "attachment", "other"} and not draft.undated:
         # Last resort, never where a cheaper layer found a date; not for listings.
-        published = _guard(draft, "published", lambda: _htmldate(text, url, raw.fetched_at))
+        published = _guard(draft, "published", lambda: _htmldate(page_text(), url, raw.fetched_at))
         if published is not None:
             draft.sources["published"] = "htmldate"
     taken: tuple[LexborNode, ...] = (crumbs_node,) if crumbs_node is not None else ()
@@ -1024,7 +1060,7 @@ def _build(
             "body",
             lambda: _body(
                 tree,
-                text,
+                page_text,
                 rules,
                 region,
                 strong,
@@ -1127,7 +1163,26 @@ def version_tag(model: SiteModel | None, signature: str | None = None) -> str:
     the fingerprint of the site-model rules it was extracted with."""
     if model is None:
         return EXTRACTOR_VERSION
-    return f"{EXTRACTOR_VERSION}+{signature or '-'}:{model.fingerprint}"
+    return f"{EXTRACTOR_VERSION}+{signature or '-'}:{_fingerprint(model)}"
+
+
+# A model's fingerprint sorts, dumps and hashes its whole furniture (~0.3 ms on a
+# realistic theme's 500 blocks), and every page of a crawl names it. A worker receives
+# the model anew with each page (a fresh object, equal to the last), so the memo is keyed
+# by the model's value: hashing and comparing its frozen fields costs a fraction of that.
+# Equal models have equal fingerprints (a function of those fields).
+_FINGERPRINTS: dict[SiteModel, str] = {}
+_MAX_FINGERPRINTS = 64
+
+
+def _fingerprint(model: SiteModel) -> str:
+    """``model.fingerprint``, memoized by value (bounded: a crawl has a few models)."""
+    found = _FINGERPRINTS.get(model)
+    if found is None:
+        if len(_FINGERPRINTS) >= _MAX_FINGERPRINTS:
+            _FINGERPRINTS.clear()
+        found = _FINGERPRINTS[model] = model.fingerprint
+    return found
 
 
 def template_of(tag: str | None) -> str | None:

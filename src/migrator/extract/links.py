@@ -54,23 +54,61 @@ def host_of(url: str) -> str:
     return _host_of(url)
 
 
+# The answers for hrefs that do not depend on the page beyond its origin (absolute and
+# root-relative ones, and those that are no link at all), keyed by ``(origin, href)`` as
+# written: a theme's menus and widgets repeat the same hundreds of hrefs on every page,
+# and this look-up skips the stripping, the pattern tests and the cache key of
+# ``absolute_url``. Bounded: emptied when full (the site-wide ones come straight back).
+_SITE_WIDE: dict[tuple[str | None, str], str | None] = {}
+_MAX_SITE_WIDE = 20_000
+
+
+def _origin_only(href: str, has_origin: bool) -> bool:
+    """Whether ``absolute_url(href, base)`` reads no more of ``base`` than its origin
+    (``has_origin``: the base has one; without it a root-relative href reads it all)."""
+    href = href.strip()
+    if not href or href.startswith("#"):
+        return True
+    if "\\" in href:
+        return False
+    if _ORIGIN.match(href):
+        return True
+    return has_origin and href.startswith("/") and not href.startswith("//")
+
+
 class PageHrefs:
     """One page's hrefs, each distinct attribute value resolved once against its base.
 
     ``resolve(href)`` is ``absolute_url(href, base)``; the memo lives as long as the
-    page's extraction (one dictionary look-up for every repeat).
+    page's extraction (one dictionary look-up for every repeat), and the hrefs whose
+    answer only depends on the base's origin are shared with the next pages.
     """
 
-    __slots__ = ("_urls", "base")
+    __slots__ = ("_origin", "_urls", "base")
 
     def __init__(self, base: str) -> None:
         self.base = base
         self._urls: dict[str | None, str | None] = {}
+        origin = _ORIGIN.match(base)
+        self._origin = origin.group(0) if origin is not None else None
 
     def resolve(self, href: str | None) -> str | None:
         """The absolute canonical URL of ``href`` on this page (``None``: not a link)."""
         try:
             return self._urls[href]
         except KeyError:
-            url = self._urls[href] = absolute_url(href, self.base)
+            pass
+        if href is None:
+            url = self._urls[href] = None
             return url
+        key = (self._origin, href)
+        try:
+            url = _SITE_WIDE[key]
+        except KeyError:
+            url = absolute_url(href, self.base)
+            if _origin_only(href, self._origin is not None):
+                if len(_SITE_WIDE) >= _MAX_SITE_WIDE:
+                    _SITE_WIDE.clear()
+                _SITE_WIDE[key] = url
+        self._urls[href] = url
+        return url

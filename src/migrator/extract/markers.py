@@ -15,6 +15,7 @@ signature (``site.py``) is a different thing: a stable key per template, not a w
 
 from __future__ import annotations
 
+import functools
 import re
 
 from selectolax.lexbor import LexborNode
@@ -117,11 +118,23 @@ _TAXONOMY_TOKEN = re.compile(
 def junk_marker(node: LexborNode) -> bool:
     """True when the node's class or id names a block that is never article text."""
     attrs = node.attributes
-    tokens = (attrs.get("class") or "").split()
+    classes = attrs.get("class")
     node_id = attrs.get("id")
+    if not classes and not node_id:
+        return False
     # A heading's id is an anchor slugged from its own words ("how-social-anxiety-works"):
     # it names the topic, not the block, so only its classes count.
-    if node_id and node.tag not in HEADING_TAGS:
+    if node_id and node.tag in HEADING_TAGS:
+        node_id = None
+    return _junk_words(classes, node_id)
+
+
+# A theme repeats the same class lists on every page (and the body's density search asks
+# about each paragraph's ancestors): each distinct pair is matched once per process.
+@functools.lru_cache(maxsize=8192)
+def _junk_words(classes: str | None, node_id: str | None) -> bool:
+    tokens = (classes or "").split()
+    if node_id:
         tokens.append(node_id)
     return any(
         BODY_JUNK_WORDS.search(token) for token in tokens if not _TAXONOMY_TOKEN.match(token)

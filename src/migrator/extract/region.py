@@ -53,6 +53,7 @@ STRONG_SELECTORS = (
     ".storycontent",
     ".blog-content",
 )
+_ANY_STRONG = ", ".join(STRONG_SELECTORS)
 WEAK_SELECTORS = ("article", '[role="main"]', "main", "#content", "#main", ".content")
 
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]")
@@ -65,9 +66,21 @@ def _text_length(node: LexborNode) -> int:
 
 
 def find_region(
-    tree: LexborHTMLParser, rules: ExtractConfig
+    tree: LexborHTMLParser, rules: ExtractConfig, *, basis: list[LexborNode] | None = None
 ) -> tuple[LexborNode | None, str, bool]:
     """Locate the article body.
+
+    Args:
+        tree: the parsed page.
+        rules: the site's extraction rules (``selectors.content``).
+        basis: when given, receives the nodes whose texts alone decided the answer, when
+            a well-known content container did (its matches and, for a split body, their
+            common container). Removing from the tree only nodes that are neither inside
+            one of them nor one of them or their ancestors leaves the answer the same:
+            the containers match by their own tag and attributes, an earlier one that fell
+            short has no more text afterwards, and the matches keep their text. Left
+            empty when the answer depends on the whole page (the density search, a
+            configured selector, which may be positional).
 
     Returns:
         ``(node, layer, strong)``: the region (``None`` when nothing plausible), the layer
@@ -79,7 +92,10 @@ def find_region(
         matches = select_safely(tree, rules.selectors.content)
         if matches:
             return max(matches, key=_text_length), "config", True
-    for selector in STRONG_SELECTORS:
+    # One walk of the tree tells which of the containers are there at all (most pages
+    # have one or none): only those are asked for in their order of preference.
+    present = tree.css_first(_ANY_STRONG) is not None
+    for selector in STRONG_SELECTORS if present else ():
         matches = [m for m in tree.css(selector) if not _inside_junk(m, known)]
         if not matches:
             continue
@@ -87,7 +103,9 @@ def find_region(
         best = matches[lengths.index(max(lengths))]
         if max(lengths) >= _MIN_STRONG_CHARS or sum(lengths) >= 3 * _MIN_STRONG_CHARS:
             layer = "microdata" if selector.startswith("[itemprop") else "heuristic"
-            return _merge_split(matches, lengths) or best, layer, True
+            if basis is not None:
+                basis.extend(matches)
+            return _merge_split(matches, lengths, basis) or best, layer, True
     scored = _density_region(tree, known)
     if scored is not None:
         return scored, "heuristic", _holds_most_text(tree, scored)
@@ -123,12 +141,15 @@ def _ancestors(node: LexborNode) -> list[int]:
     return chain
 
 
-def _merge_split(matches: list[LexborNode], lengths: list[int]) -> LexborNode | None:
+def _merge_split(
+    matches: list[LexborNode], lengths: list[int], basis: list[LexborNode] | None = None
+) -> LexborNode | None:
     """The common container of a body that a theme split into several blocks.
 
     Magazine templates cut the article text into several ``.article__body`` or
     ``p.post-text`` pieces around ads and pictures; their nearest common ancestor is the
-    body, provided it holds little else.
+    body, provided it holds little else. ``basis`` receives that container when its text
+    was read (see ``find_region``).
     """
     parts = [m for m, n in zip(matches, lengths, strict=True) if n >= 80]
     if len(parts) < 2:
@@ -141,6 +162,8 @@ def _merge_split(matches: list[LexborNode], lengths: list[int]) -> LexborNode | 
         current = current.parent
     if current is None or current.tag in {"body", "html"}:
         return None
+    if basis is not None:
+        basis.append(current)
     if _text_length(current) > 1.5 * sum(lengths):
         return None
     return current
@@ -161,14 +184,15 @@ def _density_region(tree: LexborHTMLParser, known: BoundedMemo) -> LexborNode | 
     scores: dict[int, float] = {}
     nodes: dict[int, LexborNode] = {}
     for para in tree.css("p, pre, blockquote, li"):
-        length = _text_length(para)
-        if _CJK.search(para.text(deep=True)[:50]):
+        text = para.text(deep=True)
+        length = len(" ".join(text.split()))  # _text_length
+        if _CJK.search(text[:50]):
             length *= 3  # one CJK character carries about a word
         if length < 25:
             continue
         if para.tag == "li":
             length //= 3  # link lists (menus, widgets) are li-heavy
-        commas = para.text(deep=True).count(",")
+        commas = text.count(",")
         score = 1 + min(length / 100, 3) + commas
         parent = para.parent
         for share in (1.0, 0.5):
