@@ -17,7 +17,7 @@ from datetime import datetime
 import structlog
 
 from migrator.decode import decode_body
-from migrator.extract.site import learn_site, model_summary
+from migrator.extract.site import learn_site, learn_template, model_summary
 from migrator.load import Store
 from migrator.models import RawPage, SiteModel
 
@@ -25,10 +25,13 @@ __all__ = [
     "LEARN_AFTER",
     "LEARN_MIN_TEMPLATE",
     "LEARN_SAMPLE",
+    "LEARN_TEMPLATE_PAGES",
     "LEARN_TEMPLATE_SHARE",
+    "add_template",
     "add_templates",
     "learn_from_raw",
     "learn_from_store",
+    "learn_template_from_raw",
     "model_toml",
     "same_model",
     "same_rules",
@@ -43,9 +46,15 @@ LEARN_SAMPLE = 400
 # taught nothing) tries to learn its first model, and again after as many more.
 LEARN_AFTER = 200
 # A template the model has no rules for is learned again (once) when its pages reach this
-# share of the stored ones, and at least this many: the sample then holds enough of them.
+# share of the stored ones, and at least this many: the sample then holds enough of them
+# (what ``_model_outgrown`` asks of a model after a crawl).
 LEARN_TEMPLATE_SHARE = 0.12
 LEARN_MIN_TEMPLATE = 30
+# During a crawl, a template the model has no rules for gets its own, learned from its
+# own stored pages, once this many are stored: enough for its own furniture
+# (``_TEMPLATE_FURNITURE_PAGES``, 30) and date element (``_EXCLUSIVE_PAGES``, 20) with
+# room to spare; every page of it extracted before is extracted again at the end.
+LEARN_TEMPLATE_PAGES = 60
 _SAME_FURNITURE = 0.9
 
 
@@ -57,8 +66,8 @@ def learn_from_store(store: Store, *, limit: int = LEARN_SAMPLE) -> SiteModel | 
     return learn_from_raw(store.sample_raw_pages(limit), store.feed_dates())
 
 
-def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel | None:
-    """Learn the site model from fetched answers (pure: runs in a worker process too)."""
+def _decoded(raws: list[RawPage]) -> tuple[list[tuple[str, str]], datetime | None]:
+    """``(url, html)`` of the answers that decode, and the latest fetch time."""
     pages: list[tuple[str, str]] = []
     latest: datetime | None = None
     for raw in raws:
@@ -69,6 +78,12 @@ def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel
         pages.append((raw.url, decoded.text))
         if latest is None or raw.fetched_at > latest:
             latest = raw.fetched_at
+    return pages, latest
+
+
+def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel | None:
+    """Learn the site model from fetched answers (pure: runs in a worker process too)."""
+    pages, latest = _decoded(raws)
     model = learn_site(pages, feed_dates=feed_dates, fetched_at=latest)
     if model is not None:
         log.info(
@@ -81,6 +96,25 @@ def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel
             furniture=len(model.furniture),
         )
     return model
+
+
+def learn_template_from_raw(
+    raws: list[RawPage], model: SiteModel, signature: str, feed_dates: dict[str, str]
+) -> SiteModel | None:
+    """One template's own rules, learned from fetched answers of that template for the
+    site model ``model`` (``learn_template``; pure: runs in a worker process too)."""
+    pages, latest = _decoded(raws)
+    rules = learn_template(pages, model, signature, feed_dates=feed_dates, fetched_at=latest)
+    if rules is not None:
+        log.info(
+            "site_template_learned",
+            template=signature,
+            pages=rules.pages_sampled,
+            title=rules.title_selector,
+            date=rules.date_selector,
+            furniture=len(rules.furniture),
+        )
+    return rules
 
 
 def same_rules(old: SiteModel, new: SiteModel) -> bool:
@@ -132,6 +166,20 @@ def add_templates(model: SiteModel, learned: SiteModel) -> SiteModel:
         by_template=(*model.by_template, *added),
         templates=learned.templates,
         evidence=(*model.evidence, *(f"template {t.signature} added" for t in added)),
+    )
+
+
+def add_template(model: SiteModel, rules: SiteModel) -> SiteModel:
+    """``model`` with ``rules`` (``learn_template``) for a template it has none for.
+
+    As ``add_templates``: every other template's rules, and the site-wide ones, stay.
+    """
+    if rules.signature is None or model.for_template(rules.signature) is not model:
+        return model
+    return replace(
+        model,
+        by_template=(*model.by_template, replace(rules, evidence=())),
+        evidence=(*model.evidence, *rules.evidence, f"template {rules.signature} added"),
     )
 
 

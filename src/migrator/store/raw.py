@@ -187,6 +187,20 @@ class RawPagesRoom(StoreBase):
         ).fetchall()
         return [_raw_from_row(row) for row in rows]
 
+    def sample_template_pages(self, signature: str, limit: int) -> list[RawPage]:
+        """Up to ``limit`` stored HTML answers extracted as pages of one template (the
+        ``signature`` in their ``extractor_version``), spread like ``sample_raw_pages``."""
+        rows = self._conn.execute(
+            f"SELECT {', '.join('r.' + c.strip() for c in _RAW_COLUMNS.split(','))}"
+            " FROM raw_pages AS r"
+            " LEFT JOIN pages AS p ON p.url = r.url LEFT JOIN crawl_state AS c ON c.url = r.url"
+            " WHERE r.status BETWEEN 200 AND 299"
+            " AND coalesce(p.extractor_version, c.extracted_with) LIKE ?"
+            " ORDER BY (r.id * 2654435761) % 4294967291 LIMIT ?",
+            (f"%+{signature}:%", limit),
+        ).fetchall()
+        return [_raw_from_row(row) for row in rows]
+
     def html_page_count(self) -> int:
         """How many 2xx HTML answers are stored."""
         row = self._conn.execute(
