@@ -11,6 +11,7 @@ renders a model as the ``[extract.selectors]`` a user can read, edit and pin.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 
@@ -66,25 +67,24 @@ def learn_from_store(store: Store, *, limit: int = LEARN_SAMPLE) -> SiteModel | 
     return learn_from_raw(store.sample_raw_pages(limit), store.feed_dates())
 
 
-def _decoded(raws: list[RawPage]) -> tuple[list[tuple[str, str]], datetime | None]:
-    """``(url, html)`` of the answers that decode, and the latest fetch time."""
-    pages: list[tuple[str, str]] = []
-    latest: datetime | None = None
+def _decoded(raws: list[RawPage]) -> Iterator[tuple[str, str]]:
+    """``(url, html)`` of each answer that decodes, one at a time: the learner keeps one
+    page's text alive, not the sample's (400 pages of ~110 kB held 43 MB at once)."""
     for raw in raws:
         try:
             decoded = decode_body(raw.body, raw.header("content-type"))
         except Exception:  # noqa: BLE001, S112 - an undecodable page teaches nothing
             continue
-        pages.append((raw.url, decoded.text))
-        if latest is None or raw.fetched_at > latest:
-            latest = raw.fetched_at
-    return pages, latest
+        yield raw.url, decoded.text
+
+
+def _latest(raws: list[RawPage]) -> datetime | None:
+    return max((raw.fetched_at for raw in raws), default=None)
 
 
 def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel | None:
     """Learn the site model from fetched answers (pure: runs in a worker process too)."""
-    pages, latest = _decoded(raws)
-    model = learn_site(pages, feed_dates=feed_dates, fetched_at=latest)
+    model = learn_site(_decoded(raws), feed_dates=feed_dates, fetched_at=_latest(raws))
     if model is not None:
         log.info(
             "site_model_learned",
@@ -103,8 +103,9 @@ def learn_template_from_raw(
 ) -> SiteModel | None:
     """One template's own rules, learned from fetched answers of that template for the
     site model ``model`` (``learn_template``; pure: runs in a worker process too)."""
-    pages, latest = _decoded(raws)
-    rules = learn_template(pages, model, signature, feed_dates=feed_dates, fetched_at=latest)
+    rules = learn_template(
+        _decoded(raws), model, signature, feed_dates=feed_dates, fetched_at=_latest(raws)
+    )
     if rules is not None:
         log.info(
             "site_template_learned",
