@@ -10,6 +10,7 @@ renders a model as the ``[extract.selectors]`` a user can read, edit and pin.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -26,6 +27,7 @@ __all__ = [
     "LEARN_AFTER",
     "LEARN_MIN_TEMPLATE",
     "LEARN_SAMPLE",
+    "LEARN_TEMPLATE_DISTINCT",
     "LEARN_TEMPLATE_PAGES",
     "LEARN_TEMPLATE_SHARE",
     "add_template",
@@ -56,6 +58,10 @@ LEARN_MIN_TEMPLATE = 30
 # (``_TEMPLATE_FURNITURE_PAGES``, 30) and date element (``_EXCLUSIVE_PAGES``, 20) with
 # room to spare; every page of it extracted before is extracted again at the end.
 LEARN_TEMPLATE_PAGES = 60
+# … and at least this many distinct pages among them (a static server answers
+# ``/blog/?topic=x`` with ``/blog/``'s page: dozens of copies of one page make its posts'
+# summaries look like furniture); fewer, and the template is tried again later.
+LEARN_TEMPLATE_DISTINCT = 30
 _SAME_FURNITURE = 0.9
 
 
@@ -102,9 +108,21 @@ def learn_template_from_raw(
     raws: list[RawPage], model: SiteModel, signature: str, feed_dates: dict[str, str]
 ) -> SiteModel | None:
     """One template's own rules, learned from fetched answers of that template for the
-    site model ``model`` (``learn_template``; pure: runs in a worker process too)."""
+    site model ``model`` (``learn_template``; pure: runs in a worker process too), or
+    ``None`` when fewer than ``LEARN_TEMPLATE_DISTINCT`` of them differ (byte for byte):
+    copies of one page are one page's evidence, not many."""
+    seen: set[bytes] = set()
+    distinct = []
+    for raw in raws:
+        digest = hashlib.blake2b(raw.body, digest_size=16).digest()
+        if digest not in seen:
+            seen.add(digest)
+            distinct.append(raw)
+    if len(distinct) < LEARN_TEMPLATE_DISTINCT:
+        log.info("site_template_deferred", template=signature, pages=len(distinct))
+        return None
     rules = learn_template(
-        _decoded(raws), model, signature, feed_dates=feed_dates, fetched_at=_latest(raws)
+        _decoded(distinct), model, signature, feed_dates=feed_dates, fetched_at=_latest(distinct)
     )
     if rules is not None:
         log.info(

@@ -697,6 +697,8 @@ class _Crawl:
         try:
             if model is not None:
                 await self._db(self._adopt, model)
+            elif template is not None:
+                await self._db(self._retry_template, template)
         finally:
             self.learning = False
             self.learning_template = None
@@ -720,6 +722,12 @@ class _Crawl:
             self.model = model  # later extractions use it; earlier ones are redone
             self.uncovered.clear()
             self.known_templates.clear()
+
+    def _retry_template(self, template: str) -> None:
+        """Its pages taught nothing yet (too few distinct ones): try again once as many
+        more are stored (on the database thread)."""
+        self.relearned_for.discard(template)
+        self.uncovered[template] = 0
 
     def _release_deferred(self) -> None:
         """Once the model is learned (or cannot be), extract the pages stored before it."""
