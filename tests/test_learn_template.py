@@ -68,10 +68,12 @@ SIGNATURE = html_template_signature(ARCHIVES[0][1]) or ""
 def test_learn_template_gives_a_late_template_the_rules_a_mixed_sample_gives_it():
     """Learned from its own pages for a model that never saw it, a template gets the
     headline and date elements a sample holding both templates finds for it."""
-    assert SIGNATURE and SIGNATURE != html_template_signature(POSTS[0][1])
+    assert SIGNATURE
+    assert html_template_signature(POSTS[0][1]) != SIGNATURE
     site = learn_site(POSTS)
     mixed = learn_site(POSTS + ARCHIVES)
-    assert site is not None and mixed is not None
+    assert site is not None
+    assert mixed is not None
     assert site.for_template(SIGNATURE) is site, "the posts-only model has no archive rules"
     expected = mixed.for_template(SIGNATURE)
     assert expected.signature == SIGNATURE
