@@ -65,7 +65,7 @@ ARCHIVES = [_archive(i) for i in range(40)]
 SIGNATURE = html_template_signature(ARCHIVES[0][1]) or ""
 
 
-def test_learn_template_gives_a_late_template_the_rules_a_mixed_sample_gives_it():
+def test_learn_template_gives_a_late_template_the_rules_a_mixed_sample_gives_it() -> None:
     """Learned from its own pages for a model that never saw it, a template gets the
     headline and date elements a sample holding both templates finds for it."""
     assert SIGNATURE
@@ -98,7 +98,7 @@ def test_learn_template_gives_a_late_template_the_rules_a_mixed_sample_gives_it(
     assert learn_template(POSTS, site, SIGNATURE) is None
 
 
-def test_copies_of_one_page_teach_a_template_nothing():
+def test_copies_of_one_page_teach_a_template_nothing() -> None:
     """A static server's ``/blog/?topic=x`` answers are one page: counted once."""
     site = learn_site(POSTS)
     assert site is not None
@@ -114,7 +114,7 @@ def test_copies_of_one_page_teach_a_template_nothing():
     )
 
 
-def test_add_template_adds_the_rules_once_and_keeps_every_other():
+def test_add_template_adds_the_rules_once_and_keeps_every_other() -> None:
     site = learn_site(POSTS)
     assert site is not None
     rules = learn_template(ARCHIVES, site, SIGNATURE, fetched_at=FETCHED)
@@ -126,7 +126,7 @@ def test_add_template_adds_the_rules_once_and_keeps_every_other():
     assert add_template(added, rules) is added, "a template with rules keeps them"
 
 
-def test_learn_from_raw_decoding_one_page_at_a_time_learns_the_same_model():
+def test_learn_from_raw_decoding_one_page_at_a_time_learns_the_same_model() -> None:
     raws = [_raw(u, h) for u, h in POSTS + ARCHIVES]
     streamed = learn_from_raw(raws, {})
     assert streamed is not None
