@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import structlog
 
@@ -32,6 +33,7 @@ __all__ = [
     "LEARN_TEMPLATE_SHARE",
     "add_template",
     "add_templates",
+    "learn_from_db",
     "learn_from_raw",
     "learn_from_store",
     "learn_template_from_raw",
@@ -86,6 +88,21 @@ def _decoded(raws: list[RawPage]) -> Iterator[tuple[str, str]]:
 
 def _latest(raws: list[RawPage]) -> datetime | None:
     return max((raw.fetched_at for raw in raws), default=None)
+
+
+def learn_from_db(
+    path: Path, model: SiteModel | None = None, template: str | None = None
+) -> SiteModel | None:
+    """What a crawl's learning worker runs: read the sample from the migration database
+    at ``path`` (read only, no lock) and learn the site model, or ``template``'s rules for
+    ``model`` (``learn_template_from_raw``). Reading it here, not in the crawl's process,
+    spares that process the sample (400 pages, ~45 MB) and its pickled copy."""
+    with Store.open(path, lock=False) as store:
+        feed = store.feed_dates()
+        if template is not None and model is not None:
+            sample = store.sample_template_pages(template, 2 * LEARN_TEMPLATE_PAGES)
+            return learn_template_from_raw(sample, model, template, feed)
+        return learn_from_raw(store.sample_raw_pages(LEARN_SAMPLE), feed)
 
 
 def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel | None:

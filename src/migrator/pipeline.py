@@ -61,6 +61,7 @@ from migrator.learn import (
     LEARN_TEMPLATE_PAGES,
     LEARN_TEMPLATE_SHARE,
     add_template,
+    learn_from_db,
     learn_from_raw,
     learn_from_store,
     learn_template_from_raw,
@@ -681,17 +682,19 @@ class _Crawl:
     async def _learn(self) -> None:
         model: SiteModel | None = None
         template = self.learning_template
+        rules = self.model if template is not None else None
         try:
-            sample, feed = await self._db(self._learning_sample, template)
-            learn: Callable[..., SiteModel | None] = learn_from_raw
-            args: tuple[object, ...] = (sample, feed)
-            if template is not None and self.model is not None:
-                learn, args = learn_template_from_raw, (sample, self.model, template, feed)
-            if self.pool is None:
-                model = await self._db(learn, *args)
+            if self.pool is not None and self.store.path.is_file():
+                # The worker reads its sample from the database itself (learn_from_db).
+                future = self.pool.submit(learn_from_db, self.store.path, rules, template)
+                model = await asyncio.wrap_future(future)
             else:
-                model = await asyncio.wrap_future(self.pool.submit(learn, *args))
-            del sample, args
+                sample, feed = await self._db(self._learning_sample, template)
+                if template is not None and rules is not None:
+                    model = await self._db(learn_template_from_raw, sample, rules, template, feed)
+                else:
+                    model = await self._db(learn_from_raw, sample, feed)
+                del sample
         except Exception as exc:  # noqa: BLE001 - a crawl without a model still extracts
             log.warning("site_model_failed", reason=repr(exc))
         try:
