@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from migrator.extract.site import html_template_signature, learn_site, learn_template
 from migrator.learn import (
     LEARN_TEMPLATE_DISTINCT,
     add_template,
+    learn_from_db,
     learn_from_raw,
     learn_template_from_raw,
 )
@@ -131,3 +133,24 @@ def test_learn_from_raw_decoding_one_page_at_a_time_learns_the_same_model() -> N
     streamed = learn_from_raw(raws, {})
     assert streamed is not None
     assert streamed == learn_site(POSTS + ARCHIVES, fetched_at=FETCHED)
+
+
+def test_learn_from_db_samples_the_answers_stored_when_asked(tmp_path: Path) -> None:
+    """The worker reads its sample later than the crawl asked for it: the answers
+    stored meanwhile are left out, so the model is the one asked for."""
+    from migrator.load import Store
+
+    db = tmp_path / "m.db"
+    with Store.open(db) as store:
+        for url, html in POSTS[:30]:
+            store.save_fetch(url, _raw(url, html))
+        upto = store.last_raw_id()
+        for url, html in ARCHIVES:
+            store.save_fetch(url, _raw(url, html))
+        sampled = {raw.url for raw in store.sample_raw_pages(400, upto=upto)}
+        assert sampled == {url for url, _ in POSTS[:30]}
+        assert len(store.sample_raw_pages(400)) == 30 + len(ARCHIVES)
+        asked = learn_from_raw(store.sample_raw_pages(400, upto=upto), {})
+    assert asked is not None
+    assert learn_from_db(db, upto) == asked
+    assert learn_from_db(db, upto + len(ARCHIVES)) != asked

@@ -91,18 +91,20 @@ def _latest(raws: list[RawPage]) -> datetime | None:
 
 
 def learn_from_db(
-    path: Path, model: SiteModel | None = None, template: str | None = None
+    path: Path, upto: int, model: SiteModel | None = None, template: str | None = None
 ) -> SiteModel | None:
     """What a crawl's learning worker runs: read the sample from the migration database
     at ``path`` (read only, no lock) and learn the site model, or ``template``'s rules for
     ``model`` (``learn_template_from_raw``). Reading it here, not in the crawl's process,
-    spares that process the sample (400 pages, ~45 MB) and its pickled copy."""
+    spares that process the sample (400 pages, ~45 MB) and its pickled copy. ``upto``:
+    the sample is of the answers stored when the learning was asked for
+    (``Store.last_raw_id``), not of those stored by the time the worker reads it."""
     with Store.open(path, lock=False) as store:
         feed = store.feed_dates()
         if template is not None and model is not None:
-            sample = store.sample_template_pages(template, 2 * LEARN_TEMPLATE_PAGES)
+            sample = store.sample_template_pages(template, 2 * LEARN_TEMPLATE_PAGES, upto=upto)
             return learn_template_from_raw(sample, model, template, feed)
-        return learn_from_raw(store.sample_raw_pages(LEARN_SAMPLE), feed)
+        return learn_from_raw(store.sample_raw_pages(LEARN_SAMPLE, upto=upto), feed)
 
 
 def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel | None:

@@ -685,8 +685,11 @@ class _Crawl:
         rules = self.model if template is not None else None
         try:
             if self.pool is not None and self.store.path.is_file():
-                # The worker reads its sample from the database itself (learn_from_db).
-                future = self.pool.submit(learn_from_db, self.store.path, rules, template)
+                # The worker reads its sample from the database itself (learn_from_db),
+                # of the answers stored by now: the same sample as read here.
+                upto = await self._db(self.store.last_raw_id)
+                path = self.store.path
+                future = self.pool.submit(learn_from_db, path, upto, rules, template)
                 model = await asyncio.wrap_future(future)
             else:
                 sample, feed = await self._db(self._learning_sample, template)
