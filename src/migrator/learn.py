@@ -10,14 +10,17 @@ renders a model as the ``[extract.selectors]`` a user can read, edit and pin.
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 
 import structlog
 
 from migrator.decode import decode_body
-from migrator.extract.site import learn_site, model_summary
+from migrator.extract.site import learn_site, learn_template, model_summary
 from migrator.load import Store
 from migrator.models import RawPage, SiteModel
 
@@ -25,10 +28,15 @@ __all__ = [
     "LEARN_AFTER",
     "LEARN_MIN_TEMPLATE",
     "LEARN_SAMPLE",
+    "LEARN_TEMPLATE_DISTINCT",
+    "LEARN_TEMPLATE_PAGES",
     "LEARN_TEMPLATE_SHARE",
+    "add_template",
     "add_templates",
+    "learn_from_db",
     "learn_from_raw",
     "learn_from_store",
+    "learn_template_from_raw",
     "model_toml",
     "same_model",
     "same_rules",
@@ -43,9 +51,19 @@ LEARN_SAMPLE = 400
 # taught nothing) tries to learn its first model, and again after as many more.
 LEARN_AFTER = 200
 # A template the model has no rules for is learned again (once) when its pages reach this
-# share of the stored ones, and at least this many: the sample then holds enough of them.
+# share of the stored ones, and at least this many: the sample then holds enough of them
+# (what ``_model_outgrown`` asks of a model after a crawl).
 LEARN_TEMPLATE_SHARE = 0.12
 LEARN_MIN_TEMPLATE = 30
+# During a crawl, a template the model has no rules for gets its own, learned from its
+# own stored pages, once this many are stored: enough for its own furniture
+# (``_TEMPLATE_FURNITURE_PAGES``, 30) and date element (``_EXCLUSIVE_PAGES``, 20) with
+# room to spare; every page of it extracted before is extracted again at the end.
+LEARN_TEMPLATE_PAGES = 60
+# … and at least this many distinct pages among them (a static server answers
+# ``/blog/?topic=x`` with ``/blog/``'s page: dozens of copies of one page make its posts'
+# summaries look like furniture); fewer, and the template is tried again later.
+LEARN_TEMPLATE_DISTINCT = 30
 _SAME_FURNITURE = 0.9
 
 
@@ -57,19 +75,41 @@ def learn_from_store(store: Store, *, limit: int = LEARN_SAMPLE) -> SiteModel | 
     return learn_from_raw(store.sample_raw_pages(limit), store.feed_dates())
 
 
-def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel | None:
-    """Learn the site model from fetched answers (pure: runs in a worker process too)."""
-    pages: list[tuple[str, str]] = []
-    latest: datetime | None = None
+def _decoded(raws: list[RawPage]) -> Iterator[tuple[str, str]]:
+    """``(url, html)`` of each answer that decodes, one at a time: the learner keeps one
+    page's text alive, not the sample's (400 pages of ~110 kB held 43 MB at once)."""
     for raw in raws:
         try:
             decoded = decode_body(raw.body, raw.header("content-type"))
         except Exception:  # noqa: BLE001, S112 - an undecodable page teaches nothing
             continue
-        pages.append((raw.url, decoded.text))
-        if latest is None or raw.fetched_at > latest:
-            latest = raw.fetched_at
-    model = learn_site(pages, feed_dates=feed_dates, fetched_at=latest)
+        yield raw.url, decoded.text
+
+
+def _latest(raws: list[RawPage]) -> datetime | None:
+    return max((raw.fetched_at for raw in raws), default=None)
+
+
+def learn_from_db(
+    path: Path, upto: int, model: SiteModel | None = None, template: str | None = None
+) -> SiteModel | None:
+    """What a crawl's learning worker runs: read the sample from the migration database
+    at ``path`` (read only, no lock) and learn the site model, or ``template``'s rules for
+    ``model`` (``learn_template_from_raw``). Reading it here, not in the crawl's process,
+    spares that process the sample (400 pages, ~45 MB) and its pickled copy. ``upto``:
+    the sample is of the answers stored when the learning was asked for
+    (``Store.last_raw_id``), not of those stored by the time the worker reads it."""
+    with Store.open(path, lock=False) as store:
+        feed = store.feed_dates()
+        if template is not None and model is not None:
+            sample = store.sample_template_pages(template, 2 * LEARN_TEMPLATE_PAGES, upto=upto)
+            return learn_template_from_raw(sample, model, template, feed)
+        return learn_from_raw(store.sample_raw_pages(LEARN_SAMPLE, upto=upto), feed)
+
+
+def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel | None:
+    """Learn the site model from fetched answers (pure: runs in a worker process too)."""
+    model = learn_site(_decoded(raws), feed_dates=feed_dates, fetched_at=_latest(raws))
     if model is not None:
         log.info(
             "site_model_learned",
@@ -81,6 +121,38 @@ def learn_from_raw(raws: list[RawPage], feed_dates: dict[str, str]) -> SiteModel
             furniture=len(model.furniture),
         )
     return model
+
+
+def learn_template_from_raw(
+    raws: list[RawPage], model: SiteModel, signature: str, feed_dates: dict[str, str]
+) -> SiteModel | None:
+    """One template's own rules, learned from fetched answers of that template for the
+    site model ``model`` (``learn_template``; pure: runs in a worker process too), or
+    ``None`` when fewer than ``LEARN_TEMPLATE_DISTINCT`` of them differ (byte for byte):
+    copies of one page are one page's evidence, not many."""
+    seen: set[bytes] = set()
+    distinct = []
+    for raw in raws:
+        digest = hashlib.blake2b(raw.body, digest_size=16).digest()
+        if digest not in seen:
+            seen.add(digest)
+            distinct.append(raw)
+    if len(distinct) < LEARN_TEMPLATE_DISTINCT:
+        log.info("site_template_deferred", template=signature, pages=len(distinct))
+        return None
+    rules = learn_template(
+        _decoded(distinct), model, signature, feed_dates=feed_dates, fetched_at=_latest(distinct)
+    )
+    if rules is not None:
+        log.info(
+            "site_template_learned",
+            template=signature,
+            pages=rules.pages_sampled,
+            title=rules.title_selector,
+            date=rules.date_selector,
+            furniture=len(rules.furniture),
+        )
+    return rules
 
 
 def same_rules(old: SiteModel, new: SiteModel) -> bool:
@@ -132,6 +204,20 @@ def add_templates(model: SiteModel, learned: SiteModel) -> SiteModel:
         by_template=(*model.by_template, *added),
         templates=learned.templates,
         evidence=(*model.evidence, *(f"template {t.signature} added" for t in added)),
+    )
+
+
+def add_template(model: SiteModel, rules: SiteModel) -> SiteModel:
+    """``model`` with ``rules`` (``learn_template``) for a template it has none for.
+
+    As ``add_templates``: every other template's rules, and the site-wide ones, stay.
+    """
+    if rules.signature is None or model.for_template(rules.signature) is not model:
+        return model
+    return replace(
+        model,
+        by_template=(*model.by_template, replace(rules, evidence=())),
+        evidence=(*model.evidence, *rules.evidence, f"template {rules.signature} added"),
     )
 
 

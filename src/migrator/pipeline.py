@@ -58,10 +58,13 @@ from migrator.learn import (
     LEARN_AFTER,
     LEARN_MIN_TEMPLATE,
     LEARN_SAMPLE,
+    LEARN_TEMPLATE_PAGES,
     LEARN_TEMPLATE_SHARE,
-    add_templates,
+    add_template,
+    learn_from_db,
     learn_from_raw,
     learn_from_store,
+    learn_template_from_raw,
     same_model,
     same_rules,
 )
@@ -374,13 +377,13 @@ class _Crawl:
         self.learning = False  # a task (and a worker) is learning the model
         self.learn_wanted = False  # the writer starts that task after its write
         # Pages of templates the model has no rules of their own for, by signature: a
-        # template the first sample missed (a blog's archive pages are found late) is
-        # learned again once it reaches its share of the stored pages, once.
+        # template the first sample missed (a blog's archive pages are found late) gets
+        # its own rules, learned from its own pages once LEARN_TEMPLATE_PAGES are stored.
         self.uncovered: Counter[str] = Counter()
         self.relearned_for: set[str] = set()
         self.known_templates: set[str] = set()  # the model's own or big in its sample
         self.full = False  # learned again from a full sample (LEARN_SAMPLE pages)
-        self.learned_for_template = False  # the learning under way adds a template
+        self.learning_template: str | None = None  # the learning under way adds its rules
 
     async def _db(self, func: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """Run one store call on the database thread."""
@@ -691,36 +694,59 @@ class _Crawl:
 
     async def _learn(self) -> None:
         model: SiteModel | None = None
+        template = self.learning_template
+        rules = self.model if template is not None else None
         try:
-            sample, feed = await self._db(self._learning_sample)
-            if self.pool is None:
-                model = await self._db(learn_from_raw, sample, feed)
+            if self.pool is not None and self.store.path.is_file():
+                # The worker reads its sample from the database itself (learn_from_db),
+                # of the answers stored by now: the same sample as read here.
+                upto = await self._db(self.store.last_raw_id)
+                path = self.store.path
+                future = self.pool.submit(learn_from_db, path, upto, rules, template)
+                model = await asyncio.wrap_future(future)
             else:
-                model = await asyncio.wrap_future(self.pool.submit(learn_from_raw, sample, feed))
-            del sample
+                sample, feed = await self._db(self._learning_sample, template)
+                if template is not None and rules is not None:
+                    model = await self._db(learn_template_from_raw, sample, rules, template, feed)
+                else:
+                    model = await self._db(learn_from_raw, sample, feed)
+                del sample
         except Exception as exc:  # noqa: BLE001 - a crawl without a model still extracts
             log.warning("site_model_failed", reason=repr(exc))
         try:
             if model is not None:
                 await self._db(self._adopt, model)
+            elif template is not None:
+                await self._db(self._retry_template, template)
         finally:
             self.learning = False
+            self.learning_template = None
             self.deferring = False  # learned or not: the deferred pages are extracted now
             self.wake.set()
             self._release_deferred()
 
-    def _learning_sample(self) -> tuple[list[RawPage], dict[str, str]]:
-        return self.store.sample_raw_pages(LEARN_SAMPLE), self.store.feed_dates()
+    def _learning_sample(self, template: str | None) -> tuple[list[RawPage], dict[str, str]]:
+        if template is not None:  # its own pages: as many as it has, within two rounds
+            sample = self.store.sample_template_pages(template, 2 * LEARN_TEMPLATE_PAGES)
+        else:
+            sample = self.store.sample_raw_pages(LEARN_SAMPLE)
+        return sample, self.store.feed_dates()
 
     def _adopt(self, model: SiteModel) -> None:
         """Use a learned model from now on (on the database thread)."""
-        if self.model is not None and self.learned_for_template:
-            model = add_templates(self.model, model)
+        if self.model is not None and model.signature is not None:
+            model = add_template(self.model, model)  # one template's rules: added
         if self.model is None or not same_model(self.model, model):
             self.store.save_site_model(model)
             self.model = model  # later extractions use it; earlier ones are redone
             self.uncovered.clear()
             self.known_templates.clear()
+
+    def _retry_template(self, template: str) -> None:
+        """Its pages taught nothing yet (too few distinct ones): try again once as many
+        more are stored (on the database thread)."""
+        self.relearned_for.discard(template)
+        self.uncovered[template] = 0
 
     def _release_deferred(self) -> None:
         """Once the model is learned (or cannot be), extract the pages stored before it."""
@@ -871,39 +897,43 @@ class _Crawl:
             return
         elif self.model.pages_sampled < LEARN_SAMPLE <= self.html_stored and not self.full:
             self.full = True  # a full sample exists now: the model the crawl keeps
-            self.learned_for_template = False
-        elif self._new_template(page):
-            self.learned_for_template = True  # only the new template's rules are taken
+            self.learning_template = None
+        elif (template := self._new_template(page)) is not None:
+            self.learning_template = template  # only the new template's rules are learned
         else:
             return
         self.learning = True
         self.learn_wanted = True
 
-    def _new_template(self, page: Page | None) -> bool:
-        """Whether ``page`` makes a template the model did not see enough of big enough
-        to learn again (``LEARN_TEMPLATE_SHARE`` of the stored pages)."""
+    def _new_template(self, page: Page | None) -> str | None:
+        """The template ``page`` belongs to when the model did not see enough of it and
+        it now has enough stored pages to learn its own rules from
+        (``LEARN_TEMPLATE_PAGES``), else ``None``.
+
+        Its own pages, not a share of the site's: a template the first sample missed (a
+        blog's archive pages, all one link or more from the start) is learned while few
+        of its pages were extracted without its rules (they are redone after the crawl).
+        """
         model = self.model
         if page is None or model is None:
-            return False
+            return None
         signature = template_of(page.extractor_version)
         if signature is None or signature in self.relearned_for:
-            return False
+            return None
         if signature not in self.known_templates:
             # Its own rules, or a share of the sample (the one template of a one-theme
             # site has no rules of its own: the site-wide ones are its).
             sampled = dict(model.templates).get(signature, 0)
             if model.for_template(signature) is not model or sampled >= 0.1 * model.pages_sampled:
                 self.known_templates.add(signature)
-                return False
+                return None
             self.uncovered[signature] += 1
-            if self.uncovered[signature] < max(
-                LEARN_MIN_TEMPLATE, LEARN_TEMPLATE_SHARE * self.html_stored
-            ):
-                return False
+            if self.uncovered[signature] < LEARN_TEMPLATE_PAGES:
+                return None
             self.relearned_for.add(signature)
             log.info("site_model_new_template", template=signature, pages=self.uncovered[signature])
-            return True
-        return False
+            return signature
+        return None
 
     def _gone(self, url: str) -> str | None:
         """What a 404/410 means for ``url`` when it is not a failure (the count it goes

@@ -59,6 +59,7 @@ __all__ = [
     "furniture_nodes",
     "html_template_signature",
     "learn_site",
+    "learn_template",
     "node_selector",
     "template_signature",
     "title_parts",
@@ -529,60 +530,9 @@ def learn_site(
     Returns:
         The model, or ``None`` when there are too few pages to learn from.
     """
-    samples: list[_Sample] = []
-    texts_of: dict[int, int] = {}  # block key -> its text's key
-    cms_votes: Counter[str] = Counter()
-    templates: Counter[str] = Counter()
-    latest = (fetched_at or datetime.now().astimezone()).date()
-    feeds = feed_dates or {}
-    og_images: Counter[str] = Counter()
-    for url, html in pages:
-        tree = _parse(html)
-        if tree is None:
-            continue
-        cms = detect_cms(html)
-        if cms:
-            cms_votes[cms] += 1
-        signature = template_signature(tree)
-        templates[signature] += 1
-        title_node = tree.css_first("title")
-        title = title_node.text(deep=True) if title_node is not None else ""
-        og_title = _meta(tree, "og:title")
-        og_image = tree.css_first('meta[property="og:image"], meta[name="twitter:image"]')
-        if og_image is not None and og_image.attributes.get("content"):
-            og_images[image_key(og_image.attributes.get("content") or "")] += 1
-        keys: set[int] = set()
-        leading: dict[int, int] = {}
-        headings: list[tuple[str, int]] = []
-        dated: list[tuple[LexborNode, str, int]] = []
-        block_keys = _Keys()
-        for node, text in iter_blocks(tree):
-            key = block_keys.key(node, text)
-            keys.add(key)
-            texts_of[key] = text_key(text)
-            tag = node.tag
-            if tag in _HEADINGS[1:]:
-                prose = _leads_text(node)
-                if prose is not None:
-                    leading[key] = prose
-            if tag in {"h1", "h2"} and len(text) <= 120:
-                headings.append((text, key))
-            if _may_vote_date(tag, text):
-                dated.append((node, text, key))
-        samples.append(
-            _Sample(
-                url=url,
-                title=title,
-                og_title=og_title,
-                og_site=_meta(tree, "og:site_name"),
-                keys=keys,
-                leading=leading,
-                template=signature,
-                headings=headings,
-                title_candidates=_title_candidates(tree, title, og_title),
-                date_candidates=_date_candidates(url, dated, feeds, latest),
-            )
-        )
+    read = _read_samples(pages, feed_dates, fetched_at)
+    samples, texts_of = read.samples, read.texts_of
+    cms_votes, templates, og_images = read.cms_votes, read.templates, read.og_images
     count = len(samples)
     if count < _MIN_SAMPLE:
         return None
@@ -683,6 +633,140 @@ def learn_site(
         evidence=tuple(evidence),
         by_template=tuple(by_template),
     )
+
+
+def learn_template(
+    pages: Iterable[tuple[str, str]],
+    site: SiteModel,
+    signature: str,
+    *,
+    feed_dates: Mapping[str, str] | None = None,
+    fetched_at: datetime | None = None,
+) -> SiteModel | None:
+    """Learn one template's own rules from a sample of its own pages, for ``site``.
+
+    What :func:`learn_site` learns for a template that is big in its sample (its
+    furniture on top of the site's, its own headline and date elements), for a template
+    the site model's sample missed (a blog's archive pages, found late in a crawl): read
+    from that template's pages only, with the site-wide furniture, site names, date order,
+    CMS and shared images of ``site``. Pages of other templates in ``pages`` are skipped.
+
+    Returns:
+        The template's rules (``signature`` set), or ``None`` when fewer than a handful of
+        its pages were given.
+    """
+    read = _read_samples(pages, feed_dates, fetched_at, only=signature)
+    members = read.samples
+    if len(members) < _MIN_SAMPLE:
+        return None
+    furniture = site.furniture | (
+        _learn_furniture(members, [], share=_TEMPLATE_SHARE)
+        if len(members) >= _TEMPLATE_FURNITURE_PAGES
+        else frozenset()
+    )
+    names = set(site.site_names)
+    votes = _new_votes()
+    for sample in members:
+        _vote_title(sample, furniture, names, votes)
+        _vote_date(sample, furniture, votes)
+    notes = [f"template {signature}: {len(members)} pages of its own"]
+    title, title_agreement = _pick_title(votes, notes)
+    date_selector, date_agreement, _ = _pick_date(votes, len(members), notes)
+    exclusive = _date_exclusive(votes, date_selector, notes)
+    texts_of = read.texts_of
+    return SiteModel(
+        signature=signature,
+        pages_sampled=len(members),
+        furniture=furniture,
+        furniture_texts=frozenset(texts_of[k] for k in furniture if k in texts_of),
+        site_names=site.site_names,
+        title_selector=title,
+        title_agreement=title_agreement,
+        date_selector=date_selector,
+        date_agreement=date_agreement,
+        date_exclusive=exclusive,
+        date_order=site.date_order,
+        cms=site.cms,
+        shared_images=site.shared_images,
+        evidence=tuple(notes),
+    )
+
+
+@dataclass(slots=True)
+class _Read:
+    """The first pass over a sample: each page's notes, and what is counted site-wide."""
+
+    samples: list[_Sample]
+    texts_of: dict[int, int]  # block key -> its text's key
+    cms_votes: Counter[str]
+    templates: Counter[str]
+    og_images: Counter[str]
+
+
+def _read_samples(
+    pages: Iterable[tuple[str, str]],
+    feed_dates: Mapping[str, str] | None,
+    fetched_at: datetime | None,
+    *,
+    only: str | None = None,
+) -> _Read:
+    """Parse each sample page once (one tree alive at a time) and note what the votes
+    read; ``only``: skip the pages of every other template."""
+    read = _Read([], {}, Counter(), Counter(), Counter())
+    samples, texts_of = read.samples, read.texts_of
+    cms_votes, templates, og_images = read.cms_votes, read.templates, read.og_images
+    latest = (fetched_at or datetime.now().astimezone()).date()
+    feeds = feed_dates or {}
+    for url, html in pages:
+        tree = _parse(html)
+        if tree is None:
+            continue
+        signature = template_signature(tree)
+        if only is not None and signature != only:
+            continue
+        cms = detect_cms(html)
+        if cms:
+            cms_votes[cms] += 1
+        templates[signature] += 1
+        title_node = tree.css_first("title")
+        title = title_node.text(deep=True) if title_node is not None else ""
+        og_title = _meta(tree, "og:title")
+        og_image = tree.css_first('meta[property="og:image"], meta[name="twitter:image"]')
+        if og_image is not None and og_image.attributes.get("content"):
+            og_images[image_key(og_image.attributes.get("content") or "")] += 1
+        keys: set[int] = set()
+        leading: dict[int, int] = {}
+        headings: list[tuple[str, int]] = []
+        dated: list[tuple[LexborNode, str, int]] = []
+        block_keys = _Keys()
+        for node, text in iter_blocks(tree):
+            key = block_keys.key(node, text)
+            keys.add(key)
+            texts_of[key] = text_key(text)
+            tag = node.tag
+            if tag in _HEADINGS[1:]:
+                prose = _leads_text(node)
+                if prose is not None:
+                    leading[key] = prose
+            if tag in {"h1", "h2"} and len(text) <= 120:
+                headings.append((text, key))
+            if _may_vote_date(tag, text):
+                dated.append((node, text, key))
+        samples.append(
+            _Sample(
+                url=url,
+                title=title,
+                og_title=og_title,
+                og_site=_meta(tree, "og:site_name"),
+                keys=keys,
+                leading=leading,
+                template=signature,
+                headings=headings,
+                title_candidates=_title_candidates(tree, title, og_title),
+                date_candidates=_date_candidates(url, dated, feeds, latest),
+            )
+        )
+    return read
 
 
 def _new_votes() -> _Votes:

@@ -184,11 +184,12 @@ class RawPagesRoom(StoreBase):
             for row in rows:
                 yield _raw_from_row(row)
 
-    def sample_raw_pages(self, limit: int) -> list[RawPage]:
+    def sample_raw_pages(self, limit: int, *, upto: int | None = None) -> list[RawPage]:
         """Up to ``limit`` stored HTML answers spread over the whole crawl (deterministic).
 
         The site model learns from these: a multiplicative hash of the row id orders
         them, so the sample mixes early and late pages, posts and listings alike.
+        ``upto``: only answers stored by then (``last_raw_id``), whenever it is read.
         """
         # The ids are chosen first: ordering whole rows made SQLite read every stored
         # body to keep ``limit`` of them (the multiplier is a unit modulo the prime, so
@@ -196,12 +197,35 @@ class RawPagesRoom(StoreBase):
         rows = self._conn.execute(
             f"SELECT {_RAW_COLUMNS} FROM raw_pages WHERE id IN (SELECT id FROM raw_pages"
             " WHERE status BETWEEN 200 AND 299"
-            " AND (content_type IS NULL OR content_type IN (?, ?))"
+            " AND (content_type IS NULL OR content_type IN (?, ?)) AND id <= ?"
             " ORDER BY (id * 2654435761) % 4294967291 LIMIT ?)"
             " ORDER BY (id * 2654435761) % 4294967291",
-            (*_HTML_TYPES, limit),
+            (*_HTML_TYPES, upto if upto is not None else 2**63 - 1, limit),
         ).fetchall()
         return [_raw_from_row(row) for row in rows]
+
+    def sample_template_pages(
+        self, signature: str, limit: int, *, upto: int | None = None
+    ) -> list[RawPage]:
+        """Up to ``limit`` stored HTML answers extracted as pages of one template (the
+        ``signature`` in their ``extractor_version``), spread like ``sample_raw_pages``."""
+        # The ids first, as in ``sample_raw_pages``: only the chosen rows' bodies are read.
+        rows = self._conn.execute(
+            f"SELECT {_RAW_COLUMNS} FROM raw_pages WHERE id IN (SELECT r.id"
+            " FROM raw_pages AS r"
+            " LEFT JOIN pages AS p ON p.url = r.url LEFT JOIN crawl_state AS c ON c.url = r.url"
+            " WHERE r.status BETWEEN 200 AND 299"
+            " AND coalesce(p.extractor_version, c.extracted_with) LIKE ? AND r.id <= ?"
+            " ORDER BY (r.id * 2654435761) % 4294967291 LIMIT ?)"
+            " ORDER BY (id * 2654435761) % 4294967291",
+            (f"%+{signature}:%", upto if upto is not None else 2**63 - 1, limit),
+        ).fetchall()
+        return [_raw_from_row(row) for row in rows]
+
+    def last_raw_id(self) -> int:
+        """The id of the answer stored last (0: none): ``upto`` of the samples."""
+        row = self._conn.execute("SELECT max(id) FROM raw_pages").fetchone()
+        return int(row[0] or 0)
 
     def html_page_count(self) -> int:
         """How many 2xx HTML answers are stored."""
