@@ -29,6 +29,8 @@ RANKS = {
     **dict.fromkeys(
         ("discover", "remote_fetch", "sources", "learn", "parts", "datasette_metadata"), 3
     ),
+    **dict.fromkeys(("workers", "page_load", "reextract", "run_start", "run_end"), 3),
+    "run_report": 0,
     **dict.fromkeys(("pipeline", "parse", "report", "export"), 4),
     "progress": 5,
     "cli": 6,

@@ -77,7 +77,7 @@ def test_pipeline_worker_killed_mid_run_loses_no_page(tmp_path):
     assert report.counts["new"] == live
 
 
-class _BreakingPool(pipeline._LazyPool):
+class _BreakingPool(pipeline.LazyPool):
     """A pool whose workers 'die' on one URL: its futures fail like a broken pool's."""
 
     def __init__(self, deadly: str) -> None:
@@ -94,7 +94,7 @@ class _BreakingPool(pipeline._LazyPool):
         return self.threads.submit(pipeline.extract_page, raw, self._rules)
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if fn is not pipeline._extract_in_worker:  # learning the site model: not a page
+        if fn is not pipeline.extract_in_worker:  # learning the site model: not a page
             return self.threads.submit(fn, *args, **kwargs)
         return self._run(args[0])
 
@@ -112,7 +112,7 @@ def test_pipeline_page_that_kills_its_worker_twice_fails_alone(tmp_path, monkeyp
     with TestServer(demo_site_dir()) as server:
         deadly = server.url(POSTS[0])
         pool = _BreakingPool(deadly)
-        monkeypatch.setattr(pipeline, "_LazyPool", lambda _rules: pool)
+        monkeypatch.setattr(pipeline, "LazyPool", lambda _rules: pool)
         with Store.open(db) as store:
             report = run(_config(), store, start=server.url("/"))
         base = server.base_url

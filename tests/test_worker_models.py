@@ -17,7 +17,7 @@ from migrator.extract import extract_page
 from migrator.extract.site import learn_site
 from migrator.load import Store
 from migrator.models import RawPage, SiteModel
-from migrator.pipeline import RunReport, _Crawl, _LazyPool
+from migrator.pipeline import LazyPool, RunReport, _Crawl
 from migrator.worker_models import (
     WORKER_MODELS,
     ModelNotSent,
@@ -106,7 +106,7 @@ def test_crawl_extracts_with_the_model_by_reference(model, tmp_path):
     """Through real worker processes: each page's record is the one the model sent
     whole gives, for a model the workers never had and for the next one."""
     config = Config()
-    pool = _LazyPool(config.extract)
+    pool = LazyPool(config.extract)
     report = RunReport(run_id=1, mode="run", db_path="", started_at=datetime.now(UTC))
     with Store.open(tmp_path / "m.db") as store:
         crawl = _Crawl(config, store, report, mode="run", pool=pool, progress=None)

@@ -14,8 +14,8 @@ the ``errors`` table and goes on. Run-level failures (``ConfigError``, ``StoreEr
     ├── StoreError           the database cannot be opened or written  (store/)
     │   └── StoreLocked      another run or sync holds the database    (store/)
     ├── ExportError          the export's output cannot be written     (export/)
-    ├── RunAborted           a guard stopped the run on purpose        (pipeline.py)
-    └── RunFailed            a stage of the run died (a bug, a failed commit)  (pipeline.py)
+    ├── RunAborted           a guard stopped the run on purpose        (run_end.py)
+    └── RunFailed            a stage of the run died (a bug, a failed commit)  (run_end.py)
 """
 
 from __future__ import annotations

@@ -17,260 +17,78 @@ import contextlib
 import contextvars
 import dataclasses
 import functools
-import hashlib
 import json
-import multiprocessing
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Literal, ParamSpec, TypeVar
-from urllib.parse import urlsplit
+from typing import ParamSpec, TypeVar
 
 import structlog
 
-from migrator.children import die_with_parent
-from migrator.config import Config, ExtractConfig
+from migrator.config import Config
 from migrator.discover import discover_start
 from migrator.errors import (
     ConfigError,
     ExtractError,
     FetchError,
-    MigratorError,
     RunAborted,
-    RunFailed,
     StoreError,
 )
 from migrator.extract import (
-    EXTRACTOR_VERSION,
     extract_page,
-    model_changes_page,
     page_links,
     template_of,
-    version_tag,
 )
 from migrator.extract.body import require_dependencies
-from migrator.fetch import Fetcher, SharedPace, resolve_map
+from migrator.fetch import Fetcher, SharedPace
 from migrator.learn import (
     LEARN_AFTER,
-    LEARN_MIN_TEMPLATE,
     LEARN_SAMPLE,
     LEARN_TEMPLATE_PAGES,
-    LEARN_TEMPLATE_SHARE,
     add_template,
     learn_from_db,
     learn_from_raw,
-    learn_from_store,
     learn_template_from_raw,
     same_model,
-    same_rules,
 )
 from migrator.load import CrawlItem, Store
-from migrator.log import logging_settings, setup_child_logging
 from migrator.models import Discovered, Page, RawPage, SiteModel
-from migrator.parts import load_part
+from migrator.page_load import BATCH_PAGES, load_extracted, load_failed
+from migrator.reextract import extract, refresh_model
 from migrator.remote_fetch import RemoteFetcher
+from migrator.run_end import apply_removals, finish_run, first_error, report_limits
+from migrator.run_report import LOG_FAILURES, Mode, ProgressCallback, RunReport, config_hash
+from migrator.run_start import archive_for_sync, check_reachable, start_urls
 from migrator.scope import Scope
-from migrator.sources import LiveSource, Source, reopen_source
-from migrator.urls import canonical_url, is_http_url
-from migrator.worker_models import ModelNotSent, ModelRef, ModelRefs, model_in_worker
+from migrator.sources import LiveSource, Source
+from migrator.worker_models import ModelNotSent
+from migrator.workers import (
+    BYTES_IN_FLIGHT,
+    ByteBudget,
+    LazyPool,
+    extract_in_worker,
+)
 
 __all__ = ["Mode", "ProgressCallback", "RunReport", "config_hash", "extract", "run"]
 
 log = structlog.get_logger()
 
-Mode = Literal["run", "fetch", "sync"]
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
-ProgressCallback = Callable[[Counter[str]], None]
 
-_BATCH_PAGES = 64  # pages per write transaction: amortizes the commit, keeps latency low
 _FEED_BATCH = 64  # URLs claimed from the frontier at a time
 _WRITE_GATHER_S = 0.05  # the writer waits this long after a first outcome to fill a batch
 _REMOVED_STATUSES = frozenset({404, 410})
 _LINKED_MEMORY = 20_000  # links remembered as already queued (bounds memory)
-_LOG_FAILURES = 20  # failures kept in the report for the summary
-# Bytes of fetched bodies (and the records made from them) between the fetchers and the
-# database write. Counts alone (about 330 pages in flight) allowed 6 GB at 20 MB a page.
-_BYTES_IN_FLIGHT = 256 * 1024 * 1024
 # Fetch outcomes recorded in `errors` but counted as skipped, not failed.
 _SKIP_REASONS = frozenset({"robots_disallowed", "unwanted_content_type"})
 
 
-@dataclass(slots=True, kw_only=True)
-class RunReport:
-    """What a run did: counts by outcome, timing, and the first failures."""
-
-    run_id: int
-    mode: str
-    db_path: str
-    started_at: datetime
-    finished_at: datetime | None = None
-    status: Literal["ok", "failed", "aborted", "interrupted"] = "ok"
-    counts: Counter[str] = field(default_factory=Counter)
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    message: str | None = None
-
-    @property
-    def elapsed_s(self) -> float:
-        """Wall-clock seconds of the run."""
-        end = self.finished_at or datetime.now(UTC)
-        return (end - self.started_at).total_seconds()
-
-    def as_dict(self) -> dict[str, object]:
-        """A JSON-friendly view for ``--json`` output."""
-        data = asdict(self)
-        data["started_at"] = self.started_at.isoformat()
-        data["finished_at"] = self.finished_at.isoformat() if self.finished_at else None
-        data["counts"] = dict(self.counts)
-        data["elapsed_s"] = round(self.elapsed_s, 3)
-        return data
-
-
-def config_hash(config: Config) -> str:
-    """A short stable hash of the effective configuration, stored with each run."""
-    blob = json.dumps(asdict(config), sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
 # --------------------------------------------------------------------------- workers
-
-
-_worker_rules: ExtractConfig | None = None
-
-
-def _init_worker(
-    rules: ExtractConfig, main_pid: int, log_settings: tuple[int, bool] | None
-) -> None:
-    global _worker_rules  # noqa: PLW0603 - one immutable value per worker process
-    die_with_parent(main_pid)
-    _worker_rules = rules
-    setup_child_logging(log_settings)  # field warnings reach the user
-
-
-def _extract_in_worker(raw: RawPage, model: SiteModel | ModelRef | None = None) -> Page:
-    assert _worker_rules is not None  # set by _init_worker
-    return extract_page(raw, _worker_rules, model_in_worker(model))
-
-
-def _reextract_in_worker(
-    raw: RawPage, model: SiteModel, before: SiteModel, signature: str | None
-) -> Page | None:
-    """The page under ``model``, or ``None`` when it reads the same as under the
-    template rules ``before`` it was extracted with (``model_changes_page``)."""
-    rules = model.for_template(signature) if signature else model
-    if not model_changes_page(raw, before, rules):
-        return None
-    return _extract_in_worker(raw, model)
-
-
-def _make_pool(rules: ExtractConfig, workers: int | None = None) -> ProcessPoolExecutor:
-    workers = workers or rules.workers or os.cpu_count() or 1
-    # forkserver: forking a process that runs an event loop and threads is unsafe.
-    ctx = multiprocessing.get_context("forkserver")
-    return ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(rules, os.getpid(), logging_settings()),
-    )
-
-
-class _LazyPool(Executor):
-    """The worker pool, started on the first page that needs extracting, and started
-    again when a worker dies.
-
-    A sync where every page answers 304 never extracts anything: starting the
-    forkserver and importing the extractors in each worker would cost it about a second.
-    A worker that dies (killed, out of memory, a crash in a C parser) breaks the whole
-    ``ProcessPoolExecutor``: every page in flight fails with ``BrokenProcessPool``. The
-    broken pool is replaced, and those pages are retried once, one at a time, in a spare
-    one-worker pool, so a page that kills its worker again fails alone.
-    """
-
-    def __init__(self, rules: ExtractConfig) -> None:
-        self._rules = rules
-        self._pool: ProcessPoolExecutor | None = None
-        self._spare: ProcessPoolExecutor | None = None
-        self.generation = 0  # bumped on each replacement: one break, one replacement
-        self.models = ModelRefs()  # the site model goes to the workers by reference
-
-    def submit(self, fn: Callable[..., _T], /, *args: object, **kwargs: object) -> Future[_T]:
-        if self._pool is None:
-            # A sync checks here, not at its start: importing trafilatura costs ~1 s,
-            # and a sync where nothing changed extracts nothing.
-            require_dependencies(self._rules)
-            self._pool = _make_pool(self._rules)
-        try:
-            return self._pool.submit(fn, *args, **kwargs)
-        except BrokenProcessPool:
-            # Broken before this page was handed over: nothing to retry, just replace.
-            self.replace(self.generation)
-            return self.submit(fn, *args, **kwargs)
-
-    def replace(self, generation: int) -> None:
-        """The pool of ``generation`` broke: start a new one on the next submit."""
-        if generation != self.generation or self._pool is None:
-            return  # another page of the same break already replaced it
-        self._pool.shutdown(wait=False, cancel_futures=True)
-        self._pool = None
-        self.generation += 1
-        log.warning("extract_pool_replaced", reason="a worker process died")
-
-    def submit_retry(self, raw: RawPage, model: SiteModel | None = None) -> Future[Page]:
-        """Extract ``raw`` again in the spare pool (callers retry one page at a time)."""
-        if self._spare is None:
-            self._spare = _make_pool(self._rules, workers=1)
-        return self._spare.submit(_extract_in_worker, raw, model)
-
-    def retry_failed(self, raw: RawPage, exc: BaseException) -> ExtractError:
-        """The retried page broke the spare pool too: drop it; the page's error."""
-        if self._spare is not None:
-            self._spare.shutdown(wait=False, cancel_futures=True)
-            self._spare = None
-        log.warning("page_killed_its_worker", url=raw.url)
-        error = ExtractError(raw.url, "worker_died: its worker process died twice")
-        error.__cause__ = exc
-        return error
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        for pool in (self._pool, self._spare):
-            if pool is not None:
-                pool.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-
-class _ByteBudget:
-    """How many bytes of pages may be between fetch and the database write at once.
-
-    A fetched page takes its share (a body and the record extracted from it, about twice
-    the body) before it goes to extraction, and gives it back once written. A page larger
-    than the whole budget waits until it is alone.
-    """
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.used = 0
-        self.peak = 0
-        self._freed = asyncio.Event()
-
-    async def acquire(self, size: int) -> int:
-        """Wait until ``size`` bytes fit; return the share taken (give it back later)."""
-        share = min(size, self.limit)
-        while self.used + share > self.limit:
-            self._freed.clear()
-            await self._freed.wait()
-        self.used += share
-        self.peak = max(self.peak, self.used)
-        return share
-
-    def release(self, share: int) -> None:
-        """Give back a share taken by :meth:`acquire`."""
-        if share:
-            self.used -= share
-            self._freed.set()
 
 
 # --------------------------------------------------------------------------- messages
@@ -285,7 +103,7 @@ class _Fetched:
     # Set when the server answered 304 and ``raw`` is the stored answer, extracted again
     # because it had no record (its extraction or load failed before).
     not_modified_at: datetime | None = None
-    share: int = 0  # bytes taken from the crawl's _ByteBudget, given back once written
+    share: int = 0  # bytes taken from the crawl's ByteBudget, given back once written
     # Before the site model exists: the page's links only (``page_links``); the page is
     # stored and its links followed now, and it is extracted once the model is learned.
     links: tuple[str, ...] | None = None
@@ -323,7 +141,7 @@ class _Crawl:
         report: RunReport,
         *,
         mode: Mode,
-        pool: _LazyPool | None,
+        pool: LazyPool | None,
         progress: ProgressCallback | None,
         limit: int | None = None,
         resume_since: str | None = None,
@@ -340,11 +158,11 @@ class _Crawl:
         workers = max(1, config.fetch.concurrency) * 4
         self.fetch_workers = workers
         self.fetch_q: asyncio.Queue[CrawlItem | None] = asyncio.Queue(maxsize=workers * 2)
-        self.write_q: asyncio.Queue[_Outcome] = asyncio.Queue(maxsize=_BATCH_PAGES * 4)
+        self.write_q: asyncio.Queue[_Outcome] = asyncio.Queue(maxsize=BATCH_PAGES * 4)
         in_flight = (config.extract.workers or os.cpu_count() or 1) * 4
         self.extract_slots = asyncio.Semaphore(in_flight)
         self.retry_lock = asyncio.Lock()  # pages whose worker died: retried one at a time
-        self.budget = _ByteBudget(_BYTES_IN_FLIGHT)
+        self.budget = ByteBudget(BYTES_IN_FLIGHT)
         self.outstanding = 0  # claimed from the frontier, not yet written
         self.wake = asyncio.Event()
         self.removal_candidates: list[str] = []
@@ -448,7 +266,7 @@ class _Crawl:
                 writer = group.create_task(self._writer(), name="writer")
                 group.create_task(self._stop_when_done(stages, writer), name="supervisor")
         except BaseExceptionGroup as group_error:
-            raise _first_error(group_error) from None
+            raise first_error(group_error) from None
         finally:
             self.db_thread.shutdown(wait=True)
 
@@ -641,14 +459,14 @@ class _Crawl:
         ref = None if model is None else pool.models.ref(model)
         try:
             try:
-                return await asyncio.wrap_future(pool.submit(_extract_in_worker, raw, ref))
+                return await asyncio.wrap_future(pool.submit(extract_in_worker, raw, ref))
             except ModelNotSent:
                 # That worker was never sent this model (a new model, a new worker): the
                 # page goes again with the model inside; the worker keeps it.
                 assert ref is not None
                 assert model is not None
                 whole = ref.whole(model)
-                return await asyncio.wrap_future(pool.submit(_extract_in_worker, raw, whole))
+                return await asyncio.wrap_future(pool.submit(extract_in_worker, raw, whole))
         except BrokenProcessPool:
             pool.replace(generation)
         log.info("extract_retry", url=raw.url, reason="worker_died")
@@ -662,7 +480,7 @@ class _Crawl:
         while True:
             batch = [await self.write_q.get()]
             self._drain_into(batch)
-            if len(batch) < _BATCH_PAGES // 4:
+            if len(batch) < BATCH_PAGES // 4:
                 # A trickle: let a batch gather (one thread hand-off, one commit).
                 await asyncio.sleep(_WRITE_GATHER_S)
                 self._drain_into(batch)
@@ -781,7 +599,7 @@ class _Crawl:
             self.releasing = False
 
     def _drain_into(self, batch: list[_Outcome]) -> None:
-        while len(batch) < _BATCH_PAGES:
+        while len(batch) < BATCH_PAGES:
             try:
                 batch.append(self.write_q.get_nowait())
             except asyncio.QueueEmpty:
@@ -808,7 +626,7 @@ class _Crawl:
         try:
             self._write(outcome)
         except StoreError as exc:
-            _load_failed(self.store, self.report, outcome.item.url, exc)
+            load_failed(self.store, self.report, outcome.item.url, exc)
 
     def _write(self, outcome: _Fetched | _Failed) -> None:
         counts = self.counts
@@ -858,7 +676,7 @@ class _Crawl:
             if page.page_type != "listing" and self._save_canonical_alias(page, outcome.item):
                 counts["aliased"] += 1
                 return
-        _load_extracted(
+        load_extracted(
             self.store,
             self.report,
             raw,
@@ -997,25 +815,8 @@ class _Crawl:
             self.counts["discovered"] += self.store.add_urls(found)
 
     def _remember_failure(self, url: str, reason: str) -> None:
-        if len(self.report.failures) < _LOG_FAILURES:
+        if len(self.report.failures) < LOG_FAILURES:
             self.report.failures.append((url, reason))
-
-
-def _first_error(group: BaseExceptionGroup[BaseException]) -> BaseException:
-    """The error that ended a crawl's task group (the others are its consequences).
-
-    A library error is raised as it is (the CLI maps it to an exit code); anything
-    else becomes a ``RunFailed`` naming the stage that died.
-    """
-    first = group.exceptions[0]
-    while isinstance(first, BaseExceptionGroup):
-        first = first.exceptions[0]
-    if isinstance(first, MigratorError | KeyboardInterrupt | SystemExit):
-        return first
-    log.debug("stage_crashed", error=repr(first), exc_info=first)
-    error = RunFailed(f"the run stopped: {type(first).__name__}: {first}")
-    error.__cause__ = first
-    return error
 
 
 # --------------------------------------------------------------------------- entry points
@@ -1056,9 +857,9 @@ def run(
         ConfigError: no usable start URL.
         RunAborted: the mass-removal guard stopped a sync.
     """
-    source, start = _archive_for_sync(store, mode, source, start)
-    starts = _start_urls(config, store, start)
-    if mode == "run":  # a sync checks when it first extracts (_LazyPool)
+    source, start = archive_for_sync(store, mode, source, start)
+    starts = start_urls(config, store, start)
+    if mode == "run":  # a sync checks when it first extracts (LazyPool)
         require_dependencies(config.extract)
     started = datetime.now(UTC)
     # A sync after a sync that was cut short continues it instead of starting over.
@@ -1076,7 +877,7 @@ def run(
     requeued = store.requeue_in_progress()
     if requeued:
         log.info("run_resumed", requeued=requeued)
-    pool = _LazyPool(config.extract) if mode != "fetch" else None
+    pool = LazyPool(config.extract) if mode != "fetch" else None
     try:
         removals = asyncio.run(
             _crawl(
@@ -1093,9 +894,9 @@ def run(
             )
         )
         if mode != "fetch" and pool is not None:
-            _refresh_model(store, report, pool, config.extract, relearn=mode == "run")
+            refresh_model(store, report, pool, config.extract, relearn=mode == "run")
         if mode == "sync":
-            _apply_removals(config, store, report, removals)
+            apply_removals(config, store, report, removals)
     except RunAborted as exc:
         report.status, report.message = "aborted", str(exc)
         raise
@@ -1111,30 +912,9 @@ def run(
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-        _finish_run(store, report, max_failures)
+        finish_run(store, report, max_failures)
         structlog.contextvars.unbind_contextvars("run_id")
     return report
-
-
-def _finish_run(store: Store, report: RunReport, max_failures: int | None) -> None:
-    """Record the run's end; when the run already failed, a failure here (the disk is
-    full) is logged, so the error that stopped the run is the one reported.
-
-    A run that finished with more failed pages than ``max_failures`` is ``failed``: the
-    ``runs`` row says what the exit status (3) says.
-    """
-    failed = report.counts.get("failed", 0)
-    if report.status == "ok" and max_failures is not None and failed > max_failures:
-        report.status = "failed"
-        report.message = f"{failed} pages failed (more than --max-failures {max_failures})"
-    report.finished_at = datetime.now(UTC)
-    try:
-        store.finish_run(report.run_id, status=report.status, counts=dict(report.counts))
-    except StoreError as exc:
-        if report.status == "ok":
-            raise
-        log.error("run_not_recorded", reason=str(exc))
-    log.info("run_finished", status=report.status, **dict(report.counts))
 
 
 async def _crawl(
@@ -1144,7 +924,7 @@ async def _crawl(
     *,
     mode: Mode,
     starts: Sequence[str],
-    pool: _LazyPool | None,
+    pool: LazyPool | None,
     progress: ProgressCallback | None,
     limit: int | None = None,
     source: Source | None = None,
@@ -1154,9 +934,7 @@ async def _crawl(
     source = source or LiveSource()
     config = source.prepare(config)
     if source.live:
-        await _check_reachable(
-            starts[0], timeout=config.fetch.timeout, resolve=config.fetch.resolve
-        )
+        await check_reachable(starts[0], timeout=config.fetch.timeout, resolve=config.fetch.resolve)
     scope = Scope.from_config(config, starts)
     # Trap budgets (max_pages, URLs per path pattern) span runs: a resumed run or a
     # nightly sync must not admit another max_urls_per_pattern calendar pages each time.
@@ -1186,11 +964,11 @@ async def _crawl(
             RemoteFetcher(config, starts, pace=pace) as remote,
         ):
             await crawl.crawl(starts, scope, fetcher, remote)
-        _report_limits(scope, report)
+        report_limits(scope, report)
         return crawl.removal_candidates
     async with source.open(config, scope) as fetcher:
         await crawl.crawl(starts, scope, fetcher, seeds=source.seeds())
-    _report_limits(scope, report, source.limits())
+    report_limits(scope, report, source.limits())
     if crawl.stopping:
         report.counts["limited_run"] = crawl.content_written
         said = (
@@ -1199,434 +977,3 @@ async def _crawl(
         report.message = f"{report.message}; {said}" if report.message else said
         log.info("run_limit_reached", pages=crawl.content_written)
     return crawl.removal_candidates
-
-
-# How the report says what each limit left out (the default: URLs refused by it).
-_LIMIT_WORDS = {
-    "max_sitemaps": "{n} child sitemaps or more not read (scope.max_sitemaps)",
-    "max_sitemap_depth": "{n} sitemap indexes too deeply nested (scope.max_sitemap_depth)",
-    "max_sitemap_bytes": "{n} sitemaps cut at 50 MB inflated (the sitemap protocol's limit)",
-    "wayback_cdx": (
-        "the Wayback CDX listing stopped at a full page of {n} rows without a resume key"
-        " (the server does not page: captures past it were not read)"
-    ),
-}
-
-
-def _report_limits(
-    scope: Scope, report: RunReport, source_limits: Mapping[str, int] | None = None
-) -> None:
-    """A limit that stopped the crawl is said out loud: counts, a warning, the message."""
-    cut_by_source = []
-    for name, cut in sorted((source_limits or {}).items()):
-        report.counts[f"limited_{name}"] += cut
-        words = _LIMIT_WORDS.get(name, "{n} entries cut by {name}")
-        cut_by_source.append(words.format(n=cut, name=name))
-    if not scope.limited:
-        if cut_by_source:
-            report.message = "crawl limited: " + "; ".join(cut_by_source)
-        return
-    said = []
-    traps = {k: n for k, n in scope.limited.items() if k.startswith("trap_")}
-    for name, refused in sorted(scope.limited.items()):
-        report.counts[f"limited_{name}"] += refused
-        if name not in traps:
-            words = _LIMIT_WORDS.get(name, "{n} URLs refused by scope.{name}")
-            said.append(words.format(n=refused, name=name))
-    if said:
-        said[-1] += " (raise them in the config)"
-    if traps:
-        kinds = ", ".join(f"{k.removeprefix('trap_')} {n}" for k, n in sorted(traps.items()))
-        said.append(
-            f"{sum(traps.values())} URLs refused as crawler traps ({kinds}; see"
-            " scope.detect_traps and scope.earliest_year)"
-        )
-    report.message = "crawl limited: " + "; ".join(cut_by_source + said)
-    log.warning("crawl_limited", **dict(scope.limited))
-
-
-async def _check_reachable(url: str, *, timeout: float, resolve: tuple[str, ...] = ()) -> None:
-    """Fail fast, as a usage error, when the start host cannot be reached at all.
-
-    A TCP connect is enough to tell a typo'd host or a server that is down from a
-    site with failing pages, without downloading anything twice.
-    """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    mapped = resolve_map(resolve).get(host.lower())
-    if mapped is not None:
-        host, port = mapped[0], mapped[1] or port
-    try:
-        async with asyncio.timeout(timeout):
-            _, writer = await asyncio.open_connection(host, port)
-    except (OSError, TimeoutError) as exc:
-        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
-        raise ConfigError(f"cannot reach {host}:{port}: {reason}") from exc
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-
-
-def _apply_removals(config: Config, store: Store, report: RunReport, candidates: list[str]) -> None:
-    """Mark pages removed, unless so many vanished that the site is more likely broken."""
-    if not candidates:
-        return
-    known = max(store.page_count(), 1)
-    share = len(candidates) / known
-    if share > config.sync.max_removed_share:
-        raise RunAborted(
-            f"{len(candidates)} of {known} known pages ({share:.0%}) now answer 404/410, "
-            f"more than sync.max_removed_share={config.sync.max_removed_share:.0%}; "
-            "nothing was marked removed"
-        )
-    now = datetime.now(UTC)
-    with store.transaction():
-        for url in candidates:
-            if store.mark_removed(url, now):
-                report.counts["removed"] += 1
-
-
-def _archive_for_sync(
-    store: Store, mode: Mode, source: Source | None, start: str | None
-) -> tuple[Source | None, str | None]:
-    """A sync reads the archive the migration was read from (``runs.source``) unless
-    archive options name another; either way only captures newer than the stored
-    answers are read (see ``ReplayTransport``).
-
-    Raises:
-        ConfigError: the stored archive is gone, or the archive given is of another site.
-    """
-    if mode != "sync":
-        return source, start
-    if source is None:
-        stored = store.last_source()
-        if stored is None:
-            return None, start  # a live migration: the live site
-        source, start = reopen_source(stored)
-    if source.live:
-        return source, start
-    migrated = store.last_start_url()
-    if start and migrated and _site_host(start) != _site_host(migrated):
-        raise ConfigError(
-            f"sync: the archive is of {urlsplit(start).netloc}, this migration of"
-            f" {urlsplit(migrated).netloc}"
-        )
-    source.sync_against(store.capture_dates())
-    return source, start
-
-
-def _site_host(url: str) -> str:
-    return (urlsplit(url).netloc or "").lower().removeprefix("www.")
-
-
-def _start_urls(config: Config, store: Store, start: str | None) -> list[str]:
-    candidate = start or config.site.start or store.last_start_url()
-    if not candidate:
-        raise ConfigError(
-            "no start URL: give START on the command line or site.start in the config"
-        )
-    if not is_http_url(candidate):
-        raise ConfigError(f"not an http(s) URL: {candidate}")
-    return [canonical_url(candidate)]
-
-
-def extract(
-    config: Config,
-    store: Store,
-    *,
-    progress: ProgressCallback | None = None,
-    max_failures: int | None = None,
-) -> RunReport:
-    """Re-extract every stored raw page with the current code and config, offline.
-
-    Only records whose content changed are rewritten (``Store.save_page`` compares
-    content hashes); a removed page stays removed. Extraction runs in worker
-    processes, in order, with a bounded number of pages in flight. More failed pages
-    than ``max_failures`` make the run ``failed``.
-
-    Returns:
-        The run's report.
-    """
-    require_dependencies(config.extract)
-    started = datetime.now(UTC)
-    run_id = store.start_run("extract", config_hash=config_hash(config), start_url=None)
-    report = RunReport(run_id=run_id, mode="extract", db_path=str(store.path), started_at=started)
-    counts = report.counts
-    pool = _LazyPool(config.extract)
-    model = learn_from_store(store)
-    if model is not None:
-        latest = store.latest_site_model()
-        if latest is None or not same_model(latest, model):
-            store.save_site_model(model)
-        else:
-            model = latest
-    else:
-        model = store.latest_site_model()
-
-    def again(raw: RawPage) -> Page:
-        return extract_page(raw, config.extract, model)
-
-    try:
-        batch: list[tuple[RawPage, Page | ExtractError]] = []
-        batch_bytes = 0
-        for raw, result in _extract_stream(pool, store.iter_raw_pages(), model):
-            batch.append((raw, result))
-            batch_bytes += 2 * len(raw.body)
-            if len(batch) >= _BATCH_PAGES or batch_bytes > _BYTES_IN_FLIGHT // 2:
-                batch_bytes = 0
-                _write_extracted(store, batch, report, again)
-                batch.clear()
-                if progress is not None:
-                    progress(counts)
-        _write_extracted(store, batch, report, again)
-    except KeyboardInterrupt:
-        report.status = "interrupted"
-        raise
-    except BaseException:
-        report.status = "failed"
-        raise
-    finally:
-        pool.shutdown(cancel_futures=True)
-        _finish_run(store, report, max_failures)
-    return report
-
-
-def _extract_stream(
-    pool: _LazyPool, raws: Iterator[RawPage], model: SiteModel | None = None
-) -> Iterator[tuple[RawPage, Page | ExtractError]]:
-    """Yield each raw page with its extraction result, in order, a bounded window ahead."""
-    for raw, result in _recheck_stream(pool, raws, model, {}):
-        assert result is not None  # nothing to recheck: every page is extracted
-        yield raw, result
-
-
-def _refresh_model(
-    store: Store, report: RunReport, pool: _LazyPool, rules: ExtractConfig, *, relearn: bool
-) -> None:
-    """After a crawl: learn the model from the whole crawl's sample (``relearn`` and the
-    crawl's model is outgrown, or none exists yet) and re-extract the pages whose
-    template's rules it changed.
-
-    A learning that extracts every template as the crawl's model did (``same_model``)
-    keeps that model. Pages extracted before the first model, or with rules the final
-    model replaced for their template, are the only ones redone; their counts go to
-    ``reextracted``, not to new/changed. Where the rules changed in their furniture only,
-    the page is first checked (``model_changes_page``: parse and find the furniture under
-    both): one on which both find the same blocks is only re-tagged.
-    """
-    model = store.latest_site_model()
-    if model is not None and not relearn:
-        return  # the crawl extracted every page with this model
-    tags = list(store.extraction_tags())
-    if model is None or _model_outgrown(model, tags):
-        learned = learn_from_store(store)
-        if learned is not None and (model is None or not same_model(model, learned)):
-            store.save_site_model(learned)
-            model = learned
-    if model is None:
-        return
-    final = model
-    used = {r.fingerprint: r for m in store.site_models() for r in (m, *m.by_template)}
-    prefix = EXTRACTOR_VERSION + "+"
-    stale: list[int] = []
-    # url -> (the template rules it was extracted with, its tag): pages whose rules
-    # changed in their furniture or site names only; most read the same and are only
-    # re-tagged.
-    recheck: dict[str, tuple[SiteModel, str]] = {}
-    for raw_id, url, tag in tags:
-        fingerprint = (tag or "").rpartition(":")[2]
-        rules_used = used.get(fingerprint) if tag and tag.startswith(prefix) else None
-        if rules_used is None:
-            stale.append(raw_id)
-            continue
-        signature = template_of(tag)
-        rules_now = final.for_template(signature) if signature else final
-        if same_rules(rules_used, rules_now):
-            continue
-        stale.append(raw_id)
-        same_but = replace(
-            rules_used,
-            furniture=rules_now.furniture,
-            signature=rules_now.signature,
-            site_names=rules_now.site_names,
-        )
-        if same_but.fingerprint == rules_now.fingerprint:
-            recheck[url] = (rules_used, tag or "")
-    if not stale:
-        return
-
-    def again(raw: RawPage) -> Page:
-        return extract_page(raw, rules, final)
-
-    shadow = RunReport(
-        run_id=report.run_id, mode="extract", db_path=report.db_path, started_at=report.started_at
-    )
-    batch: list[tuple[RawPage, Page | ExtractError]] = []
-    retag: list[tuple[str, str, str]] = []
-    retagged = 0
-    for raw, result in _recheck_stream(pool, store.raw_pages_by_id(stale), final, recheck):
-        if result is None:
-            retagged += 1
-            tag = recheck[raw.url][1]
-            signature = template_of(tag)
-            rules_now = final.for_template(signature) if signature else final
-            retag.append((raw.url, tag, version_tag(rules_now, signature)))
-        else:
-            batch.append((raw, result))
-        if len(batch) + len(retag) >= _BATCH_PAGES:
-            _write_extracted(store, batch, shadow, again)
-            batch.clear()
-            store.retag_pages(retag)
-            retag.clear()
-    _write_extracted(store, batch, shadow, again)
-    if retag:
-        store.retag_pages(retag)
-    redone = sum(shadow.counts.values())
-    if redone:
-        report.counts["reextracted"] += redone
-    log.info(
-        "site_model_applied",
-        model=final.model_fingerprint,
-        pages=redone,
-        retagged=retagged,
-    )
-
-
-def _model_outgrown(model: SiteModel, tags: list[tuple[int, str, str | None]]) -> bool:
-    """Whether the crawl's model should be learned again from the whole crawl: it was
-    learned from fewer pages than a full sample while more were stored, or a template
-    it has no rules for holds ``LEARN_TEMPLATE_SHARE`` of the pages.
-
-    A model learned during the crawl from a full sample spread over the frontier is
-    kept: learning again from another sample of the same site only moves rare blocks in
-    and out of the furniture, and each move costs re-checking pages.
-    """
-    if model.pages_sampled < min(LEARN_SAMPLE, len(tags)):
-        return True
-    sampled = dict(model.templates)
-    counts = Counter(template_of(tag) for _, _, tag in tags)
-    big = max(LEARN_MIN_TEMPLATE, LEARN_TEMPLATE_SHARE * len(tags))
-    return any(
-        signature is not None
-        and count >= big
-        and model.for_template(signature) is model
-        and sampled.get(signature, 0) < 0.1 * model.pages_sampled
-        for signature, count in counts.items()
-    )
-
-
-def _recheck_stream(
-    pool: _LazyPool,
-    raws: Iterator[RawPage],
-    model: SiteModel | None,
-    recheck: dict[str, tuple[SiteModel, str]],
-) -> Iterator[tuple[RawPage, Page | ExtractError | None]]:
-    """Each raw page with its extraction result, in order, a bounded window ahead; a
-    page in ``recheck`` is first compared under its old rules and ``model``'s (``None``:
-    it reads the same, nothing was extracted)."""
-    window = 64
-    pending: list[tuple[RawPage, Future[Page] | Future[Page | None], int]] = []
-    in_flight = 0  # bytes of the pending bodies: bounded like the crawl's (_ByteBudget)
-    for raw in raws:
-        before = recheck.get(raw.url)
-        future: Future[Page] | Future[Page | None] = (
-            pool.submit(_reextract_in_worker, raw, model, before[0], template_of(before[1]))
-            if before is not None and model is not None
-            else pool.submit(_extract_in_worker, raw, model)
-        )
-        pending.append((raw, future, pool.generation))
-        in_flight += len(raw.body)
-        while len(pending) >= window or (in_flight > _BYTES_IN_FLIGHT // 2 and pending):
-            done = pending.pop(0)
-            in_flight -= len(done[0].body)
-            yield _result(pool, *done, model=model)
-    while pending:
-        yield _result(pool, *pending.pop(0), model=model)
-
-
-def _result(
-    pool: _LazyPool,
-    raw: RawPage,
-    future: Future[Page] | Future[Page | None],
-    generation: int,
-    *,
-    model: SiteModel | None = None,
-) -> tuple[RawPage, Page | ExtractError | None]:
-    try:
-        try:
-            return raw, future.result()
-        except BrokenProcessPool:
-            pool.replace(generation)  # a worker died: retry this page once, alone
-        try:
-            return raw, pool.submit_retry(raw, model).result()
-        except BrokenProcessPool as exc:
-            return raw, pool.retry_failed(raw, exc)
-    except ExtractError as exc:
-        return raw, exc
-    except Exception as exc:  # noqa: BLE001 - the per-page boundary
-        return raw, ExtractError(raw.url, f"internal: {exc!r}")
-
-
-def _write_extracted(
-    store: Store,
-    batch: list[tuple[RawPage, Page | ExtractError]],
-    report: RunReport,
-    extract: Callable[[RawPage], Page] | None = None,
-) -> None:
-    with store.transaction():
-        for raw, result in batch:
-            try:
-                _load_extracted(
-                    store, report, raw, result, url=raw.url, seen=False, extract=extract
-                )
-            except StoreError as exc:
-                _load_failed(store, report, raw.url, exc)
-
-
-def _load_failed(store: Store, report: RunReport, url: str, exc: StoreError) -> None:
-    """A page whose rows could not be written (its savepoint rolled back): record it."""
-    log.error("page_failed", url=url, stage="load", reason=str(exc))
-    store.save_failure(url, stage="load", reason=str(exc), status=None, attempts=1)
-    report.counts["failed"] += 1
-    if len(report.failures) < _LOG_FAILURES:
-        report.failures.append((url, f"load: {exc}"))
-
-
-def _load_extracted(
-    store: Store,
-    report: RunReport,
-    raw: RawPage,
-    result: Page | ExtractError,
-    *,
-    url: str,
-    seen: bool = True,
-    extract: Callable[[RawPage], Page] | None = None,
-) -> None:
-    """Load one extraction result, in a crawl and in an offline extract alike: a
-    failure, a listing (kept in the crawl state only) or a content page. ``seen`` is
-    false for an offline re-extraction: a removed page stays removed."""
-    counts = report.counts
-    if isinstance(result, ExtractError):
-        store.save_failure(
-            raw.url, stage="extract", reason=result.reason, status=raw.status, attempts=1
-        )
-        counts["failed"] += 1
-        if len(report.failures) < _LOG_FAILURES:
-            report.failures.append((raw.url, result.reason))
-        log.warning("page_failed", url=raw.url, stage="extract", reason=result.reason)
-    elif result.page_type == "listing":
-        store.save_listing(result.url, result.page_type, version=result.extractor_version)
-        counts["listings"] += 1
-    elif result.part_of is not None or result.has_parts:
-        counts[load_part(store, result, raw_url=url, extract=extract)] += 1
-    else:
-        counts[store.save_page(result, raw_url=url, seen=seen)] += 1
-    if (
-        isinstance(result, Page)
-        and result.page_type != "listing"
-        and result.part_of is None
-        and result.shortlink
-        and result.shortlink != result.url
-    ):
-        store.save_shortlink(result.shortlink, result.url)

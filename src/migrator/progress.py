@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from migrator.log import log_always
-from migrator.pipeline import ProgressCallback, RunReport
+from migrator.run_report import ProgressCallback, RunReport
 
 __all__ = ["Meter", "live_progress", "render_summary", "report_summary", "summary_event"]
 

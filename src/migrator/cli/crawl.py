@@ -27,7 +27,7 @@ from migrator.errors import ConfigError
 
 if TYPE_CHECKING:
     from migrator.config import Config
-    from migrator.pipeline import Mode
+    from migrator.run_report import Mode
 
 __all__: list[str] = []  # the commands register themselves on ``cli``
 

@@ -22,7 +22,7 @@ from migrator.cli.options import F
 from migrator.errors import ConfigError, MigratorError, RunAborted, StoreError, StoreLocked
 
 if TYPE_CHECKING:
-    from migrator.pipeline import RunReport
+    from migrator.run_report import RunReport
 
 __all__ = [
     "EXIT_ERROR",

@@ -16,8 +16,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from typing import TypeVar
 
 import structlog
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -49,16 +48,16 @@ from migrator.extract.dates import (
     same_day,
 )
 from migrator.extract.featured import find_featured_image
+from migrator.extract.guards import CONTROL_CHARS, MAX_DEPTH, check_input, nesting_depth
+from migrator.extract.kind import kind_before_body, post_or_page
 from migrator.extract.links import PageHrefs, absolute_url, host_of
 from migrator.extract.markers import (
     ARTICLE_SCOPE,
-    ASIDE_WORDS,
-    SIDEBAR_WORDS,
     class_id,
-    marked_ancestor,
 )
 from migrator.extract.nodes import memo_ancestors
-from migrator.extract.pagetype import cms_page_type, split_page_number, url_page_type
+from migrator.extract.pagetype import cms_page_type, split_page_number
+from migrator.extract.sections import body_images, split_sections
 from migrator.extract.sidebar import find_sidebar_links
 from migrator.extract.site import (
     SiteModel,
@@ -68,8 +67,9 @@ from migrator.extract.site import (
     title_parts,
 )
 from migrator.extract.structured import Structured, jsonld_text, read_structured
+from migrator.extract.taxonomy import taxonomy
 from migrator.extract.title import find_author, find_title, listing_title
-from migrator.models import Crumb, Image, Page, PageType, RawPage, Section, SidebarLink, record_hash
+from migrator.models import Crumb, Page, PageType, RawPage, SidebarLink, record_hash
 from migrator.urls import is_http_url
 
 __all__ = [
@@ -88,33 +88,8 @@ EXTRACTOR_VERSION = "5"
 log = structlog.get_logger()
 T = TypeVar("T")
 
-_HTML_TYPES = ("text/html", "application/xhtml+xml", "application/xml", "text/xml")
-_BINARY_MAGIC = (b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"PK\x03\x04", b"\x1f\x8b")
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
-_LOOKS_HTML = re.compile(r"<(?:!doctype|html|head|body|div|p|title|meta|table)\b", re.I)
-# Pagination in the URL. A query's page number counts from 2 on: "?idx=8576&page=1" is an
-# article that carries its list position along, and "?p=123" is a WordPress post id.
-_PAGE_N = re.compile(
-    r"/page/\d+/?$|/seite/\d+/?$|[?&](?:page|paged)=(?:[2-9]|[1-9]\d+)(?:&|$)", re.I
-)
 _TRAFILATURA_MAX_CHARS = 5_000_000
-_MAX_SUMMARIES = 60
-# Real pages nest a few hundred levels at most (486 is the deepest in the shared corpus);
-# Lexbor parses 4,096 levels in ~15 ms.
-_MAX_DEPTH = 4096
-_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)")
-_NOT_NESTING = frozenset(
-    {
-        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param",
-        "source", "track", "wbr", "p", "li", "dt", "dd", "tr", "td", "th", "option",
-        "optgroup", "rp", "rt", "tbody", "thead", "tfoot", "colgroup", "caption", "html",
-        "head", "body", "script", "style",
-    }
-)  # fmt: skip
-_MIN_DOMINANT_CHARS = 2000
 _WS = re.compile(r"\s+")
-_HEADING_SPLIT = re.compile(r"<h([234])\b[^>]*>(.*?)</h\1>", re.I | re.S)
-_MD_HEADING = re.compile(r"^(#{2,4}) .*$", re.M)
 
 
 @dataclass(slots=True)
@@ -140,19 +115,6 @@ def _guard(draft: _Draft, name: str, work: Callable[[], T]) -> T | None:
     except Exception as exc:  # noqa: BLE001 - see docstring
         log.warning("field_failed", url=draft.url, field=name, error=type(exc).__name__)
         return None
-
-
-def _check_input(raw: RawPage) -> None:
-    content_type = raw.content_type
-    head = raw.body[:1024].lstrip()
-    if not head:
-        raise ExtractError(raw.url, "empty")
-    if head.startswith(_BINARY_MAGIC):
-        raise ExtractError(raw.url, "not_html")
-    if content_type and not any(content_type.startswith(t) for t in _HTML_TYPES):
-        sample = raw.body[:2048].decode("latin-1")
-        if not (content_type.startswith("text/") and _LOOKS_HTML.search(sample)):
-            raise ExtractError(raw.url, f"not_html:{content_type}")
 
 
 def extract_page(raw: RawPage, rules: ExtractConfig, model: SiteModel | None = None) -> Page:
@@ -185,7 +147,7 @@ def _parse_page(raw: RawPage) -> tuple[Decoded, LexborHTMLParser]:
     Raises:
         ExtractError: the body is empty, binary, not HTML, or cannot be decoded/parsed.
     """
-    _check_input(raw)
+    check_input(raw)
     try:
         decoded = decode_body(raw.body, raw.header("content-type"))
     except Exception as exc:
@@ -194,12 +156,12 @@ def _parse_page(raw: RawPage) -> tuple[Decoded, LexborHTMLParser]:
     sample = text[:4096]
     if not text.strip():
         raise ExtractError(raw.url, "empty")
-    if len(_CONTROL.findall(sample)) > max(8, len(sample) // 20):
+    if len(CONTROL_CHARS.findall(sample)) > max(8, len(sample) // 20):
         raise ExtractError(raw.url, "binary")
     # Lexbor's parse time grows with the square of the nesting depth (a 100,000-deep page
     # took ~24 s): refuse absurd nesting before parsing. A page with fewer tags than the
     # limit cannot nest deeper than it, so the scan only runs on large pages.
-    if text.count("<") > _MAX_DEPTH and _nesting_depth(text, _MAX_DEPTH) > _MAX_DEPTH:
+    if text.count("<") > MAX_DEPTH and nesting_depth(text, MAX_DEPTH) > MAX_DEPTH:
         raise ExtractError(raw.url, "too_deep")
     try:
         tree = LexborHTMLParser(text)
@@ -264,9 +226,9 @@ def model_changes_page(raw: RawPage, before: SiteModel, after: SiteModel) -> boo
     if same_but.fingerprint != after.fingerprint:
         return True
     try:
-        _check_input(raw)
+        check_input(raw)
         text = decode_body(raw.body, raw.header("content-type")).text
-        if text.count("<") > _MAX_DEPTH:
+        if text.count("<") > MAX_DEPTH:
             return True  # the depth guard's business: extract it for real
         tree = LexborHTMLParser(text)
     except Exception:  # noqa: BLE001 - doubt means extract again
@@ -292,27 +254,6 @@ def _name_probes(tree: LexborHTMLParser, title_selector: str | None) -> set[str]
         for node in select_safely(tree, title_selector):
             probes.add(norm(node.text(deep=True, separator=" ")))
     return probes
-
-
-def _nesting_depth(text: str, limit: int) -> int:
-    """An upper estimate of the element nesting depth, stopping once above ``limit``.
-
-    Void elements and those whose end tag is optional (``p``, ``li``, ``td`` …) are not
-    counted: legacy pages leave thousands of them open without nesting anything.
-    """
-    depth = deepest = 0
-    for match in _TAG.finditer(text):
-        if match.group(2).lower() in _NOT_NESTING:
-            continue
-        if match.group(1):
-            depth = depth - 1 if depth else 0
-            continue
-        depth += 1
-        if depth > deepest:
-            deepest = depth
-            if deepest > limit:
-                break
-    return deepest
 
 
 def _base_url(tree: LexborHTMLParser, url: str) -> str:
@@ -530,174 +471,6 @@ def _htmldate(text: str, url: str, fetched_at: datetime) -> date | None:
     return value if plausible(value, fetched_at) else None
 
 
-def _split_keywords(value: Any) -> list[str]:
-    if isinstance(value, list):
-        return [k for v in value for k in _split_keywords(v)]
-    if isinstance(value, dict):
-        text = jsonld_text(value)
-        return [text] if text else []
-    if isinstance(value, str):
-        return [k.strip() for k in value.split(",") if k.strip()]
-    return []
-
-
-def _dedupe(values: list[str]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for value in values:
-        clean = _WS.sub(" ", value).strip()
-        if clean and len(clean) <= 100 and clean.lower() not in {k.lower() for k in seen}:
-            seen[clean] = None
-    return tuple(seen)[:50]
-
-
-def _taxonomy(
-    structured: Structured, scope: LexborNode | None, draft: _Draft
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    tags: list[str] = []
-    categories: list[str] = []
-    if scope is not None:
-        for node in scope.css('a[rel~="tag"]'):
-            label = _WS.sub(" ", node.text(deep=True)).strip()
-            rel = (node.attributes.get("rel") or "").lower()
-            (categories if "category" in rel else tags).append(label)
-    if tags or categories:
-        draft.sources["tags"] = "heuristic"
-    if not tags and structured.article is not None:
-        tags = _split_keywords(structured.article.get("keywords"))
-        if tags:
-            draft.sources["tags"] = "jsonld"
-    if not categories and structured.article is not None:
-        categories = _split_keywords(structured.article.get("articleSection"))
-    if not tags:
-        tags = list(structured.meta_all.get("article:tag", []))
-    if not categories:
-        categories = list(structured.meta_all.get("article:section", []))
-    return _dedupe(tags), _dedupe(categories)
-
-
-def _sections(
-    blocks: list[Block], body_html: str, body_markdown: str, flat: bool
-) -> tuple[Section, ...]:
-    """Sections from the block list; html/markdown sliced from the rendered body."""
-    heads = [b for b in blocks if b.level]
-    html_parts = _split_html(body_html, len(heads), flat)
-    md_parts = _split_markdown(body_markdown, len(heads))
-    sections: list[Section] = []
-    texts: list[str] = []
-    open_levels: list[tuple[int, int]] = []  # (level, index) of enclosing sections
-    for block in blocks:
-        if block.level:
-            if sections:
-                sections[-1] = replace(sections[-1], text="\n\n".join(texts))
-            texts = []
-            while open_levels and open_levels[-1][0] >= block.level:
-                open_levels.pop()
-            parent = open_levels[-1][1] if open_levels else None
-            index = len(sections)
-            sections.append(
-                Section(
-                    level=block.level,
-                    heading=block.text,
-                    text="",
-                    anchor=block.anchor,
-                    html=html_parts[index] if html_parts else "",
-                    markdown=md_parts[index] if md_parts else "",
-                    parent=parent,
-                )
-            )
-            open_levels.append((block.level, index))
-        elif sections:
-            texts.append(block.text)
-    if sections:
-        sections[-1] = replace(sections[-1], text="\n\n".join(texts))
-    return tuple(sections)
-
-
-def _split_html(body_html: str, count: int, flat: bool) -> list[str]:
-    """Each section's HTML: the sanitized body sliced between its h2–h4 headings.
-
-    When every heading is a top-level element of the body (``flat``), each slice is a run
-    of whole elements of already-sanitized HTML and is kept as it is; otherwise a slice
-    may open or close a wrapper, and is re-sanitized to balance it.
-    """
-    matches = list(_HEADING_SPLIT.finditer(body_html))
-    if len(matches) != count or not count:
-        return []
-    parts = []
-    for index, match in enumerate(matches):
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(body_html)
-        chunk = body_html[match.end() : end]
-        if not chunk.strip():
-            parts.append("")
-        elif flat:
-            parts.append(chunk.strip())
-        else:
-            parts.append(sanitize_html(chunk, "http://invalid/"))
-    return parts
-
-
-def _split_markdown(markdown: str, count: int) -> list[str]:
-    matches = list(_MD_HEADING.finditer(markdown))
-    if len(matches) != count or not count:
-        return []
-    parts = []
-    for index, match in enumerate(matches):
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(markdown)
-        parts.append(markdown[match.end() : end].strip())
-    return parts
-
-
-def _images(fragment: LexborNode) -> tuple[Image, ...]:
-    seen: dict[str, Image] = {}
-    for img in fragment.css("img[src]"):
-        src = img.attributes.get("src") or ""
-        if src and src not in seen:
-            seen[src] = Image(src=src, alt=(img.attributes.get("alt") or "").strip())
-    return tuple(seen.values())
-
-
-def _is_listing(
-    tree: LexborHTMLParser,
-    rules: ExtractConfig,
-    url: str,
-    published: date | datetime | None,
-    structured: Structured,
-    strong_region: bool,
-) -> bool:
-    """True for an index, archive or pagination page (decided before the body is read)."""
-    for pattern in rules.listing_patterns:
-        try:
-            if re.search(pattern, url):
-                return True
-        except re.error:
-            continue
-    if _PAGE_N.search(url):
-        return True
-    sizes: dict[str, int] = {}
-    for node in tree.css("article, .post, .hentry, .blog-post, .post-summary, .entry"):
-        link = node.css_first("h1 a[href], h2 a[href], h3 a[href], .entry-title a[href]")
-        if link is None:
-            continue
-        # Nested wrappers of one summary (article > .post > .entry) count once.
-        href = link.attributes.get("href") or ""
-        if href in sizes or _in_sidebar(node):
-            continue
-        sizes[href] = len(node.text(deep=True))
-        if len(sizes) >= _MAX_SUMMARIES:
-            break
-    if len(sizes) < 3:
-        return False
-    if _is_article(structured) and strong_region and published is not None:
-        return False
-    # One article holding far more text than any teaser around it is the page itself.
-    first, second = sorted(sizes.values(), reverse=True)[:2]
-    return not (first >= _MIN_DOMINANT_CHARS and first >= 4 * second)
-
-
-def _is_article(structured: Structured) -> bool:
-    return structured.article is not None or (structured.og_type or "") == "article"
-
-
 def _remove_furniture(
     tree: LexborHTMLParser,
     model: SiteModel,
@@ -772,123 +545,6 @@ def _title_headings(region: LexborNode, title: str) -> tuple[LexborNode, ...]:
         for node in region.css("h1, h2, h3, h4")
         if norm(node.text(deep=True, separator=" ")) == wanted
     )
-
-
-def _kind_before_body(
-    tree: LexborHTMLParser,
-    rules: ExtractConfig,
-    url: str,
-    published: date | datetime | None,
-    structured: Structured,
-    strong: bool,
-    cms: tuple[PageType | None, str | None],
-    model: SiteModel | None,
-) -> tuple[PageType | None, str | None]:
-    """The page's kind when something says so before the body is read, with its layer.
-
-    In order: what the CMS's markup states; the site's headline element repeated on the
-    page (several posts shown: a listing); archive and taxonomy URL shapes; post
-    summaries (``_is_listing``). ``None`` leaves the decision to the body and date.
-    """
-    kind, evidence = cms
-    if kind is not None:
-        return kind, f"cms:{evidence}"
-    if model is not None and model.title_selector:
-        headlines = {
-            norm(node.text(deep=True, separator=" "))
-            for node in select_safely(tree, model.title_selector)
-        }
-        headlines.discard("")
-        if len(headlines) >= 2:
-            return "listing", f"site:{len(headlines)} headlines"
-    if model is not None and model.date_selector:
-        days = {
-            found
-            for node in select_safely(tree, model.date_selector)[:50]
-            if (found := node_date(node, "DMY" if model.date_order == "DMY" else "MDY"))
-        }
-        if len(days) >= 3:
-            return "listing", f"site:{len(days)} dates"
-    if url_page_type(url) == "listing":
-        return "listing", "url"
-    # Only with the whole site's evidence: on a lone page, "more stories" headings linking
-    # elsewhere are too often mistaken for a list of posts.
-    if model is not None and _linked_headlines(tree, url) >= 3:
-        return "listing", "site:linked headlines"
-    if _is_listing(tree, rules, url, published, structured, strong):
-        return "listing", "heuristic"
-    return None, None
-
-
-def _linked_headlines(tree: LexborHTMLParser, url: str) -> int:
-    """How many headings of the main column are one link each to another page.
-
-    A list of posts shows each title as a link to the post (``<h2><a href=…>``); a post
-    shows its own title unlinked, or linked to itself.
-    """
-    own = url.split("#", 1)[0].rstrip("/")
-    for h1 in tree.css("h1"):
-        text = h1.text(deep=True).strip()
-        linked = sum(len(a.text(deep=True).strip()) for a in h1.css("a"))
-        if len(text) >= 4 and linked < 0.5 * len(text):
-            return 0  # the page shows its own headline: an article, whatever it links to
-    targets: set[str] = set()
-    for heading in tree.css("h1, h2, h3"):
-        links = heading.css("a[href]")
-        if len(links) != 1:
-            continue
-        href = absolute_url(links[0].attributes.get("href"), url)
-        text = heading.text(deep=True).strip()
-        if not href or len(links[0].text(deep=True).strip()) < 0.6 * len(text):
-            continue
-        href = href.split("#", 1)[0]
-        if href.rstrip("/") == own or urlsplit(href).path in {"", "/"}:
-            continue
-        current = heading.parent
-        aside = False
-        while current is not None and current.tag not in {"body", "html"}:
-            if current.tag in {"aside", "nav", "footer", "header"} or ASIDE_WORDS.search(
-                class_id(current)
-            ):
-                aside = True
-                break
-            current = current.parent
-        if not aside:
-            targets.add(href)
-            if len(targets) >= 3:
-                break
-    return len(targets)
-
-
-def _page_type(
-    tree: LexborHTMLParser,
-    published: date | datetime | None,
-    structured: Structured,
-    strong_region: bool,
-    body_text: str,
-    *,
-    titled: bool = False,
-) -> PageType:
-    """Post, page or other, once no stronger signal decided (``_kind_before_body``).
-
-    ``titled``: the headline or the date came from the site's own element for it, so a
-    dated page with no text (a photo, a video) is still a post.
-    """
-    if published is not None and titled:
-        return "post"
-    if published is not None and (
-        _is_article(structured) or strong_region or tree.css_first("article")
-    ):
-        return "post"
-    if published is not None and body_text.strip():
-        return "post"
-    if body_text.strip():
-        return "page"
-    return "other"
-
-
-def _in_sidebar(node: LexborNode) -> bool:
-    return marked_ancestor(node, frozenset({"aside", "footer"}), SIDEBAR_WORDS, through_body=True)
 
 
 def _body(
@@ -987,7 +643,7 @@ def _build(
     # Category and tag links repeat across pages too: read them before the furniture goes.
     first_scope = _guard(draft, "scope", lambda: _scope(tree, region))
     tags, categories = _guard(
-        draft, "taxonomy", lambda: _taxonomy(structured, first_scope, draft)
+        draft, "taxonomy", lambda: taxonomy(structured, first_scope, draft.sources)
     ) or ((), ())
     shortlink = _guard(draft, "shortlink", lambda: _shortlink(tree, url, hrefs))
     removed, touched = (
@@ -1031,7 +687,7 @@ def _build(
     kind, kind_layer = _guard(
         draft,
         "page_type",
-        lambda: _kind_before_body(
+        lambda: kind_before_body(
             tree, rules, url, published, structured, strong, (cms_kind, cms_evidence), model
         ),
     ) or (None, None)
@@ -1086,10 +742,11 @@ def _build(
         for h in fragment.css("h2, h3, h4")
     )
     sections = (
-        _guard(draft, "sections", lambda: _sections(blocks, body_html, body_markdown, flat)) or ()
+        _guard(draft, "sections", lambda: split_sections(blocks, body_html, body_markdown, flat))
+        or ()
     )
     images = (
-        _guard(draft, "images", lambda: _images(fragment)) or ()
+        _guard(draft, "images", lambda: body_images(fragment)) or ()
         if fragment is not None and "<img" in body_html
         else ()
     )
@@ -1099,7 +756,7 @@ def _build(
         else _guard(
             draft,
             "page_type",
-            lambda: _page_type(
+            lambda: post_or_page(
                 tree,
                 published,
                 structured,
