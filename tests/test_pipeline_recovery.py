@@ -4,7 +4,9 @@ next sync even when the server answers 304."""
 
 from __future__ import annotations
 
+import gc
 import json
+import logging
 import shutil
 import signal
 import sqlite3
@@ -181,3 +183,26 @@ def test_extract_offline_survives_a_killed_worker(tmp_path, monkeypatch):
     assert killed
     assert report.counts["failed"] == 0, report.failures
     assert _posts(db, base) == POSTS
+
+
+def test_pipeline_interrupted_crawl_leaves_no_asyncio_error(tmp_path, caplog):
+    """Ctrl-C mid-crawl: the KeyboardInterrupt reaches the caller, and the crawl's task,
+    once collected, makes asyncio log nothing (the CLI's stderr stays one line)."""
+    calls = 0
+
+    def progress(_counts: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise KeyboardInterrupt
+
+    caplog.set_level(logging.WARNING, logger="asyncio")
+    with (
+        TestServer(demo_site_dir()) as server,
+        Store.open(tmp_path / "m.db") as store,
+        pytest.raises(KeyboardInterrupt),
+    ):
+        run(_config(), store, start=server.url("/"), progress=progress)
+    gc.collect()  # the finished task is collected here: where asyncio would log
+    assert calls == 2
+    assert [r.getMessage() for r in caplog.records if r.name == "asyncio"] == []

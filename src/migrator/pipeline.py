@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import structlog
 
@@ -917,6 +917,16 @@ def run(
     return report
 
 
+def _quiet_stops(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The loop's error handler: a crawl stopped by Ctrl-C or a signal leaves its task
+    holding the ``KeyboardInterrupt`` that ``run`` re-raises (and the CLI reports in one
+    line); asyncio would print "Task exception was never retrieved" for it when the task
+    is collected. Anything else goes to asyncio's own handler."""
+    if isinstance(context.get("exception"), KeyboardInterrupt | SystemExit):
+        return
+    loop.default_exception_handler(context)
+
+
 async def _crawl(
     config: Config,
     store: Store,
@@ -931,6 +941,7 @@ async def _crawl(
     resume_since: str | None = None,
 ) -> list[str]:
     """Run the crawl; return the URLs that now answer 404/410 (sync removal candidates)."""
+    asyncio.get_running_loop().set_exception_handler(_quiet_stops)
     source = source or LiveSource()
     config = source.prepare(config)
     if source.live:
