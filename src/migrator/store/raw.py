@@ -142,29 +142,24 @@ class RawPagesRoom(StoreBase):
         Reads in keyset-paginated chunks, so no cursor stays open across a ``yield``
         (the caller may write between items) and memory stays flat.
         """
-        last_id = 0
-        while True:
-            rows = self._conn.execute(
-                f"SELECT id, {_RAW_COLUMNS} FROM raw_pages WHERE id > ?"
-                " AND status BETWEEN 200 AND 299"
-                " AND (content_type IS NULL OR content_type IN (?, ?))"
-                " ORDER BY id LIMIT ?",
-                (last_id, *_HTML_TYPES, _RAW_CHUNK),
-            ).fetchall()
-            if not rows:
-                return
-            for row in rows:
-                yield _raw_from_row(row[1:])
-            last_id = rows[-1][0]
+        return self._chunked(
+            " AND status BETWEEN 200 AND 299 AND (content_type IS NULL OR content_type IN (?, ?))",
+            _HTML_TYPES,
+        )
 
     def iter_answers(self) -> Iterator[RawPage]:
         """Yield every stored answer, whatever its status or type, oldest first (the
         WARC export); chunked like :meth:`iter_raw_pages`."""
+        return self._chunked("", ())
+
+    def _chunked(self, where: str, params: tuple[str, ...]) -> Iterator[RawPage]:
+        """The stored answers matching ``where`` (ANDed to the id condition) by id, in
+        chunks of ``_RAW_CHUNK`` rows."""
         last_id = 0
         while True:
             rows = self._conn.execute(
-                f"SELECT id, {_RAW_COLUMNS} FROM raw_pages WHERE id > ? ORDER BY id LIMIT ?",
-                (last_id, _RAW_CHUNK),
+                f"SELECT id, {_RAW_COLUMNS} FROM raw_pages WHERE id > ?{where} ORDER BY id LIMIT ?",
+                (last_id, *params, _RAW_CHUNK),
             ).fetchall()
             if not rows:
                 return
