@@ -14,20 +14,9 @@ from migrator.learn import (
     learn_from_raw,
     learn_template_from_raw,
 )
-from migrator.models import RawPage
+from site_runs import raw_page
 
 FETCHED = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def _raw(url: str, html: str) -> RawPage:
-    return RawPage(
-        url=url,
-        requested_url=url,
-        status=200,
-        headers=(("content-type", "text/html; charset=utf-8"),),
-        body=html.encode(),
-        fetched_at=FETCHED,
-    )
 
 
 def _post(index: int) -> tuple[str, str]:
@@ -105,9 +94,11 @@ def test_copies_of_one_page_teach_a_template_nothing() -> None:
     site = learn_site(POSTS)
     assert site is not None
     url, html = ARCHIVES[0]
-    copies = [_raw(f"{url}?topic={i}", html) for i in range(2 * LEARN_TEMPLATE_DISTINCT)]
+    copies = [
+        raw_page(f"{url}?topic={i}", html, "utf-8") for i in range(2 * LEARN_TEMPLATE_DISTINCT)
+    ]
     assert learn_template_from_raw(copies, site, SIGNATURE, {}) is None
-    distinct = [_raw(u, h) for u, h in ARCHIVES[:LEARN_TEMPLATE_DISTINCT]]
+    distinct = [raw_page(u, h, "utf-8") for u, h in ARCHIVES[:LEARN_TEMPLATE_DISTINCT]]
     rules = learn_template_from_raw(distinct + copies, site, SIGNATURE, {})
     assert rules is not None
     assert rules.pages_sampled == LEARN_TEMPLATE_DISTINCT  # the copies are of a page in it
@@ -129,7 +120,7 @@ def test_add_template_adds_the_rules_once_and_keeps_every_other() -> None:
 
 
 def test_learn_from_raw_decoding_one_page_at_a_time_learns_the_same_model() -> None:
-    raws = [_raw(u, h) for u, h in POSTS + ARCHIVES]
+    raws = [raw_page(u, h, "utf-8") for u, h in POSTS + ARCHIVES]
     streamed = learn_from_raw(raws, {})
     assert streamed is not None
     assert streamed == learn_site(POSTS + ARCHIVES, fetched_at=FETCHED)
@@ -143,10 +134,10 @@ def test_learn_from_db_samples_the_answers_stored_when_asked(tmp_path: Path) -> 
     db = tmp_path / "m.db"
     with Store.open(db) as store:
         for url, html in POSTS[:30]:
-            store.save_fetch(url, _raw(url, html))
+            store.save_fetch(url, raw_page(url, html, "utf-8"))
         upto = store.last_raw_id()
         for url, html in ARCHIVES:
-            store.save_fetch(url, _raw(url, html))
+            store.save_fetch(url, raw_page(url, html, "utf-8"))
         sampled = {raw.url for raw in store.sample_raw_pages(400, upto=upto)}
         assert sampled == {url for url, _ in POSTS[:30]}
         assert len(store.sample_raw_pages(400)) == 30 + len(ARCHIVES)
