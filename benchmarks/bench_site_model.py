@@ -25,7 +25,8 @@ from selectolax.lexbor import LexborHTMLParser
 from migrator.config import ExtractConfig
 from migrator.errors import ExtractError
 from migrator.extract import extract_page
-from migrator.extract.site import furniture_nodes, learn_site
+from migrator.extract.blocks import furniture_nodes
+from migrator.extract.site import learn_site
 from migrator.models import RawPage
 
 FETCHED = datetime(2030, 1, 1, tzinfo=UTC)

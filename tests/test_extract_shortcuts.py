@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
-from migrator.extract import dates, site
+from migrator.extract import blocks, dates, site
 from migrator.extract.links import PageHrefs
 from migrator.extract.links import absolute_url as cached_absolute_url
 from migrator.extract.nodes import BoundedMemo, marked_within, memo_ancestors_within
@@ -158,12 +158,12 @@ def test_bounded_memo_walk_answers_as_the_bounded_loop(seed, limit, nesting):
 def _reference_furniture(tree: LexborHTMLParser, model: SiteModel) -> list[int]:
     """The walk ``furniture_nodes`` shortcuts: every block, an ancestor test for each."""
     found: list[LexborNode] = []
-    keys = site._Keys()
+    keys = blocks.BlockKeys()
     assert tree.body is not None
     for count, node in enumerate(tree.body.traverse(include_text=False), start=1):
-        if count > site._MAX_NODES:
+        if count > blocks._MAX_NODES:
             break
-        if node.tag in site._NEVER or not site._is_block(node):
+        if node.tag in blocks.NEVER or not blocks._is_block(node):
             continue
         up = node.parent
         inside = False
@@ -174,8 +174,8 @@ def _reference_furniture(tree: LexborHTMLParser, model: SiteModel) -> list[int]:
             up = up.parent
         if inside:
             continue
-        text = site.norm(node.text(deep=True, separator=" "))
-        if text and len(text) <= site._MAX_TEXT and keys.key(node, text) in model.furniture:
+        text = blocks.norm(node.text(deep=True, separator=" "))
+        if text and len(text) <= blocks._MAX_TEXT and keys.key(node, text) in model.furniture:
             found.append(node)
     return [n.mem_id for n in found]
 
@@ -202,7 +202,7 @@ def test_furniture_nodes_match_the_reference_walk():
     assert model.furniture
     for _, html in pages:
         tree = LexborHTMLParser(html)
-        got = [n.mem_id for n in site.furniture_nodes(tree, model)]
+        got = [n.mem_id for n in blocks.furniture_nodes(tree, model)]
         assert got == _reference_furniture(tree, model)
         assert got  # the test means something: furniture was found
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from migrator.extract.site import html_template_signature, learn_site, learn_template
+from migrator.extract.site import learn_site, learn_template
+from migrator.extract.template import html_template_signature
 from migrator.learn import (
     LEARN_TEMPLATE_DISTINCT,
     add_template,

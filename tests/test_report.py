@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from migrator.cli import cli
-from migrator.extract.site import html_template_signature
+from migrator.extract.template import html_template_signature
 from migrator.load import Store
 from migrator.models import Crumb, Image, Page, RawPage, Section, SidebarLink, SiteModel
 

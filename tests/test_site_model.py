@@ -17,7 +17,8 @@ import pytest
 from legacy_sites import LegacySite, club_cms, movable_type, wordpress_ja, wordpress_pl
 from migrator.config import ExtractConfig
 from migrator.extract import extract_page
-from migrator.extract.site import furniture_nodes, learn_site
+from migrator.extract.blocks import furniture_nodes
+from migrator.extract.site import learn_site
 from migrator.models import RawPage, SiteModel
 from site_runs import migrate_folder, raw_page
 

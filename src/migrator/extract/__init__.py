@@ -25,6 +25,7 @@ from migrator.clean import sanitize_html, tree_to_markdown
 from migrator.config import DateOrder, ExtractConfig
 from migrator.decode import Decoded, decode_body
 from migrator.errors import ExtractError
+from migrator.extract.blocks import furniture_nodes, norm
 from migrator.extract.body import (
     Block,
     clean_region,
@@ -59,17 +60,12 @@ from migrator.extract.nodes import memo_ancestors
 from migrator.extract.pagetype import cms_page_type, split_page_number
 from migrator.extract.sections import body_images, split_sections
 from migrator.extract.sidebar import find_sidebar_links
-from migrator.extract.site import (
-    SiteModel,
-    furniture_nodes,
-    norm,
-    template_signature,
-    title_parts,
-)
 from migrator.extract.structured import Structured, jsonld_text, read_structured
 from migrator.extract.taxonomy import taxonomy
+from migrator.extract.template import template_signature
 from migrator.extract.title import find_author, find_title, listing_title
-from migrator.models import Crumb, Page, PageType, RawPage, SidebarLink, record_hash
+from migrator.extract.titleparts import title_parts
+from migrator.models import Crumb, Page, PageType, RawPage, SidebarLink, SiteModel, record_hash
 from migrator.urls import is_http_url
 
 __all__ = [

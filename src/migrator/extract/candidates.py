@@ -19,10 +19,11 @@ from typing import Any
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import DateOrder, ExtractConfig
+from migrator.extract.blocks import furniture_nodes, norm
 from migrator.extract.dates import PUBLISHED_META, UPDATED_META, node_date, parse_date
 from migrator.extract.nodes import contains, select_safely
-from migrator.extract.site import SiteModel, furniture_nodes, norm
 from migrator.extract.structured import Structured, jsonld_text
+from migrator.models import SiteModel
 
 __all__ = ["Candidate", "field_candidates", "losing_candidates"]
 

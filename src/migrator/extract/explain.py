@@ -22,8 +22,8 @@ from migrator.decode import decode_body
 from migrator.extract.candidates import field_candidates, losing_candidates
 from migrator.extract.dates import node_date, parse_date
 from migrator.extract.region import find_region
-from migrator.extract.site import template_signature
 from migrator.extract.structured import read_structured
+from migrator.extract.template import template_signature
 from migrator.models import RawPage, SiteModel
 
 __all__ = ["css_path", "explain_fields"]

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
+from migrator.extract.blocks import norm
 from migrator.extract.body import (
     select_safely,
 )
@@ -25,12 +26,8 @@ from migrator.extract.markers import (
     marked_ancestor,
 )
 from migrator.extract.pagetype import url_page_type
-from migrator.extract.site import (
-    SiteModel,
-    norm,
-)
 from migrator.extract.structured import Structured
-from migrator.models import PageType
+from migrator.models import PageType, SiteModel
 
 __all__ = ["kind_before_body", "post_or_page"]
 

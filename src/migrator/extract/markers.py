@@ -10,7 +10,8 @@ name in the site header (``logo``, ``masthead``, ``site-title``); sidebar links 
 category, tag and share containers but keep widgets. :func:`class_id` is the one
 class-and-id text they are matched against. This module only names blocks: it neither
 walks the tree nor decides a field (the field modules do). The site model's block
-signature (``site.py``) is a different thing: a stable key per template, not a word test.
+signature (``template.py``) is a different thing: a stable key per template, not a word
+test.
 """
 
 from __future__ import annotations

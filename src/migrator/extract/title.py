@@ -13,10 +13,12 @@ import re
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import ExtractConfig
+from migrator.extract.blocks import norm
 from migrator.extract.markers import TITLE_JUNK_WORDS
 from migrator.extract.nodes import contains, memo_ancestors, select_safely
-from migrator.extract.site import SiteModel, cut_site_names, norm
 from migrator.extract.structured import Structured, jsonld_text
+from migrator.extract.titleparts import cut_site_names
+from migrator.models import SiteModel
 
 __all__ = ["find_author", "find_title", "listing_title"]
 

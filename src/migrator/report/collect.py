@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from migrator.decode import decode_body
-from migrator.extract.site import html_template_signature
+from migrator.extract.template import html_template_signature
 from migrator.load import Store
 from migrator.report.failures import FAILURES_SQL
 from migrator.store.schema import RUN_COUNTS
