@@ -108,6 +108,81 @@ def learn_site(
     return replace(site, evidence=tuple(evidence), by_template=tuple(by_template))
 
 
+def learn_template(
+    pages: Iterable[tuple[str, str]],
+    site: SiteModel,
+    signature: str,
+    *,
+    feed_dates: Mapping[str, str] | None = None,
+    fetched_at: datetime | None = None,
+) -> SiteModel | None:
+    """Learn one template's own rules from a sample of its own pages, for ``site``.
+
+    What :func:`learn_site` learns for a template that is big in its sample (its
+    furniture on top of the site's, its own headline and date elements), for a template
+    the site model's sample missed (a blog's archive pages, found late in a crawl): read
+    from that template's pages only, with the site-wide furniture, site names, date order,
+    CMS and shared images of ``site``. Pages of other templates in ``pages`` are skipped.
+
+    Returns:
+        The template's rules (``signature`` set), or ``None`` when fewer than a handful of
+        its pages were given.
+    """
+    read = read_samples(pages, feed_dates, fetched_at, only=signature)
+    members = read.samples
+    if len(members) < _MIN_SAMPLE:
+        return None
+    furniture = _template_furniture(site.furniture, members)
+    names = set(site.site_names)
+    votes = new_votes()
+    for sample in members:
+        vote_title(sample, furniture, names, votes)
+        vote_date(sample, furniture, votes)
+    notes = [f"template {signature}: {len(members)} pages of its own"]
+    rules = _template_rules(signature, len(members), furniture, votes, read.texts_of, site, notes)
+    return replace(rules, evidence=tuple(notes))
+
+
+def _learn_furniture(
+    samples: list[Sample], evidence: list[str], *, share: float = 0.3
+) -> frozenset[int]:
+    document_frequency: Counter[int] = Counter()
+    for sample in samples:
+        document_frequency.update(sample.keys)
+    threshold = max(MIN_FURNITURE_PAGES, math.ceil(share * len(samples)))
+    # A repeated heading (h2–h6) that mostly opens prose of the page's own (prose that is
+    # not itself repeated) is the post's section: "Final Thoughts", "Summary".
+    leading: Counter[int] = Counter()
+    for sample in samples:
+        leading.update(
+            heading
+            for heading, prose in sample.leading.items()
+            if document_frequency[prose] < threshold
+        )
+    furniture = frozenset(
+        k for k, n in document_frequency.items() if n >= threshold and leading[k] < 0.5 * n
+    )
+    evidence.append(
+        f"furniture: {len(furniture)} blocks seen on at least {threshold} of {len(samples)} pages"
+    )
+    return furniture
+
+
+def _template_furniture(furniture: frozenset[int], members: list[Sample]) -> frozenset[int]:
+    """A template's furniture: the site's ``furniture`` and, from enough of its own pages
+    (``members``), its own.
+
+    Within one template, furniture is on nearly every page: more than half of them. A
+    template seen on few pages cannot tell its furniture from repeated content: it keeps
+    the site-wide furniture only.
+    """
+    return furniture | (
+        _learn_furniture(members, [], share=_TEMPLATE_SHARE)
+        if len(members) >= _TEMPLATE_FURNITURE_PAGES
+        else frozenset()
+    )
+
+
 def _count_votes(
     samples: list[Sample],
     furniture: frozenset[int],
@@ -186,21 +261,6 @@ def _shared_images(og_images: Counter[str], count: int, evidence: list[str]) -> 
     return shared_images
 
 
-def _template_furniture(furniture: frozenset[int], members: list[Sample]) -> frozenset[int]:
-    """A template's furniture: the site's ``furniture`` and, from enough of its own pages
-    (``members``), its own.
-
-    Within one template, furniture is on nearly every page: more than half of them. A
-    template seen on few pages cannot tell its furniture from repeated content: it keeps
-    the site-wide furniture only.
-    """
-    return furniture | (
-        _learn_furniture(members, [], share=_TEMPLATE_SHARE)
-        if len(members) >= _TEMPLATE_FURNITURE_PAGES
-        else frozenset()
-    )
-
-
 def _template_rules(
     signature: str,
     pages: int,
@@ -235,66 +295,6 @@ def _template_rules(
 def _texts(furniture: frozenset[int], texts_of: dict[int, int]) -> frozenset[int]:
     """The text keys of the ``furniture`` blocks (``SiteModel.furniture_texts``)."""
     return frozenset(texts_of[k] for k in furniture if k in texts_of)
-
-
-def learn_template(
-    pages: Iterable[tuple[str, str]],
-    site: SiteModel,
-    signature: str,
-    *,
-    feed_dates: Mapping[str, str] | None = None,
-    fetched_at: datetime | None = None,
-) -> SiteModel | None:
-    """Learn one template's own rules from a sample of its own pages, for ``site``.
-
-    What :func:`learn_site` learns for a template that is big in its sample (its
-    furniture on top of the site's, its own headline and date elements), for a template
-    the site model's sample missed (a blog's archive pages, found late in a crawl): read
-    from that template's pages only, with the site-wide furniture, site names, date order,
-    CMS and shared images of ``site``. Pages of other templates in ``pages`` are skipped.
-
-    Returns:
-        The template's rules (``signature`` set), or ``None`` when fewer than a handful of
-        its pages were given.
-    """
-    read = read_samples(pages, feed_dates, fetched_at, only=signature)
-    members = read.samples
-    if len(members) < _MIN_SAMPLE:
-        return None
-    furniture = _template_furniture(site.furniture, members)
-    names = set(site.site_names)
-    votes = new_votes()
-    for sample in members:
-        vote_title(sample, furniture, names, votes)
-        vote_date(sample, furniture, votes)
-    notes = [f"template {signature}: {len(members)} pages of its own"]
-    rules = _template_rules(signature, len(members), furniture, votes, read.texts_of, site, notes)
-    return replace(rules, evidence=tuple(notes))
-
-
-def _learn_furniture(
-    samples: list[Sample], evidence: list[str], *, share: float = 0.3
-) -> frozenset[int]:
-    document_frequency: Counter[int] = Counter()
-    for sample in samples:
-        document_frequency.update(sample.keys)
-    threshold = max(MIN_FURNITURE_PAGES, math.ceil(share * len(samples)))
-    # A repeated heading (h2–h6) that mostly opens prose of the page's own (prose that is
-    # not itself repeated) is the post's section: "Final Thoughts", "Summary".
-    leading: Counter[int] = Counter()
-    for sample in samples:
-        leading.update(
-            heading
-            for heading, prose in sample.leading.items()
-            if document_frequency[prose] < threshold
-        )
-    furniture = frozenset(
-        k for k, n in document_frequency.items() if n >= threshold and leading[k] < 0.5 * n
-    )
-    evidence.append(
-        f"furniture: {len(furniture)} blocks seen on at least {threshold} of {len(samples)} pages"
-    )
-    return furniture
 
 
 def model_summary(model: SiteModel) -> dict[str, Any]:
