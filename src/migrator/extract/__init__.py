@@ -8,6 +8,10 @@ cheap region detection finds no article (``rules.use_trafilatura``). Which layer
 field is recorded in ``Page.sources``. A page that is not HTML, empty or undecodable
 raises ``ExtractError``; every field is computed defensively so that no other exception
 escapes, whatever the input.
+
+The package root only re-exports what other stages use: ``page`` parses and checks the
+page, ``record`` builds its record in stages, ``furniture`` holds the learned furniture's
+removal and ``model_changes_page``, ``versioning`` the ``extractor_version`` tag.
 """
 
 from __future__ import annotations

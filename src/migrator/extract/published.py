@@ -8,9 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.config import DateOrder, ExtractConfig
-from migrator.extract.body import (
-    select_safely,
-)
+from migrator.extract.body import select_safely
 from migrator.extract.dates import (
     EARLIEST,
     PUBLISHED_META,
@@ -21,9 +19,7 @@ from migrator.extract.dates import (
     plausible,
 )
 from migrator.extract.draft import Draft
-from migrator.extract.site import (
-    SiteModel,
-)
+from migrator.extract.site import SiteModel
 from migrator.extract.structured import Structured, jsonld_text
 from migrator.models import Page, RawPage
 
@@ -59,60 +55,83 @@ def page_dates(
     order: DateOrder = rules.date_order
     if model is not None and model.date_order in {"MDY", "DMY", "YMD"}:
         order = model.date_order  # type: ignore[assignment]
-    fetched_at = draft.fetched_at
+    found = _Found(draft)
+    _configured_dates(found, tree, rules, order)
+    _structured_dates(found, structured, order)
+    if model is not None and model.date_selector and found.values["published"] is None:
+        for node in select_safely(tree, model.date_selector):
+            found.offer("published", node_date(node, order), "site")
+            if found.values["published"] is not None:
+                break
+        if found.values["published"] is None and model.date_exclusive:
+            # The template shows its pages' dates there and nowhere else: this page has
+            # none of its own (an event's start, a widget's date are not its date).
+            draft.undated = True
+            return None, found.values["updated"]
+    missing = found.values["published"] is None or found.values["updated"] is None
+    if missing and scope is not None:
+        seen_published, seen_updated = dates_from_scope(scope, order, region, found.accept)
+        parent = scope.parent
+        if seen_published is None and parent is not None and parent.tag != "html":
+            # Blogger-style themes put the date header just outside the post wrapper.
+            seen_published, seen_updated = dates_from_scope(parent, order, region, found.accept)
+        found.offer("published", seen_published, "heuristic")
+        found.offer("updated", seen_updated, "heuristic")
+    return found.values["published"], found.values["updated"]
 
-    def accept(value: date | datetime | None) -> bool:
-        return value is not None and plausible(value, fetched_at)
 
-    found: dict[str, date | datetime | None] = {"published": None, "updated": None}
+class _Found:
+    """The dates found so far: each keeps the first plausible value a layer offers, and
+    the field sources name that layer."""
 
-    def offer(name: str, value: date | datetime | None, layer: str) -> None:
-        if found[name] is None and accept(value):
-            found[name] = value
-            draft.sources[name] = layer
+    __slots__ = ("_draft", "_fetched_at", "values")
 
+    def __init__(self, draft: Draft) -> None:
+        self._draft = draft
+        self._fetched_at = draft.fetched_at
+        self.values: dict[str, date | datetime | None] = {"published": None, "updated": None}
+
+    def accept(self, value: date | datetime | None) -> bool:
+        return value is not None and plausible(value, self._fetched_at)
+
+    def offer(self, name: str, value: date | datetime | None, layer: str) -> None:
+        if self.values[name] is None and self.accept(value):
+            self.values[name] = value
+            self._draft.sources[name] = layer
+
+
+def _configured_dates(
+    found: _Found, tree: LexborHTMLParser, rules: ExtractConfig, order: DateOrder
+) -> None:
+    """The configured selectors' dates: the first element of each with a date."""
     for name, selector in (
         ("published", rules.selectors.published),
         ("updated", rules.selectors.updated),
     ):
         for node in select_safely(tree, selector) if selector else ():
-            offer(name, node_date(node, order), "config")
-            if found[name] is not None:
+            found.offer(name, node_date(node, order), "config")
+            if found.values[name] is not None:
                 break
+
+
+def _structured_dates(found: _Found, structured: Structured, order: DateOrder) -> None:
+    """The dates the page states for machines: JSON-LD, microdata, RDFa, ``<meta>``."""
     article = structured.article
     if article is not None:
         for key in ("datePublished", "dateCreated", "uploadDate"):
-            offer("published", parse_date(jsonld_text(article.get(key)), "YMD"), "jsonld")
-        offer("updated", parse_date(jsonld_text(article.get("dateModified")), "YMD"), "jsonld")
+            found.offer("published", parse_date(jsonld_text(article.get(key)), "YMD"), "jsonld")
+        modified = parse_date(jsonld_text(article.get("dateModified")), "YMD")
+        found.offer("updated", modified, "jsonld")
     for name, key in (("published", "datePublished"), ("updated", "dateModified")):
         if structured.microdata.get(key):
-            offer(name, parse_date(structured.microdata[key], order), "microdata")
+            found.offer(name, parse_date(structured.microdata[key], order), "microdata")
     for name, key in (("published", "datePublished"), ("updated", "dateModified")):
         if structured.rdfa.get(key):
-            offer(name, parse_date(structured.rdfa[key], order), "rdfa")
+            found.offer(name, parse_date(structured.rdfa[key], order), "rdfa")
     for name, keys in (("published", PUBLISHED_META), ("updated", UPDATED_META)):
-        if found[name] is None:
+        if found.values[name] is None:
             for key in keys:
-                offer(name, parse_date(structured.meta.get(key), "YMD"), "meta")
-    if model is not None and model.date_selector and found["published"] is None:
-        for node in select_safely(tree, model.date_selector):
-            offer("published", node_date(node, order), "site")
-            if found["published"] is not None:
-                break
-        if found["published"] is None and model.date_exclusive:
-            # The template shows its pages' dates there and nowhere else: this page has
-            # none of its own (an event's start, a widget's date are not its date).
-            draft.undated = True
-            return None, found["updated"]
-    if (found["published"] is None or found["updated"] is None) and scope is not None:
-        seen_published, seen_updated = dates_from_scope(scope, order, region, accept)
-        parent = scope.parent
-        if seen_published is None and parent is not None and parent.tag != "html":
-            # Blogger-style themes put the date header just outside the post wrapper.
-            seen_published, seen_updated = dates_from_scope(parent, order, region, accept)
-        offer("published", seen_published, "heuristic")
-        offer("updated", seen_updated, "heuristic")
-    return found["published"], found["updated"]
+                found.offer(name, parse_date(structured.meta.get(key), "YMD"), "meta")
 
 
 def htmldate_published(text: str, url: str, fetched_at: datetime) -> date | None:
