@@ -18,19 +18,10 @@ from migrator.extract.body import (
     select_safely,
     trafilatura_html,
 )
-from migrator.extract.dates import (
-    date_line_nodes,
-    find_date_in_text,
-    same_day,
-)
+from migrator.extract.dates import date_line_nodes, find_date_in_text, same_day
 from migrator.extract.draft import Draft
-from migrator.extract.markers import (
-    ARTICLE_SCOPE,
-    class_id,
-)
-from migrator.extract.site import (
-    norm,
-)
+from migrator.extract.markers import ARTICLE_SCOPE, class_id
+from migrator.extract.site import norm
 
 _TRAFILATURA_MAX_CHARS = 5_000_000
 

@@ -9,18 +9,10 @@ from dataclasses import replace
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from migrator.decode import decode_body
-from migrator.extract.body import (
-    select_safely,
-)
+from migrator.extract.body import select_safely
 from migrator.extract.guards import MAX_DEPTH, check_input
 from migrator.extract.nodes import memo_ancestors
-from migrator.extract.site import (
-    SiteModel,
-    furniture_nodes,
-    norm,
-    template_signature,
-    title_parts,
-)
+from migrator.extract.site import SiteModel, furniture_nodes, norm, template_signature, title_parts
 from migrator.models import RawPage
 
 

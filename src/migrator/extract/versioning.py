@@ -1,11 +1,9 @@
-"""What `pages.extractor_version` records: the extractor's version, the page's template and
+"""What ``pages.extractor_version`` records: the extractor's version, the page's template and
 the fingerprint of the site-model rules it was extracted with."""
 
 from __future__ import annotations
 
-from migrator.extract.site import (
-    SiteModel,
-)
+from migrator.extract.site import SiteModel
 
 # Bump whenever the output for the same input changes: stored pages are re-extracted.
 EXTRACTOR_VERSION = "5"
