@@ -111,8 +111,8 @@ def build_record(
     text: str,
     model: SiteModel | None,
 ) -> Page:
-    """The record of ``raw``, parsed as ``tree`` from ``text`` (the tree is consumed: the
-    furniture and the body's cleaning take nodes out of it)."""
+    """The record of ``raw``, parsed as ``tree`` from ``text`` (with a site model, the
+    furniture is taken out of ``tree``)."""
     build = _start(raw, rules, tree, text, model)
     _read_before_furniture(build)
     _clear_furniture(build)
