@@ -22,7 +22,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 import migrator.extract as extract
 from migrator.config import ExtractConfig
-from migrator.extract import links, markers, region, version_tag
+from migrator.extract import furniture, links, markers, region, version_tag, versioning
 from migrator.extract.site import learn_site
 from migrator.models import RawPage, SiteModel
 from migrator.urls import absolute_url
@@ -71,10 +71,10 @@ def test_version_tag_names_the_fingerprint_of_equal_and_changed_models(demo):
     assert changed.fingerprint != model.fingerprint
     assert version_tag(changed) == f"{extract.EXTRACTOR_VERSION}+-:{changed.fingerprint}"
     assert version_tag(model) == f"{extract.EXTRACTOR_VERSION}+-:{model.fingerprint}"
-    for number in range(extract._MAX_FINGERPRINTS + 5):
+    for number in range(versioning._MAX_FINGERPRINTS + 5):
         other = dataclasses.replace(model, site_names=frozenset({f"site {number}"}))
         assert version_tag(other).endswith(":" + other.fingerprint)
-    assert len(extract._FINGERPRINTS) <= extract._MAX_FINGERPRINTS
+    assert len(versioning._FINGERPRINTS) <= versioning._MAX_FINGERPRINTS
 
 
 # ---------------------------------------------------------------- junk markers
@@ -200,14 +200,14 @@ def test_records_are_the_same_without_the_region_shortcut(demo, monkeypatch):
     pages, model = demo
     rules = ExtractConfig()
     calls: list[bool] = []
-    original = extract._remove_furniture
+    original = furniture.remove_furniture
 
     def counted(*args, **kwargs):
         removed, touched = original(*args, **kwargs)
         calls.append(touched)
         return removed, touched
 
-    monkeypatch.setattr(extract, "_remove_furniture", counted)
+    monkeypatch.setattr(furniture, "remove_furniture", counted)
     shortcut = [extract.extract_page(raw, rules, model) for raw in pages]
     assert not all(calls), "the shortcut was never taken: the test means nothing"
 
@@ -215,7 +215,7 @@ def test_records_are_the_same_without_the_region_shortcut(demo, monkeypatch):
         removed, _ = original(*args, **kwargs)
         return removed, removed > 0
 
-    monkeypatch.setattr(extract, "_remove_furniture", plain)
+    monkeypatch.setattr(furniture, "remove_furniture", plain)
     assert [extract.extract_page(raw, rules, model) for raw in pages] == shortcut
 
 

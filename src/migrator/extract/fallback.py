@@ -26,7 +26,7 @@ def require_dependencies(rules: ExtractConfig) -> None:
     Raises:
         ConfigError: a module cannot be imported; the message says how to repair it.
     """
-    modules = ["htmldate"]  # the last-resort publication date (extract/__init__.py)
+    modules = ["htmldate"]  # the last-resort publication date (extract/published.py)
     if rules.use_trafilatura != "never":
         modules.append("trafilatura")
     for name in modules:

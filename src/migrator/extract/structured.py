@@ -5,7 +5,7 @@ nesting), schema.org microdata of the article item, RDFa of the article item
 (``typeof``/``property``: schema.org, Dublin Core, SIOC as Drupal writes it), and
 ``<meta>`` values (OpenGraph, ``article:*``, Dublin Core, plain ``name=``). It only reads
 the tree: it never mutates it and never decides which layer wins a field (that is
-``extract.__init__``'s job).
+``extract.page``'s job).
 """
 
 from __future__ import annotations

@@ -101,17 +101,10 @@ def find_title(
     and the texts it knows as the site's name are never the headline (a constant
     ``og:title``, the repeated part of ``<title>``).
     """
-    if rules.selectors.title:
-        for node in select_safely(tree, rules.selectors.title):
-            text = _text(node)
-            if text:
-                return text[:_MAX_TITLE], "config"
     names: frozenset[str] = model.site_names if model is not None else frozenset()
-    if model is not None and model.title_selector:
-        for node in select_safely(tree, model.title_selector):
-            text = _text(node)
-            if text and norm(text) not in names:
-                return text[:_MAX_TITLE], "site"
+    selected = _selected_title(tree, rules, model, names)
+    if selected is not None:
+        return selected
     known: dict[int, bool] = {}  # one memo of ``_in_junk`` answers for the page
     for node in tree.css(_TITLE_SELECTORS):
         text = _text(node)
@@ -124,6 +117,33 @@ def find_title(
         in_article = near or in_article
     if in_article:
         return _text(in_article[0])[:_MAX_TITLE], "heuristic"
+    stated = _structured_title(structured)
+    if stated is not None:
+        return stated
+    if len(h1s) == 1:
+        return _text(h1s[0])[:_MAX_TITLE], "heuristic"
+    return _head_title(tree, structured, names)
+
+
+def _selected_title(
+    tree: LexborHTMLParser, rules: ExtractConfig, model: SiteModel | None, names: frozenset[str]
+) -> tuple[str, str] | None:
+    """The configured selector's headline, else the site model's headline element's."""
+    if rules.selectors.title:
+        for node in select_safely(tree, rules.selectors.title):
+            text = _text(node)
+            if text:
+                return text[:_MAX_TITLE], "config"
+    if model is not None and model.title_selector:
+        for node in select_safely(tree, model.title_selector):
+            text = _text(node)
+            if text and norm(text) not in names:
+                return text[:_MAX_TITLE], "site"
+    return None
+
+
+def _structured_title(structured: Structured) -> tuple[str, str] | None:
+    """The headline of the JSON-LD article, else of the microdata or RDFa item."""
     if structured.article is not None:
         headline = jsonld_text(structured.article.get("headline") or structured.article.get("name"))
         if headline:
@@ -134,8 +154,13 @@ def find_title(
     headline = structured.rdfa.get("headline") or structured.rdfa.get("name")
     if headline:
         return " ".join(headline.split())[:_MAX_TITLE], "rdfa"
-    if len(h1s) == 1:
-        return _text(h1s[0])[:_MAX_TITLE], "heuristic"
+    return None
+
+
+def _head_title(
+    tree: LexborHTMLParser, structured: Structured, names: frozenset[str]
+) -> tuple[str | None, str | None]:
+    """``og:title``, else ``<title>``, without the site's name."""
     site_name = structured.meta.get("og:site_name")
     og = structured.meta_first("og:title", "twitter:title")
     if og and norm(og) not in names:
