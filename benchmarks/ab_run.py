@@ -31,10 +31,16 @@ def main() -> None:
     parser.add_argument("--c", help="a third executable C, run in the same rounds (optional)")
     parser.add_argument("--out", type=Path, default=HERE / "out")
     parser.add_argument("--keep", type=Path, help="keep each run's database in this folder")
+    parser.add_argument(
+        "--shape",
+        choices=("realistic", "tiny"),
+        default="realistic",
+        help="realistic pages (default) or the ~1 KB pages of the first benchmark site",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     base = f"http://127.0.0.1:{args.port}"
-    site, _expected = ensure_site(args.out, args.posts, 0, base)
+    site, _expected = ensure_site(args.out, args.posts, 0, base, args.shape)
     exe = {"A": args.a, "B": args.b} | ({"C": args.c} if args.c else {})
     results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in exe}
     with tempfile.TemporaryDirectory() as tmp, serve(site, args.port) as served:

@@ -18,12 +18,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import pkgutil
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import migrator
 from bench_site_model import FETCHED, _pages  # the same page sample (benchmarks/ on sys.path)
 from migrator.config import ExtractConfig
 from migrator.errors import ExtractError
@@ -31,36 +33,37 @@ from migrator.extract import extract_page
 from migrator.extract.site import learn_site
 from migrator.models import RawPage, SiteModel
 
-# (file name suffix, function name): the parts of extract_page worth watching.
+# The parts of extract_page worth watching, by function name: wherever a migrator module
+# defines or imports one (modules move; a name no module holds any more is reported).
 WATCHED = (
-    ("migrator.extract.record", "build_record"),
-    ("migrator.extract.addresses", "link_urls"),
-    ("migrator.extract.furniture", "remove_furniture"),
-    ("migrator.extract.article", "article_body"),
-    ("migrator.extract.published", "page_dates"),
-    ("migrator.extract.kind", "kind_before_body"),
-    ("migrator.extract.addresses", "canonical_url"),
-    ("migrator.extract.sections", "split_sections"),
-    ("migrator.extract.taxonomy", "taxonomy"),
-    ("migrator.extract.sidebar", "find_sidebar_links"),
-    ("migrator.extract.sidebar", "_menu_urls"),
-    ("migrator.extract.sidebar", "_own_urls"),
-    ("migrator.extract.layout", "side_columns"),
-    ("migrator.extract.body", "find_region"),
-    ("migrator.extract.body", "clean_region"),
-    ("migrator.extract.body", "read_blocks"),
-    ("migrator.extract.blocks", "furniture_nodes"),
-    ("migrator.extract.template", "template_signature"),
-    ("migrator.extract.structured", "read_structured"),
-    ("migrator.extract.breadcrumbs", "find_breadcrumbs"),
-    ("migrator.extract.title", "find_title"),
-    ("migrator.extract.title", "find_author"),
-    ("migrator.extract.featured", "find_featured_image"),
-    ("migrator.extract.pagetype", "cms_page_type"),
-    ("migrator.clean", "sanitize_html"),
-    ("migrator.clean", "tree_to_markdown"),
-    ("migrator.decode", "decode_body"),
-    ("selectolax.lexbor", "LexborHTMLParser"),
+    "build_record",
+    "link_urls",
+    "remove_furniture",
+    "article_body",
+    "page_dates",
+    "kind_before_body",
+    "canonical_url",
+    "split_sections",
+    "taxonomy",
+    "find_sidebar_links",
+    "_menu_urls",
+    "_own_urls",
+    "side_columns",
+    "find_region",
+    "clean_region",
+    "read_blocks",
+    "furniture_nodes",
+    "template_signature",
+    "read_structured",
+    "find_breadcrumbs",
+    "find_title",
+    "find_author",
+    "find_featured_image",
+    "cms_page_type",
+    "sanitize_html",
+    "tree_to_markdown",
+    "decode_body",
+    "LexborHTMLParser",
 )
 
 
@@ -76,21 +79,27 @@ def _instrument() -> dict[str, float]:
     are watched: a timer per call of a per-link function would cost more than it measures.
     """
     spent: dict[str, float] = {}
-    modules = [m for name, m in sys.modules.items() if name.startswith("migrator")]
-    for module_name, name in WATCHED:
-        module = importlib.import_module(module_name)
-        original = getattr(module, name)
+    for info in pkgutil.walk_packages(migrator.__path__, "migrator."):
+        if info.name.startswith(("migrator.extract", "migrator.clean", "migrator.decode")):
+            importlib.import_module(info.name)
+    importlib.import_module("selectolax.lexbor")
+    modules = [m for n, m in sys.modules.items() if n.startswith(("migrator", "selectolax"))]
+    for name in WATCHED:
+        originals = {id(f): f for m in modules if callable(f := getattr(m, name, None))}
+        if not originals:
+            print(f"warning: no module holds {name} any more", file=sys.stderr)
+        for original in originals.values():
 
-        def timed(*args: Any, _f: Any = original, _n: str = name, **kwargs: Any) -> Any:
-            start = time.process_time()
-            try:
-                return _f(*args, **kwargs)
-            finally:
-                spent[_n] = spent.get(_n, 0.0) + time.process_time() - start
+            def timed(*args: Any, _f: Any = original, _n: str = name, **kwargs: Any) -> Any:
+                start = time.process_time()
+                try:
+                    return _f(*args, **kwargs)
+                finally:
+                    spent[_n] = spent.get(_n, 0.0) + time.process_time() - start
 
-        for holder in modules:
-            if getattr(holder, name, None) is original:
-                setattr(holder, name, timed)
+            for holder in modules:
+                if getattr(holder, name, None) is original:
+                    setattr(holder, name, timed)
     return spent
 
 
