@@ -55,7 +55,7 @@ http {{
     sendfile on;
     tcp_nodelay on;
     keepalive_requests 100000;
-    etag on;
+    {validators}
     server {{
         listen 127.0.0.1:{port};
         root {root};
@@ -65,6 +65,11 @@ http {{
     }}
 }}
 """
+
+
+# WordPress-like answers: the SSI filter removes Last-Modified and ETag from the HTML it
+# passes (ssi_last_modified is off), and no If-Modified-Since is honoured.
+_NO_VALIDATORS = "etag off; if_modified_since off; ssi on; ssi_types text/html;"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,11 +106,22 @@ def _wait_listening(port: int, timeout: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def serve_nginx(root: Path, port: int, nginx: str) -> Iterator[Served]:
-    """Run nginx in the foreground over ``root`` until the context exits."""
+def serve_nginx(root: Path, port: int, nginx: str, *, validators: bool = True) -> Iterator[Served]:
+    """Run nginx in the foreground over ``root`` until the context exits.
+
+    ``validators=False`` serves like WordPress's dynamic pages: no ``ETag``, no
+    ``Last-Modified`` (nginx's SSI filter drops both) and never a 304.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-nginx-") as tmp:
         conf = Path(tmp) / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, root=root.resolve()))
+        conf.write_text(
+            NGINX_CONF.format(
+                tmp=tmp,
+                port=port,
+                root=root.resolve(),
+                validators="etag on;" if validators else _NO_VALIDATORS,
+            )
+        )
         proc = subprocess.Popen(
             [nginx, "-c", str(conf), "-p", tmp, "-e", f"{tmp}/error.log"],
             stdout=subprocess.DEVNULL,
@@ -154,14 +170,21 @@ def serve_threaded(root: Path, port: int) -> Iterator[Served]:
 
 
 @contextlib.contextmanager
-def serve(root: Path, port: int | None = None, *, force_python: bool = False) -> Iterator[Served]:
-    """Serve ``root`` on 127.0.0.1: nginx when available, else the threaded server."""
+def serve(
+    root: Path, port: int | None = None, *, force_python: bool = False, validators: bool = True
+) -> Iterator[Served]:
+    """Serve ``root`` on 127.0.0.1: nginx when available, else the threaded server.
+
+    ``validators=False`` (nginx only) sends no ``ETag``/``Last-Modified``, like WordPress.
+    """
     port = port or free_port()
     with socket.socket() as sock:  # fail loudly rather than benchmark a stale server
         sock.bind(("127.0.0.1", port))
     nginx = None if force_python else find_nginx()
+    if not validators and not nginx:
+        raise RuntimeError("serving without validators needs nginx")
     if nginx:
-        with serve_nginx(root, port, nginx) as served:
+        with serve_nginx(root, port, nginx, validators=validators) as served:
             yield served
     else:
         with serve_threaded(root, port) as served:
