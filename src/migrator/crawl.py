@@ -1,11 +1,8 @@
-"""One crawl's stages as asyncio tasks: discover, feed, fetch, extract, write.
+"""One crawl's stages as asyncio tasks under one supervisor: seed, feed, fetch, extract, write.
 
-``Crawl.crawl`` seeds the frontier, then runs the feed (URLs from the on-disk frontier
-to the fetchers), the fetch workers, the hand-off to extraction workers and the writer,
-under one supervisor: the first task to die ends the run. Its parts: ``crawl_fetch``
-(one URL's fetch and its outcome), ``crawl_learning`` (the site model and the pages
-deferred until it exists), ``crawl_write`` (each batch's transaction, the links
-followed, the failures), ``crawl_db`` (the one database thread).
+Its parts: ``crawl_fetch`` (one URL's fetch, its outcome), ``crawl_learning`` (the site
+model, the pages deferred until it exists), ``crawl_write`` (each batch's transaction, the
+links followed, the failures, --limit) and ``crawl_db`` (the one database thread).
 """
 
 from __future__ import annotations
@@ -70,7 +67,6 @@ class Crawl:
         # A sync continuing an unfinished one: URLs answered since then are not re-checked.
         self.resume_since = resume_since
         self.store = store
-        self.report = report
         self.mode = mode
         self.pool = pool
         self.progress = progress
