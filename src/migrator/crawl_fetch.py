@@ -29,6 +29,8 @@ log = structlog.get_logger()
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fetched:
+    """An answer to store (and extract, or extracted already)."""
+
     item: CrawlItem
     raw: RawPage
     page: Page | None = None
@@ -46,12 +48,16 @@ class Fetched:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Failed:
+    """A fetch that gave no answer to store (an error, a status >= 300 but 304)."""
+
     item: CrawlItem
     error: FetchError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NotModified:
+    """A sync's answer that is the stored one: only its check time is written."""
+
     item: CrawlItem
     fetched_at: datetime
     # A 200 whose body is byte for byte the stored one (a server without validators).
@@ -75,6 +81,7 @@ class CrawlFetch:
         self.unextracted: set[str] = set()  # stored answers without a record (sync)
 
     async def fetch_one(self, item: CrawlItem, fetcher: Fetcher | RemoteFetcher) -> Outcome:
+        """Fetch ``item`` (conditionally on a sync) into what the writer stores."""
         conditional = self.mode == "sync"
         try:
             raw = await fetcher.fetch(

@@ -86,19 +86,7 @@ def run(
     started = datetime.now(UTC)
     # A sync after a sync that was cut short continues it instead of starting over.
     resume_since = store.unfinished_sync_since() if mode == "sync" else None
-    described = source.describe() if source is not None else None
-    run_id = store.start_run(
-        mode,
-        config_hash=config_hash(config),
-        start_url=starts[0],
-        source=json.dumps(described, sort_keys=True) if described else None,
-    )
-    structlog.contextvars.bind_contextvars(run_id=run_id)
-    report = RunReport(run_id=run_id, mode=mode, db_path=str(store.path), started_at=started)
-    log.info("run_started", mode=mode, start=starts[0])
-    requeued = store.requeue_in_progress()
-    if requeued:
-        log.info("run_resumed", requeued=requeued)
+    report = _start_run(config, store, mode, starts[0], source, started)
     pool = LazyPool(config.extract) if mode != "fetch" else None
     try:
         removals = asyncio.run(
@@ -136,6 +124,32 @@ def run(
             pool.shutdown(cancel_futures=True)
         finish_run(store, report, max_failures)
         structlog.contextvars.unbind_contextvars("run_id")
+    return report
+
+
+def _start_run(
+    config: Config,
+    store: Store,
+    mode: Mode,
+    start: str,
+    source: Source | None,
+    started: datetime,
+) -> RunReport:
+    """Record the run in the database (its id bound to every log line from now on) and
+    requeue the URLs an interrupted run left in progress; return its report."""
+    described = source.describe() if source is not None else None
+    run_id = store.start_run(
+        mode,
+        config_hash=config_hash(config),
+        start_url=start,
+        source=json.dumps(described, sort_keys=True) if described else None,
+    )
+    structlog.contextvars.bind_contextvars(run_id=run_id)
+    report = RunReport(run_id=run_id, mode=mode, db_path=str(store.path), started_at=started)
+    log.info("run_started", mode=mode, start=start)
+    requeued = store.requeue_in_progress()
+    if requeued:
+        log.info("run_resumed", requeued=requeued)
     return report
 
 
