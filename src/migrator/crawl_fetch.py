@@ -48,7 +48,7 @@ class Fetched:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Failed:
-    """A fetch that gave no answer to store (an error, a status >= 300 but 304)."""
+    """A fetch that gave no answer to store (an error, or a status of 300 or more but 304)."""
 
     item: CrawlItem
     error: FetchError
