@@ -12,10 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from migrator import pipeline
+from migrator import crawl_write
 from migrator.config import Config, ScopeConfig
+from migrator.crawl import Crawl
+from migrator.crawl_write import CrawlWriter
 from migrator.load import CrawlItem, Store
-from migrator.pipeline import RunReport, _Crawl
+from migrator.pipeline import RunReport
 from migrator.scope import Scope
 from migrator.urls import canonical_url
 
@@ -68,14 +70,14 @@ def test_fold_maps_the_twin_onto_the_start_host():
 
 @pytest.fixture
 def crawl(tmp_path: Path):
-    def make(**scope: object) -> _Crawl:
+    def make(**scope: object) -> CrawlWriter:
         config = Config(scope=dataclasses.replace(ScopeConfig(), **scope))  # type: ignore[arg-type]
         store = Store.open(tmp_path / f"m{len(opened)}.db")
         opened.append(store)
         report = RunReport(run_id=1, mode="run", db_path="", started_at=datetime.now(UTC))
-        made = _Crawl(config, store, report, mode="run", pool=None, progress=None)
-        made.scope = Scope.from_config(config, [START])
-        return made
+        made = Crawl(config, store, report, mode="run", pool=None, progress=None)
+        made.writer.scope = Scope.from_config(config, [START])
+        return made.writer
 
     opened: list[Store] = []
     yield make
@@ -83,7 +85,7 @@ def crawl(tmp_path: Path):
         store.close()
 
 
-def queued(crawl: _Crawl) -> list[str]:
+def queued(crawl: CrawlWriter) -> list[str]:
     rows = crawl.store._conn.execute("SELECT url FROM crawl_state ORDER BY url").fetchall()
     return [url for (url,) in rows]
 
@@ -130,7 +132,7 @@ def test_follow_counts_a_limited_link_each_time_it_is_seen(crawl):
 
 
 def test_follow_memory_is_bounded(crawl, monkeypatch):
-    monkeypatch.setattr(pipeline, "_LINKED_MEMORY", 10)
+    monkeypatch.setattr(crawl_write, "_LINKED_MEMORY", 10)
     c = crawl()
     item = CrawlItem(url=START, depth=0)
     c._follow([f"https://blog.example.com/p{n}/" for n in range(8)], START, item)

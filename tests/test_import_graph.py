@@ -23,15 +23,16 @@ RANKS = {
         ("models", "errors", "config", "urls", "version", "schema", "decode", "clean"), 0
     ),
     **dict.fromkeys(("inflate", "resolve", "log", "children", "traps", "demo"), 0),
-    "worker_models": 0,
+    **dict.fromkeys(("worker_models", "crawl_db"), 0),
     **dict.fromkeys(("pace", "robots", "scope", "exchange"), 1),
     **dict.fromkeys(("fetch", "extract", "load", "store"), 2),
     **dict.fromkeys(
         ("discover", "remote_fetch", "sources", "learn", "parts", "datasette_metadata"), 3
     ),
     **dict.fromkeys(("workers", "page_load", "reextract", "run_start", "run_end"), 3),
+    **dict.fromkeys(("crawl_fetch", "crawl_learning", "crawl_write"), 3),
     "run_report": 0,
-    **dict.fromkeys(("pipeline", "parse", "report", "export"), 4),
+    **dict.fromkeys(("pipeline", "crawl", "parse", "report", "export"), 4),
     "progress": 5,
     "cli": 6,
     "__main__": 7,

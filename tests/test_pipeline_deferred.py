@@ -1,5 +1,5 @@
 """A run stores pages with their links only until the site model exists, then extracts
-each of them once with it (``pipeline._Crawl.deferring``, ``extract.page_links``)."""
+each of them once with it (``crawl_learning.CrawlLearner.deferring``, ``extract.page_links``)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-import migrator.pipeline as pipeline
+import migrator.crawl as crawl
 from migrator.config import Config, ExtractConfig
 from migrator.load import Store
 from migrator.models import RawPage
@@ -20,7 +20,7 @@ MB = 1024 * 1024
 POSTS = [f"/post-{n}/" for n in range(10)]
 
 
-class _Recorded(pipeline.ByteBudget):
+class _Recorded(crawl.ByteBudget):
     made: list[_Recorded] = []  # noqa: RUF012 - the test's registry of budgets
 
     def __init__(self, limit: int) -> None:
@@ -34,9 +34,9 @@ def test_pipeline_bytes_in_flight_stay_under_the_budget(tmp_path, monkeypatch, p
     words = "A sentence of a long legacy post, repeated to make it big. "
     body = "".join(f"<p>{n} {words * 40}</p>" for n in range(450))  # ~1 MB
     limit = int(pages_in_budget * 2 * MB)  # a page takes about twice its body
-    monkeypatch.setattr(pipeline, "BYTES_IN_FLIGHT", limit)
+    monkeypatch.setattr(crawl, "BYTES_IN_FLIGHT", limit)
     _Recorded.made = []
-    monkeypatch.setattr(pipeline, "ByteBudget", _Recorded)
+    monkeypatch.setattr(crawl, "ByteBudget", _Recorded)
     original = Store.save_fetch
 
     def slow_save_fetch(self: Store, item_url: str, raw: RawPage, **kwargs: object) -> None:

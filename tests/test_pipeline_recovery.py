@@ -22,9 +22,11 @@ import migrator.pipeline as pipeline
 from migrator.config import Config, ExtractConfig
 from migrator.demo import demo_site_dir
 from migrator.errors import StoreError
+from migrator.extract import extract_page
 from migrator.load import Store
 from migrator.models import Page, RawPage
 from migrator.pipeline import extract, run
+from migrator.workers import extract_in_worker
 from servers import TestServer
 
 EXPECTED = Path(__file__).resolve().parent / "fixtures" / "site_expected"
@@ -93,10 +95,10 @@ class _BreakingPool(pipeline.LazyPool):
             future: Future[Page] = Future()
             future.set_exception(BrokenProcessPool("a worker died"))
             return future
-        return self.threads.submit(pipeline.extract_page, raw, self._rules)
+        return self.threads.submit(extract_page, raw, self._rules)
 
     def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if fn is not pipeline.extract_in_worker:  # learning the site model: not a page
+        if fn is not extract_in_worker:  # learning the site model: not a page
             return self.threads.submit(fn, *args, **kwargs)
         return self._run(args[0])
 

@@ -13,11 +13,12 @@ import pytest
 
 from migrator import worker_models
 from migrator.config import Config
+from migrator.crawl import Crawl
 from migrator.extract import extract_page
 from migrator.extract.site import learn_site
 from migrator.load import Store
 from migrator.models import RawPage, SiteModel
-from migrator.pipeline import LazyPool, RunReport, _Crawl
+from migrator.pipeline import LazyPool, RunReport
 from migrator.worker_models import (
     WORKER_MODELS,
     ModelNotSent,
@@ -109,10 +110,10 @@ def test_crawl_extracts_with_the_model_by_reference(model, tmp_path):
     pool = LazyPool(config.extract)
     report = RunReport(run_id=1, mode="run", db_path="", started_at=datetime.now(UTC))
     with Store.open(tmp_path / "m.db") as store:
-        crawl = _Crawl(config, store, report, mode="run", pool=pool, progress=None)
+        crawl = Crawl(config, store, report, mode="run", pool=pool, progress=None)
         try:
             for current in (model, replace(model, site_names=("Blog", "Other"))):
-                crawl.model = current
+                crawl.learner.model = current
                 raws = [_raw(i) for i in range(12)]
 
                 async def extract_all(raws: list[RawPage] = raws) -> list[object]:

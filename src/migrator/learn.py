@@ -45,7 +45,7 @@ __all__ = [
 log = structlog.get_logger()
 
 # Pages read to learn the model (spread over the crawl). A run learns its first model once
-# this many pages are stored (they wait, unextracted, for it: pipeline ``deferring``).
+# this many pages are stored (they wait, unextracted, for it: crawl_learning ``deferring``).
 LEARN_SAMPLE = 400
 # HTML pages stored before a run that extracts as it goes (--limit, or after a sample
 # taught nothing) tries to learn its first model, and again after as many more.
