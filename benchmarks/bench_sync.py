@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--posts", type=int, default=2000)
     parser.add_argument("--shape", choices=("realistic", "tiny"), default="realistic")
     parser.add_argument("--exe", default=str(ROOT / ".venv" / "bin" / "migrator"))
-    parser.add_argument("--port", type=int, default=8093)
+    parser.add_argument("--port", type=int, default=8091)
     parser.add_argument("--out", type=Path, default=HERE / "out")
     args = parser.parse_args()
     base = f"http://127.0.0.1:{args.port}"
