@@ -1,9 +1,10 @@
 """The export stage: re-publishing outputs built from the migration database.
 
 ``export`` is the one entry point the command line calls. It reads the database (never
-the network, unless ``download_assets`` is set), plans the new site (``links``), and
-writes one format into an output folder through ``files.OutputDir``, which rewrites
-only files whose bytes changed and removes (or lists) files of pages that are gone:
+the network, unless ``download_assets`` is set), plans the new site (``links``; bodies'
+links are pointed at it by ``rewrite``), and writes one format into an output folder
+through ``files.OutputDir``, which rewrites only files whose bytes changed and removes
+(or lists) files of pages that are gone:
 
 - ``hugo`` / ``jekyll``: a static site (``hugo.py``, ``jekyll.py``), with internal
   links rewritten, a ``migrator-report.json`` listing links to pages that were not
@@ -24,13 +25,14 @@ import structlog
 
 from migrator.config import Config
 from migrator.export.files import OutputDir
-from migrator.export.links import BrokenLink, SitePlan, build_plan, markdown_targets
+from migrator.export.links import SitePlan, build_plan
 from migrator.export.redirects import (
     FILE_NAMES,
     RedirectFormat,
     collect_redirects,
     render_redirects,
 )
+from migrator.export.rewrite import BrokenLink, markdown_targets
 from migrator.export.site import SiteContext
 from migrator.load import Store
 
