@@ -143,20 +143,7 @@ def export(
         return _finish(folder, "jsonl", count, keep_removed=keep_removed)
     plan = build_plan(store, config.export)
     if fmt == "redirects":
-        if redirect_format not in FILE_NAMES:
-            raise ValueError(f"unknown redirects format {redirect_format!r}")
-        folder = OutputDir(root, kind=f"redirects-{redirect_format}")
-        redirects, skipped = collect_redirects(plan)
-        folder.write(FILE_NAMES[redirect_format], render_redirects(redirects, redirect_format))
-        return _finish(
-            folder,
-            f"redirects-{redirect_format}",
-            len(plan.entries),
-            keep_removed=keep_removed,
-            redirects=len(redirects),
-            skipped_urls=tuple(skipped),
-            unmapped_urls=tuple(plan.unmapped),
-        )
+        return _export_redirects(plan, root, redirect_format, keep_removed=keep_removed)
     if fmt not in {"hugo", "jekyll"}:
         raise ValueError(f"unknown export format {fmt!r}")
     return _export_site(
@@ -167,6 +154,25 @@ def export(
         root=root,
         download_assets=download_assets,
         keep_removed=keep_removed,
+    )
+
+
+def _export_redirects(
+    plan: SitePlan, root: Path, redirect_format: RedirectFormat, *, keep_removed: bool
+) -> ExportReport:
+    if redirect_format not in FILE_NAMES:
+        raise ValueError(f"unknown redirects format {redirect_format!r}")
+    folder = OutputDir(root, kind=f"redirects-{redirect_format}")
+    redirects, skipped = collect_redirects(plan)
+    folder.write(FILE_NAMES[redirect_format], render_redirects(redirects, redirect_format))
+    return _finish(
+        folder,
+        f"redirects-{redirect_format}",
+        len(plan.entries),
+        keep_removed=keep_removed,
+        redirects=len(redirects),
+        skipped_urls=tuple(skipped),
+        unmapped_urls=tuple(plan.unmapped),
     )
 
 
