@@ -233,48 +233,16 @@ def datasette_metadata(db_path: str | Path) -> dict[str, Any]:
         ConfigError: the file is missing or is not a SQLite database.
     """
     path = Path(db_path)
-    if not path.is_file():
-        raise ConfigError(f"no migration database at {path}")
-    try:
-        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-            names = [
-                str(r[0])
-                for r in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
-                )
-            ]
-            columns = {
-                name: [str(r[1]) for r in conn.execute(f'PRAGMA table_info("{name}")')]
-                for name in names
-            }
-            start = _start_url(conn, names)
-    except sqlite3.Error as exc:
-        raise ConfigError(f"{path} is not a readable SQLite database: {exc}") from exc
+    columns, start = _read_schema(path)
+    names = list(columns)
     if "pages" not in names:
         raise ConfigError(f"{path} is not a migration database (no pages table)")
     tables: dict[str, Any] = {}
     for name in names:
         if name.startswith(_HIDDEN_PREFIX):
             tables[name] = {"hidden": True}
-            continue
-        described = _TABLES.get(name)
-        if described is None:
-            continue
-        description, column_text = described
-        entry: dict[str, Any] = {"description": description}
-        known = {
-            col: text
-            for col, text in {**_TABLES["pages"][1], **column_text}.items()
-            if col in columns[name] and (name in {"pages", "posts"} or col in column_text)
-        }
-        if known:
-            entry["columns"] = known
-        if name in _SEARCHABLE and "pages_fts" in names:
-            entry["fts_table"] = "pages_fts"
-            entry["fts_pk"] = "id"
-        if name in {"pages", "posts"}:
-            entry["sort_desc"] = "published_at"
-        tables[name] = entry
+        elif name in _TABLES:
+            tables[name] = _table_entry(name, columns[name], fts="pages_fts" in names)
     queries = {
         key: query
         for key, query in _QUERIES.items()
@@ -296,6 +264,51 @@ def datasette_metadata(db_path: str | Path) -> dict[str, Any]:
             }
         },
     }
+
+
+def _read_schema(path: Path) -> tuple[dict[str, list[str]], str | None]:
+    """The database's tables and views (by name) with their columns, and its start URL.
+
+    Raises:
+        ConfigError: the file is missing or is not a SQLite database.
+    """
+    if not path.is_file():
+        raise ConfigError(f"no migration database at {path}")
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+            names = [
+                str(r[0])
+                for r in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') ORDER BY name"
+                )
+            ]
+            columns = {
+                name: [str(r[1]) for r in conn.execute(f'PRAGMA table_info("{name}")')]
+                for name in names
+            }
+            start = _start_url(conn, names)
+    except sqlite3.Error as exc:
+        raise ConfigError(f"{path} is not a readable SQLite database: {exc}") from exc
+    return columns, start
+
+
+def _table_entry(name: str, columns: list[str], *, fts: bool) -> dict[str, Any]:
+    """A described table's metadata: its description, the columns it has, search, sort."""
+    description, column_text = _TABLES[name]
+    entry: dict[str, Any] = {"description": description}
+    known = {
+        col: text
+        for col, text in {**_TABLES["pages"][1], **column_text}.items()
+        if col in columns and (name in {"pages", "posts"} or col in column_text)
+    }
+    if known:
+        entry["columns"] = known
+    if name in _SEARCHABLE and fts:
+        entry["fts_table"] = "pages_fts"
+        entry["fts_pk"] = "id"
+    if name in {"pages", "posts"}:
+        entry["sort_desc"] = "published_at"
+    return entry
 
 
 def _start_url(conn: sqlite3.Connection, names: list[str]) -> str | None:

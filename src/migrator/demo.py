@@ -87,16 +87,11 @@ def static_answer(
     """
     path = urlsplit(path).path
     not_found = (404, {"Content-Type": "text/html; charset=utf-8"}, b"<h1>Not found</h1>")
-    base = root.resolve()
-    file = (base / unquote(path).lstrip("/")).resolve()
-    if not file.is_relative_to(base):
+    file = _file_for(root, path)
+    if file is None:
         return not_found
     if file.is_dir():
-        if not path.endswith("/"):
-            return 301, {"Location": path + "/"}, b""
-        file = file / "index.html"
-    if not file.is_file():
-        return not_found
+        return 301, {"Location": path + "/"}, b""
     body = file.read_bytes()
     ctype = _TYPES.get(file.suffix.lower()) or (
         mimetypes.guess_type(file.name)[0] or "application/octet-stream"
@@ -110,20 +105,39 @@ def static_answer(
         "ETag": etag,
         "Last-Modified": email.utils.formatdate(mtime, usegmt=True),
     }
+    if _not_modified(request_headers, etag, mtime):
+        return 304, headers, b""
+    return 200, headers, body
+
+
+def _file_for(root: Path, path: str) -> Path | None:
+    """The file below ``root`` that ``path`` names (``/x/``: ``x/index.html``); a folder
+    asked for without its trailing slash (to redirect); ``None``: not found."""
+    base = root.resolve()
+    file = (base / unquote(path).lstrip("/")).resolve()
+    if not file.is_relative_to(base):
+        return None
+    if file.is_dir():
+        if not path.endswith("/"):
+            return file
+        file = file / "index.html"
+    return file if file.is_file() else None
+
+
+def _not_modified(request_headers: Mapping[str, str], etag: str, mtime: int) -> bool:
+    """Whether the request's ``If-None-Match`` (first) or ``If-Modified-Since`` matches."""
     if_none_match = request_headers.get("if-none-match")
     if_modified_since = request_headers.get("if-modified-since")
     if if_none_match is not None:
         tags = [t.strip() for t in if_none_match.split(",")]
-        if etag in tags or if_none_match.strip() == "*":
-            return 304, headers, b""
-    elif if_modified_since is not None:
+        return etag in tags or if_none_match.strip() == "*"
+    if if_modified_since is not None:
         try:
             since = email.utils.parsedate_to_datetime(if_modified_since).timestamp()
         except (TypeError, ValueError):
             since = None
-        if since is not None and mtime <= since:
-            return 304, headers, b""
-    return 200, headers, body
+        return since is not None and mtime <= since
+    return False
 
 
 def _handler(server_state: DemoServer) -> type[BaseHTTPRequestHandler]:

@@ -1,9 +1,10 @@
 """The export stage: re-publishing outputs built from the migration database.
 
 ``export`` is the one entry point the command line calls. It reads the database (never
-the network, unless ``download_assets`` is set), plans the new site (``links``), and
-writes one format into an output folder through ``files.OutputDir``, which rewrites
-only files whose bytes changed and removes (or lists) files of pages that are gone:
+the network, unless ``download_assets`` is set), plans the new site (``links``; bodies'
+links are pointed at it by ``rewrite``), and writes one format into an output folder
+through ``files.OutputDir``, which rewrites only files whose bytes changed and removes
+(or lists) files of pages that are gone:
 
 - ``hugo`` / ``jekyll``: a static site (``hugo.py``, ``jekyll.py``), with internal
   links rewritten, a ``migrator-report.json`` listing links to pages that were not
@@ -24,13 +25,14 @@ import structlog
 
 from migrator.config import Config
 from migrator.export.files import OutputDir
-from migrator.export.links import BrokenLink, SitePlan, build_plan, markdown_targets
+from migrator.export.links import SitePlan, build_plan
 from migrator.export.redirects import (
     FILE_NAMES,
     RedirectFormat,
     collect_redirects,
     render_redirects,
 )
+from migrator.export.rewrite import BrokenLink, markdown_targets
 from migrator.export.site import SiteContext
 from migrator.load import Store
 
@@ -141,20 +143,7 @@ def export(
         return _finish(folder, "jsonl", count, keep_removed=keep_removed)
     plan = build_plan(store, config.export)
     if fmt == "redirects":
-        if redirect_format not in FILE_NAMES:
-            raise ValueError(f"unknown redirects format {redirect_format!r}")
-        folder = OutputDir(root, kind=f"redirects-{redirect_format}")
-        redirects, skipped = collect_redirects(plan)
-        folder.write(FILE_NAMES[redirect_format], render_redirects(redirects, redirect_format))
-        return _finish(
-            folder,
-            f"redirects-{redirect_format}",
-            len(plan.entries),
-            keep_removed=keep_removed,
-            redirects=len(redirects),
-            skipped_urls=tuple(skipped),
-            unmapped_urls=tuple(plan.unmapped),
-        )
+        return _export_redirects(plan, root, redirect_format, keep_removed=keep_removed)
     if fmt not in {"hugo", "jekyll"}:
         raise ValueError(f"unknown export format {fmt!r}")
     return _export_site(
@@ -165,6 +154,25 @@ def export(
         root=root,
         download_assets=download_assets,
         keep_removed=keep_removed,
+    )
+
+
+def _export_redirects(
+    plan: SitePlan, root: Path, redirect_format: RedirectFormat, *, keep_removed: bool
+) -> ExportReport:
+    if redirect_format not in FILE_NAMES:
+        raise ValueError(f"unknown redirects format {redirect_format!r}")
+    folder = OutputDir(root, kind=f"redirects-{redirect_format}")
+    redirects, skipped = collect_redirects(plan)
+    folder.write(FILE_NAMES[redirect_format], render_redirects(redirects, redirect_format))
+    return _finish(
+        folder,
+        f"redirects-{redirect_format}",
+        len(plan.entries),
+        keep_removed=keep_removed,
+        redirects=len(redirects),
+        skipped_urls=tuple(skipped),
+        unmapped_urls=tuple(plan.unmapped),
     )
 
 

@@ -145,9 +145,32 @@ def download_assets(
     Returns:
         The mapping and counts; failures are reported, never raised.
     """
-    wanted = list(dict.fromkeys(urls))
     known = store.assets()
     result = AssetResult()
+    missing = _reuse(list(dict.fromkeys(urls)), known, result, out, folder, url_prefix)
+    if not missing:
+        return result
+    origins = {f"{p.scheme}://{p.netloc}/" for u in site_urls if (p := urlsplit(u)).netloc}
+    if config.site.start:
+        origins.add(config.site.start)
+    downloaded, failed = asyncio.run(_fetch_all(missing, config, sorted(origins)))
+    result.failed.update(failed)
+    by_hash = {a.content_hash: a.file_name for a in known.values()}
+    with store.transaction():
+        _save(downloaded, by_hash, result, store, out, folder, url_prefix)
+    log.info("assets_downloaded", fetched=result.fetched, reused=result.reused, failed=len(failed))
+    return result
+
+
+def _reuse(
+    wanted: list[str],
+    known: dict[str, StoredAsset],
+    result: AssetResult,
+    out: OutputDir,
+    folder: str,
+    url_prefix: str,
+) -> list[str]:
+    """Keep the assets the last export already wrote; the URLs still to fetch."""
     missing: list[str] = []
     for url in wanted:
         asset = known.get(url)
@@ -157,38 +180,40 @@ def download_assets(
             result.reused += 1
         else:
             missing.append(url)
-    if not missing:
-        return result
-    origins = {f"{p.scheme}://{p.netloc}/" for u in site_urls if (p := urlsplit(u)).netloc}
-    if config.site.start:
-        origins.add(config.site.start)
-    downloaded, failed = asyncio.run(_fetch_all(missing, config, sorted(origins)))
-    result.failed.update(failed)
-    by_hash = {a.content_hash: a.file_name for a in known.values()}
+    return missing
+
+
+def _save(
+    downloaded: list[_Downloaded],
+    by_hash: dict[str, str],
+    result: AssetResult,
+    store: Store,
+    out: OutputDir,
+    folder: str,
+    url_prefix: str,
+) -> None:
+    """Write each downloaded content once (one file per hash) and record its URL."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    with store.transaction():
-        for item in downloaded:
-            digest = hashlib.sha256(item.body).hexdigest()
-            name = by_hash.setdefault(digest, safe_asset_name(item.url, digest, item.content_type))
-            relative = f"{folder}/{name}"
-            if out.has(relative, digest) and relative not in out.written:
-                out.keep(relative, digest)
-            else:
-                out.write(relative, item.body)
-            store.save_asset(
-                StoredAsset(
-                    url=item.url,
-                    content_hash=digest,
-                    file_name=name,
-                    content_type=item.content_type,
-                    bytes=len(item.body),
-                    fetched_at=now,
-                )
+    for item in downloaded:
+        digest = hashlib.sha256(item.body).hexdigest()
+        name = by_hash.setdefault(digest, safe_asset_name(item.url, digest, item.content_type))
+        relative = f"{folder}/{name}"
+        if out.has(relative, digest) and relative not in out.written:
+            out.keep(relative, digest)
+        else:
+            out.write(relative, item.body)
+        store.save_asset(
+            StoredAsset(
+                url=item.url,
+                content_hash=digest,
+                file_name=name,
+                content_type=item.content_type,
+                bytes=len(item.body),
+                fetched_at=now,
             )
-            result.paths[item.url] = f"{url_prefix}/{name}"
-            result.fetched += 1
-    log.info("assets_downloaded", fetched=result.fetched, reused=result.reused, failed=len(failed))
-    return result
+        )
+        result.paths[item.url] = f"{url_prefix}/{name}"
+        result.fetched += 1
 
 
 async def _addresses(host: str) -> set[ipaddress.IPv4Address | ipaddress.IPv6Address]:

@@ -1,12 +1,11 @@
-"""The new site's map: which legacy URL becomes which new path, and link rewriting.
+"""The new site's map: which legacy URL becomes which new path.
 
 ``build_plan`` reads the migration database once and decides, for every live page, its
 slug, category and new path (``[export] base_path`` + ``permalink``), the sections
 (category folders) those paths create, and every legacy URL that should land on each
 of them: the page's URL, canonical and requested URLs, aliases and redirects observed
-on the legacy site, breadcrumb and listing URLs for the sections. ``rewrite_links``
-points a body's internal links at the new paths and reports those that lead to pages
-that were not migrated. It writes no files and fetches nothing.
+on the legacy site, breadcrumb and listing URLs for the sections. ``rewrite`` points
+bodies' links at the new paths. It writes no files and fetches nothing.
 """
 
 from __future__ import annotations
@@ -20,23 +19,22 @@ from urllib.parse import unquote, urlsplit
 
 from migrator.config import ExportConfig
 from migrator.load import Store
-from migrator.urls import absolute_url, canonical_url, host_of
+from migrator.urls import canonical_url, host_of
 
 __all__ = [
-    "BrokenLink",
+    "PAGE_SUFFIX",
     "Entry",
     "SectionPlan",
     "SitePlan",
     "build_plan",
     "legacy_path",
-    "markdown_targets",
-    "rewrite_links",
     "slugify",
 ]
 
 _NON_WORD = re.compile(r"[^\w]+")
 _PAGINATION = re.compile(r"/page/\d+/?$")
-_FILE_SUFFIX = re.compile(r"\.(?:html?|php|aspx?|jsp)$", re.IGNORECASE)
+# A page file's suffix: dropped from slugs (``rewrite`` takes any other for a file).
+PAGE_SUFFIX = re.compile(r"\.(?:html?|php|aspx?|jsp)$", re.IGNORECASE)
 _MAX_SLUG = 80
 
 
@@ -91,14 +89,6 @@ class SectionPlan:
     path: str
     title: str
     old_urls: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BrokenLink:
-    """An internal link to a page that was not migrated (kept pointing at the old URL)."""
-
-    page: str
-    url: str
 
 
 @dataclass(slots=True, kw_only=True)
@@ -161,7 +151,7 @@ def _category(record: Mapping[str, Any]) -> tuple[str | None, str | None, list[s
 def _slug_for(record: Mapping[str, Any]) -> str:
     segments = [s for s in urlsplit(str(record["url"])).path.split("/") if s]
     if segments:
-        slug = slugify(_FILE_SUFFIX.sub("", segments[-1]))
+        slug = slugify(PAGE_SUFFIX.sub("", segments[-1]))
         if slug:
             return slug
     return slugify(str(record.get("title") or "")) or "page"
@@ -214,82 +204,120 @@ def build_plan(store: Store, config: ExportConfig) -> SitePlan:
     ):
         plan.statuses[canonical_url(str(url))] = int(status)
     used: set[str] = set()
-    sections: dict[str, SectionPlan] = {}
-    section_olds: dict[str, list[str]] = {}
-    hosts: set[str] = set()
+    sections = _Sections()
     records = list(store.iter_records())
-    posts = [r for r in records if r.get("page_type") == "post"]
-    others = [r for r in records if r.get("page_type") not in {"post", "listing"}]
 
     def olds(record: Mapping[str, Any]) -> tuple[str, ...]:
         url = str(record["url"])
         found = [url, record.get("canonical_url"), record.get("source_url"), *aliases.get(url, [])]
         return tuple(dict.fromkeys(canonical_url(str(u)) for u in found if u))
 
-    for record in posts:
-        hosts.add(host_of(str(record["url"])))
-        label, crumb_url, parents = _category(record)
-        extra = [str(c) for c in record.get("categories") or [] if str(c).strip()]
-        cat_slug = slugify(label or "") or (slugify(extra[0]) if extra else "")
-        slug = _slug_for(record)
-        path = _unique(_permalink(config, record, cat_slug, slug), used)
+    for record in records:
+        if record.get("page_type") == "post":
+            seen = first_seen.get(str(record["url"]))
+            plan.entries.append(_post_entry(record, config, used, sections, olds(record), seen))
+    used.update(sections.plans)
+    for record in records:
+        if record.get("page_type") not in {"post", "listing"}:
+            seen = first_seen.get(str(record["url"]))
+            plan.entries.append(_page_entry(record, used, olds(record), seen))
+    plan.hosts = frozenset(h for e in plan.entries if (h := host_of(e.url)))
+    _map_entries(plan, sections, records)
+    _map_listings(store, plan, sections.plans)
+    plan.sections = sorted(sections.plans.values(), key=lambda s: s.path)
+    return plan
+
+
+@dataclass(slots=True)
+class _Sections:
+    """The folders the posts' paths create, and the legacy URLs (crumbs) that name them."""
+
+    plans: dict[str, SectionPlan] = field(default_factory=dict)
+    olds: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(
+        self,
+        path: str,
+        config: ExportConfig,
+        label: str | None,
+        crumb_url: str | None,
+        parents: list[str],
+    ) -> None:
+        """The sections of a post at ``path``: its folder, and the ``base_path`` above."""
         folder = path.rstrip("/").rsplit("/", 1)[0] + "/"
         base = "/" + config.base_path.strip("/") + "/" if config.base_path.strip("/") else "/"
         if folder != "/":
             title = label or folder.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").title()
-            sections.setdefault(folder, SectionPlan(path=folder, title=title))
+            self.plans.setdefault(folder, SectionPlan(path=folder, title=title))
             if crumb_url:
-                section_olds.setdefault(folder, []).append(canonical_url(str(crumb_url)))
+                self.olds.setdefault(folder, []).append(canonical_url(str(crumb_url)))
         if base not in {"/", folder}:
-            sections.setdefault(
+            self.plans.setdefault(
                 base, SectionPlan(path=base, title=base.strip("/").split("/")[-1].title())
             )
         for parent in parents:
-            section_olds.setdefault(base, []).append(canonical_url(parent))
-        plan.entries.append(
-            Entry(
-                record=record,
-                kind="post",
-                slug=slug,
-                category=label or (extra[0] if extra else None),
-                categories=tuple(dict.fromkeys([*([label] if label else []), *extra])),
-                new_path=path,
-                old_urls=olds(record),
-                first_seen=first_seen.get(str(record["url"])),
-            )
-        )
-    used.update(sections)
-    for record in others:
-        hosts.add(host_of(str(record["url"])))
-        slug = _slug_for(record)
-        plan.entries.append(
-            Entry(
-                record=record,
-                kind="page",
-                slug=slug,
-                category=None,
-                categories=(),
-                new_path=_unique(f"/{slug}/", used),
-                old_urls=olds(record),
-                first_seen=first_seen.get(str(record["url"])),
-            )
-        )
-    plan.hosts = frozenset(h for h in hosts if h)
+            self.olds.setdefault(base, []).append(canonical_url(parent))
+
+
+def _post_entry(
+    record: Mapping[str, Any],
+    config: ExportConfig,
+    used: set[str],
+    sections: _Sections,
+    old_urls: tuple[str, ...],
+    first_seen: str | None,
+) -> Entry:
+    """A post: its category, a path no other page took, and the sections that path makes."""
+    label, crumb_url, parents = _category(record)
+    extra = [str(c) for c in record.get("categories") or [] if str(c).strip()]
+    cat_slug = slugify(label or "") or (slugify(extra[0]) if extra else "")
+    slug = _slug_for(record)
+    path = _unique(_permalink(config, record, cat_slug, slug), used)
+    sections.add(path, config, label, crumb_url, parents)
+    return Entry(
+        record=record,
+        kind="post",
+        slug=slug,
+        category=label or (extra[0] if extra else None),
+        categories=tuple(dict.fromkeys([*([label] if label else []), *extra])),
+        new_path=path,
+        old_urls=old_urls,
+        first_seen=first_seen,
+    )
+
+
+def _page_entry(
+    record: Mapping[str, Any], used: set[str], old_urls: tuple[str, ...], first_seen: str | None
+) -> Entry:
+    """A static page: at the top of the site, under a path no post or section took."""
+    slug = _slug_for(record)
+    return Entry(
+        record=record,
+        kind="page",
+        slug=slug,
+        category=None,
+        categories=(),
+        new_path=_unique(f"/{slug}/", used),
+        old_urls=old_urls,
+        first_seen=first_seen,
+    )
+
+
+def _map_entries(plan: SitePlan, sections: _Sections, records: Iterable[Mapping[str, Any]]) -> None:
+    """Pages' legacy URLs, then sections' (the crumbs no page claimed), then site roots."""
     for entry in plan.entries:
         for old in entry.old_urls:
             plan.targets.setdefault(old, entry.new_path)
-    for path, olds_list in section_olds.items():
+    for path, olds_list in sections.olds.items():
         unique = tuple(u for u in dict.fromkeys(olds_list) if u not in plan.targets)
         for u in unique:
             plan.targets[u] = path
-        if path in sections:
-            sections[path] = SectionPlan(path=path, title=sections[path].title, old_urls=unique)
+        if path in sections.plans:
+            title = sections.plans[path].title
+            sections.plans[path] = SectionPlan(path=path, title=title, old_urls=unique)
     for record in records:
         parts = urlsplit(str(record["url"]))
         plan.targets.setdefault(canonical_url(f"{parts.scheme}://{parts.netloc}/"), "/")
-    _map_listings(store, plan, sections)
-    plan.sections = sorted(sections.values(), key=lambda s: s.path)
-    return plan
 
 
 def _map_listings(store: Store, plan: SitePlan, sections: dict[str, SectionPlan]) -> None:
@@ -316,77 +344,3 @@ def _map_listings(store: Store, plan: SitePlan, sections: dict[str, SectionPlan]
             sections[path] = SectionPlan(
                 path=path, title=old.title, old_urls=tuple(dict.fromkeys([*old.old_urls, *urls]))
             )
-
-
-_MD_TARGET = re.compile(r"(\]\(\s*<?)([^)\s>]+)(>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\))")
-_REF_DEF = re.compile(r"^( {0,3}\[[^\]]+\]:[ \t]*<?)(\S+?)(>?(?:[ \t].*)?)$", re.MULTILINE)
-_HTML_ATTR = re.compile(r"""(\b(?:href|src)\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE)
-
-
-def rewrite_links(
-    markdown: str,
-    *,
-    page_url: str,
-    plan: SitePlan,
-    assets: Mapping[str, str],
-    broken: list[BrokenLink],
-) -> str:
-    """Point internal links and image references of a Markdown body at the new site.
-
-    Args:
-        markdown: the body.
-        page_url: the page's legacy URL (relative links resolve against it).
-        plan: the site plan.
-        assets: legacy asset URL → new asset path (downloaded images).
-        broken: receives a :class:`BrokenLink` for each internal link to a page that was
-            not migrated; such links keep their absolute legacy URL.
-
-    Returns:
-        The rewritten body. External links are left as they are.
-    """
-
-    def target(href: str) -> str:
-        return _rewrite_one(href, page_url=page_url, plan=plan, assets=assets, broken=broken)
-
-    text = _MD_TARGET.sub(lambda m: m[1] + target(m[2]) + m[3], markdown)
-    text = _REF_DEF.sub(lambda m: m[1] + target(m[2]) + m[3], text)
-    return _HTML_ATTR.sub(lambda m: m[1] + m[2] + target(m[3]) + m[2], text)
-
-
-def _rewrite_one(
-    href: str,
-    *,
-    page_url: str,
-    plan: SitePlan,
-    assets: Mapping[str, str],
-    broken: list[BrokenLink],
-) -> str:
-    if href.startswith("#"):
-        return href
-    absolute = absolute_url(href, page_url)
-    if absolute is None or host_of(absolute) not in plan.hosts:
-        return href
-    fragment = "#" + href.split("#", 1)[1] if "#" in href else ""
-    if absolute in assets:
-        return assets[absolute]
-    new = plan.resolve(absolute)
-    if new is not None:
-        return new + fragment
-    if _looks_like_file(absolute):
-        return absolute + fragment  # an asset not downloaded: keep the legacy address
-    broken.append(BrokenLink(page=page_url, url=absolute))
-    return absolute + fragment
-
-
-def _looks_like_file(url: str) -> bool:
-    last = urlsplit(url).path.rsplit("/", 1)[-1]
-    return "." in last and not _FILE_SUFFIX.search(last)
-
-
-def markdown_targets(markdown: str, page_url: str) -> Iterable[str]:
-    """Every absolute URL a Markdown body references (links, images, raw HTML)."""
-    for pattern, group in ((_MD_TARGET, 2), (_REF_DEF, 2), (_HTML_ATTR, 3)):
-        for match in pattern.finditer(markdown):
-            absolute = absolute_url(match[group], page_url)
-            if absolute is not None:
-                yield absolute

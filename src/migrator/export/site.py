@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from migrator.export.links import BrokenLink, Entry, SitePlan, rewrite_links
+from migrator.export.links import Entry, SitePlan
+from migrator.export.rewrite import BrokenLink, rewrite_links
 
 __all__ = ["SiteContext", "alias_paths"]
 

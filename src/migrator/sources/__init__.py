@@ -114,29 +114,9 @@ def open_source(
     if (date_from or date_to or wayback_server) and from_wayback is None:
         raise ConfigError("--from, --to and --wayback-server go with --from-wayback")
     if from_warc:
-        from migrator.sources.replay import ArchiveSource
-        from migrator.sources.warc import WarcArchive
-
-        files = list(from_warc)
-        if start is not None and not start.startswith(("http://", "https://")):
-            files.append(start)  # `--from-warc A.warc.gz B.warc.gz`: B lands in START
-            start = None
-        paths = [_existing_file(f) for f in files]
-        warc = WarcArchive(paths)
-        options: dict[str, Any] = {"from_warc": [str(p.absolute()) for p in paths]}
-        return ArchiveSource(warc, options), start or warc.start_url()
+        return _warc_source(from_warc, start)
     if from_dir is not None:
-        from migrator.sources.mirror import MirrorArchive
-        from migrator.sources.replay import ArchiveSource
-
-        if not base_url:
-            raise ConfigError("--from-dir needs --base-url URL (the site's original address)")
-        folder = Path(from_dir)
-        if not folder.is_dir():
-            raise ConfigError(f"--from-dir: not a folder: {from_dir}")
-        mirror = MirrorArchive(folder, base_url)
-        options = {"from_dir": str(folder.absolute()), "base_url": base_url}
-        return ArchiveSource(mirror, options), start or mirror.start_url()
+        return _dir_source(from_dir, base_url, start)
     if from_wayback is not None:
         from migrator.sources.wayback import wayback_source
 
@@ -145,6 +125,38 @@ def open_source(
         )
         return source, root
     return None, start
+
+
+def _warc_source(from_warc: tuple[str, ...], start: str | None) -> tuple[Source, str | None]:
+    """``--from-warc``: the WARC files, and the start URL (given, or the archive's first)."""
+    from migrator.sources.replay import ArchiveSource
+    from migrator.sources.warc import WarcArchive
+
+    files = list(from_warc)
+    if start is not None and not start.startswith(("http://", "https://")):
+        files.append(start)  # `--from-warc A.warc.gz B.warc.gz`: B lands in START
+        start = None
+    paths = [_existing_file(f) for f in files]
+    warc = WarcArchive(paths)
+    options: dict[str, Any] = {"from_warc": [str(p.absolute()) for p in paths]}
+    return ArchiveSource(warc, options), start or warc.start_url()
+
+
+def _dir_source(
+    from_dir: str, base_url: str | None, start: str | None
+) -> tuple[Source, str | None]:
+    """``--from-dir``: a mirrored folder served as ``base_url``, and the start URL."""
+    from migrator.sources.mirror import MirrorArchive
+    from migrator.sources.replay import ArchiveSource
+
+    if not base_url:
+        raise ConfigError("--from-dir needs --base-url URL (the site's original address)")
+    folder = Path(from_dir)
+    if not folder.is_dir():
+        raise ConfigError(f"--from-dir: not a folder: {from_dir}")
+    mirror = MirrorArchive(folder, base_url)
+    options: dict[str, Any] = {"from_dir": str(folder.absolute()), "base_url": base_url}
+    return ArchiveSource(mirror, options), start or mirror.start_url()
 
 
 def reopen_source(options: str) -> tuple[Source, str]:
