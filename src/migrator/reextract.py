@@ -138,14 +138,46 @@ def refresh_model(
     if model is not None and not relearn:
         return  # the crawl extracted every page with this model
     tags = list(store.extraction_tags())
+    final = _final_model(store, model, tags)
+    if final is None:
+        return
+    stale, recheck = _pages_to_redo(store, final, tags)
+    if not stale:
+        return
+    redone, retagged = _redo_pages(store, report, pool, rules, final, stale, recheck)
+    if redone:
+        report.counts["reextracted"] += redone
+    log.info(
+        "site_model_applied",
+        model=final.model_fingerprint,
+        pages=redone,
+        retagged=retagged,
+    )
+
+
+def _final_model(
+    store: Store, model: SiteModel | None, tags: list[tuple[int, str, str | None]]
+) -> SiteModel | None:
+    """The crawl's model, or one learned from the whole crawl (and saved) when there is
+    none or it is outgrown and the new one extracts some template differently."""
     if model is None or _model_outgrown(model, tags):
         learned = learn_from_store(store)
         if learned is not None and (model is None or not same_model(model, learned)):
             store.save_site_model(learned)
             model = learned
-    if model is None:
-        return
-    final = model
+    return model
+
+
+def _pages_to_redo(
+    store: Store, final: SiteModel, tags: list[tuple[int, str, str | None]]
+) -> tuple[list[int], dict[str, tuple[SiteModel, str]]]:
+    """The raw ids of the pages to redo under ``final`` and, of those, the ones to check
+    first (``recheck``).
+
+    A page is redone when its tag names no rules of a stored model (extracted before
+    the first model, by another extractor version, or not at all) or rules that ``final``
+    replaced for its template.
+    """
     used = {r.fingerprint: r for m in store.site_models() for r in (m, *m.by_template)}
     prefix = EXTRACTOR_VERSION + "+"
     stale: list[int] = []
@@ -172,8 +204,25 @@ def refresh_model(
         )
         if same_but.fingerprint == rules_now.fingerprint:
             recheck[url] = (rules_used, tag or "")
-    if not stale:
-        return
+    return stale, recheck
+
+
+def _redo_pages(
+    store: Store,
+    report: RunReport,
+    pool: LazyPool,
+    rules: ExtractConfig,
+    final: SiteModel,
+    stale: list[int],
+    recheck: dict[str, tuple[SiteModel, str]],
+) -> tuple[int, int]:
+    """Extract the ``stale`` pages again with ``final`` (a page in ``recheck`` that
+    reads the same is only re-tagged) and write them, in batches.
+
+    Returns:
+        ``(redone, retagged)``: the pages written (counted in a shadow report, not in
+        ``report``'s new/changed) and the pages only re-tagged.
+    """
 
     def again(raw: RawPage) -> Page:
         return extract_page(raw, rules, final)
@@ -201,15 +250,7 @@ def refresh_model(
     write_extracted(store, batch, shadow, again)
     if retag:
         store.retag_pages(retag)
-    redone = sum(shadow.counts.values())
-    if redone:
-        report.counts["reextracted"] += redone
-    log.info(
-        "site_model_applied",
-        model=final.model_fingerprint,
-        pages=redone,
-        retagged=retagged,
-    )
+    return sum(shadow.counts.values()), retagged
 
 
 def _model_outgrown(model: SiteModel, tags: list[tuple[int, str, str | None]]) -> bool:

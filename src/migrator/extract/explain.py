@@ -204,24 +204,9 @@ def explain_fields(
     order: DateOrder = rules.date_order
     if model is not None and model.date_order in {"MDY", "DMY", "YMD"}:
         order = model.date_order  # type: ignore[assignment]
-    nodes: dict[str, LexborNode | None] = {}
-    if record.get("title"):
-        nodes["title"] = _by_text(tree, str(record["title"]))
-        if nodes["title"] is None:
-            nodes["title"] = _meta_with(tree, lambda c: _ws(c) == _ws(record["title"]))
-    if record.get("author"):
-        nodes["author"] = _by_text(tree, str(record["author"]))
-    for name in ("published", "updated"):
-        if record.get(name):
-            nodes[name] = _date_node(tree, str(record[name]), order)
-    crumbs = [c["url"] for c in record.get("breadcrumbs") or () if c.get("url")]
-    if crumbs:
-        nodes["breadcrumbs"] = _holding_links(tree, base, crumbs)
-    groups: dict[str, list[str]] = {}
-    for link in record.get("sidebar_links") or ():
-        groups.setdefault(str(link["group"]), []).append(str(link["url"]))
-    group_nodes = {name: _holding_links(tree, base, urls) for name, urls in groups.items()}
-    if groups:
+    nodes = _value_nodes(tree, record, base, order)
+    group_nodes = _group_nodes(tree, record, base)
+    if group_nodes:
         nodes["sidebar_links"] = _ancestor([n for n in group_nodes.values() if n is not None])
     region = find_region(tree, rules)[0]
     if record.get("body_html"):
@@ -239,8 +224,57 @@ def explain_fields(
             "rule": _rule(name, layer, rules, model),
             "element": css_path(node) if node is not None else None,
         }
-    # What lost: every other value the layers offer (read from a fresh parse, since
-    # extraction keeps only the winner; with a model the furniture is marked).
+    _add_candidates(explained, tree, region, record, rules, model, order)
+    if "sidebar_links" in explained:
+        explained["sidebar_links"]["groups"] = {
+            name: css_path(node) if node is not None else None for name, node in group_nodes.items()
+        }
+    return explained
+
+
+def _value_nodes(
+    tree: LexborHTMLParser, record: Mapping[str, Any], base: str, order: DateOrder
+) -> dict[str, LexborNode | None]:
+    """The elements showing the record's title, author, dates and breadcrumbs."""
+    nodes: dict[str, LexborNode | None] = {}
+    if record.get("title"):
+        nodes["title"] = _by_text(tree, str(record["title"]))
+        if nodes["title"] is None:
+            nodes["title"] = _meta_with(tree, lambda c: _ws(c) == _ws(record["title"]))
+    if record.get("author"):
+        nodes["author"] = _by_text(tree, str(record["author"]))
+    for name in ("published", "updated"):
+        if record.get(name):
+            nodes[name] = _date_node(tree, str(record[name]), order)
+    crumbs = [c["url"] for c in record.get("breadcrumbs") or () if c.get("url")]
+    if crumbs:
+        nodes["breadcrumbs"] = _holding_links(tree, base, crumbs)
+    return nodes
+
+
+def _group_nodes(
+    tree: LexborHTMLParser, record: Mapping[str, Any], base: str
+) -> dict[str, LexborNode | None]:
+    """Per group of the record's sidebar links, the element holding all its links."""
+    groups: dict[str, list[str]] = {}
+    for link in record.get("sidebar_links") or ():
+        groups.setdefault(str(link["group"]), []).append(str(link["url"]))
+    return {name: _holding_links(tree, base, urls) for name, urls in groups.items()}
+
+
+def _add_candidates(
+    explained: dict[str, dict[str, Any]],
+    tree: LexborHTMLParser,
+    region: LexborNode | None,
+    record: Mapping[str, Any],
+    rules: ExtractConfig,
+    model: SiteModel | None,
+    order: DateOrder,
+) -> None:
+    """Add to the title, author and dates the ``candidates`` that lost: every other value
+    the layers offer (read from a fresh parse, since extraction keeps only the winner;
+    with a model the furniture is marked). A field with none of its own but with
+    candidates is added with layer ``None``."""
     structured = read_structured(tree, region)
     for name in _WITH_CANDIDATES:
         offered = field_candidates(name, tree, structured, rules, model, order, css_path)
@@ -252,11 +286,6 @@ def explain_fields(
         entry["candidates"] = losing_candidates(
             offered, entry["layer"], record.get(name), entry["element"]
         )
-    if "sidebar_links" in explained:
-        explained["sidebar_links"]["groups"] = {
-            name: css_path(node) if node is not None else None for name, node in group_nodes.items()
-        }
-    return explained
 
 
 def _rule(name: str, layer: str | None, rules: ExtractConfig, model: SiteModel | None) -> str:

@@ -19,14 +19,16 @@ from migrator.config import ExtractConfig
 from migrator.extract.dates import node_date, parse_date
 from migrator.extract.layout import side_columns
 from migrator.extract.links import PageHrefs, host_of
-from migrator.extract.markers import (
-    SIDEBAR_REJECT_CONTAINER,
-    WIDGET_OR_POST_WORDS,
-    class_id,
-    marked_ancestor,
-)
+from migrator.extract.markers import SIDEBAR_REJECT_CONTAINER, class_id
 from migrator.extract.nodes import marked_within, select_safely
-from migrator.extract.pagetype import url_page_type
+from migrator.extract.sidebar_urls import (
+    POST_ID,
+    REJECT_URL,
+    is_ancestor,
+    menu_urls,
+    own_urls,
+    url_path,
+)
 from migrator.models import SidebarLink
 
 __all__ = ["find_sidebar_links"]
@@ -47,20 +49,6 @@ _REJECT_GROUP = re.compile(
     r"バックナンバー|カテゴリ|アーカイブ|タグ",
     re.I,
 )
-_REJECT_URL = re.compile(
-    r"/(?:tag|tags|category|categories|kategorie|categorie|categoria|label|labels|topics?|"
-    r"archives?|author|authors|auteurs?|autor|autore|autoren|page|search|feed|subjects?|"
-    r"wp-login\.php|wp-admin|comments?)(?:/|$)|"
-    r"[?&](?:cat|tag|s|p?page|paged|replytocom|share|author)=|/(?:19|20)\d{2}/(?:\d{2}/?)?$|#|"
-    # Static pages: about, contact, legal notices.
-    r"/(?:about|about-us|about-me|contact|contact-us|kontakt|impressum|imprint|datenschutz|"
-    r"privacy|privacy-policy|disclaimer|medical-disclaimer|affiliate-disclosure|terms|"
-    r"terms-of-use|terms-of-service|cookie-policy|mentions-legales|aviso-legal|"
-    r"ueber-uns|uber-uns|a-propos|sobre-nosotros|chi-siamo)(?:\.html?|\.php)?/?$|"
-    # Blogger's static pages.
-    r"/p/[^/]+\.html$",
-    re.I,
-)
 _MORE = re.compile(
     r"^(?:>>\s*)?(?:more|read more|continue reading|see all|view all|show all|weiter|"
     r"weiterlesen|mehr|mehr lesen|lire la suite|suite|leer más|ver más|leggi tutto|"
@@ -72,9 +60,6 @@ _NAV_LABEL = re.compile(
     r"archives?|archiv|tags|topics|themen)$",
     re.I,
 )
-# A WordPress post id: the ``?p=123`` shortlink and the ``postid-123`` body class.
-_POST_ID = re.compile(r"[?&]p=(\d+)(?:&|$)")
-_BODY_POST_ID = re.compile(r"\bpostid-(\d+)\b")
 _WS = re.compile(r"\s+")
 _WIDGET_TITLE = re.compile(r"widget-?title|block-title|section-title")
 
@@ -128,25 +113,8 @@ def find_sidebar_links(
         ``(links, layer)``; ``((), None)`` when there are none.
     """
     resolve = (hrefs if hrefs is not None else PageHrefs(base)).resolve
-    layer = "heuristic"
-    containers: list[LexborNode] = []
-    if rules.selectors.sidebar:
-        containers = select_safely(tree, rules.selectors.sidebar)
-        layer = "config"
-    if not containers:
-        containers = [c for c in tree.css(_CONTAINERS) if c.tag not in {"html", "body"}]
-        # A grid theme's narrow column beside the main one (Bootstrap col-md-4).
-        containers.extend(side_columns(tree))
-        layer = "heuristic"
-    host = host_of(page_url)
-    own = _own_urls(tree, page_url, resolve)
-    menu = _menu_urls(tree, resolve)
-    page_path = _path(page_url).strip("/")
-    seen_links: set[int] = set()
-    seen_urls: set[tuple[str, str]] = set()
-    result: list[SidebarLink] = []
-    repeats: dict[tuple[str, str, str], int] = {}
-    items: list[int | None] = []  # per link in ``result``: the list item holding it
+    containers, layer = _containers(tree, rules)
+    kept = _Kept(tree, rules, page_url, resolve)
     # Containers whose every node was walked: the same one again (Lexbor lists a node
     # once per selector of the group it matches: ``aside.sidebar`` three times) or one
     # nested in it (a ``.recent-posts`` list in an ``aside``) has nothing left to give,
@@ -158,50 +126,112 @@ def find_sidebar_links(
         if walked and marked_within(container, walked):
             continue
         walked[container.mem_id] = True
-        group = ""
-        default_group = _default_group(container)
-        group_rejected = False
-        for node in container.traverse():
-            tag = node.tag
-            if (
-                tag in {"h1", "h2", "h3", "h4", "h5", "h6"}
-                or (tag in {"div", "span", "p", "strong"} and _WIDGET_TITLE.search(class_id(node)))
-                or (tag in {"b", "strong", "dt"} and len(_heading_text(node)) < 60)
-            ):
-                if node.css_first("a[href]") is not None or _inside_link(node, container):
-                    continue  # a post title in a related-posts card, not a group heading
-                text = _heading_text(node)
-                if text and len(text) < 120:
-                    group = text
-                    group_rejected = bool(_REJECT_GROUP.search(group))
-                continue
-            if tag != "a" or node.mem_id in seen_links:
-                continue
-            seen_links.add(node.mem_id)
-            if group_rejected or _inside_rejected(node, container):
-                continue
+        kept.add_posts(_grouped_links(container, kept.seen_links))
+    result = _drop_type_labels(kept.links, kept.repeats, kept.items)
+    return tuple(result), (layer if result else None)
+
+
+def _containers(tree: LexborHTMLParser, rules: ExtractConfig) -> tuple[list[LexborNode], str]:
+    """The widget containers to look in, with their layer: the configured selector's
+    matches (``config``), else the usual sidebars, asides and related-posts blocks."""
+    layer = "heuristic"
+    containers: list[LexborNode] = []
+    if rules.selectors.sidebar:
+        containers = select_safely(tree, rules.selectors.sidebar)
+        layer = "config"
+    if not containers:
+        containers = [c for c in tree.css(_CONTAINERS) if c.tag not in {"html", "body"}]
+        # A grid theme's narrow column beside the main one (Bootstrap col-md-4).
+        containers.extend(side_columns(tree))
+        layer = "heuristic"
+    return containers, layer
+
+
+def _grouped_links(container: LexborNode, seen_links: set[int]) -> list[tuple[LexborNode, str]]:
+    """The links of one container not seen in an earlier one, each with its group: the
+    widget heading above it, else the container's own name (``_default_group``).
+
+    A link under a rejected heading (Categories, Archives, Follow us…) or inside a site
+    ``<nav>``, a form or a rejected block is left out; every link met is added to
+    ``seen_links``.
+    """
+    links: list[tuple[LexborNode, str]] = []
+    group = ""
+    default_group = _default_group(container)
+    group_rejected = False
+    for node in container.traverse():
+        tag = node.tag
+        if (
+            tag in {"h1", "h2", "h3", "h4", "h5", "h6"}
+            or (tag in {"div", "span", "p", "strong"} and _WIDGET_TITLE.search(class_id(node)))
+            or (tag in {"b", "strong", "dt"} and len(_heading_text(node)) < 60)
+        ):
+            if node.css_first("a[href]") is not None or _inside_link(node, container):
+                continue  # a post title in a related-posts card, not a group heading
+            text = _heading_text(node)
+            if text and len(text) < 120:
+                group = text
+                group_rejected = bool(_REJECT_GROUP.search(group))
+            continue
+        if tag != "a" or node.mem_id in seen_links:
+            continue
+        seen_links.add(node.mem_id)
+        if group_rejected or _inside_rejected(node, container):
+            continue
+        links.append((node, group or default_group))
+    return links
+
+
+class _Kept:
+    """The widget links kept so far, container after container, in page order."""
+
+    def __init__(
+        self,
+        tree: LexborHTMLParser,
+        rules: ExtractConfig,
+        page_url: str,
+        resolve: Callable[[str | None], str | None],
+    ) -> None:
+        self.rules = rules
+        self.resolve = resolve
+        self.host = host_of(page_url)
+        self.own = own_urls(tree, page_url, resolve)
+        self.menu = menu_urls(tree, resolve)
+        self.page_path = url_path(page_url).strip("/")
+        self.seen_links: set[int] = set()
+        self.seen_urls: set[tuple[str, str]] = set()
+        self.links: list[SidebarLink] = []
+        self.repeats: dict[tuple[str, str, str], int] = {}
+        self.items: list[int | None] = []  # per link in ``links``: the list item holding it
+
+    def add_posts(self, grouped: list[tuple[LexborNode, str]]) -> None:
+        """Keep those of a container's ``(link, group)`` that point to another post of
+        the site, once per group, with the date written next to each; count each
+        ``(group, url, label)`` in ``repeats`` (``_drop_type_labels`` reads it)."""
+        resolve, host, own, menu = self.resolve, self.host, self.own, self.menu
+        page_path, repeats, seen_urls = self.page_path, self.repeats, self.seen_urls
+        for node, name in grouped:
             url = resolve(node.attributes.get("href"))
             if url is None or host_of(url) != host or url in own or url in menu:
                 continue  # the site's menu names sections and pages, never one post
-            post_id = _POST_ID.search(url)
+            post_id = POST_ID.search(url)
             if post_id is not None and post_id.group(1) in own:
                 continue
-            if _REJECT_URL.search(url) or _is_ancestor(url, page_path):
+            if REJECT_URL.search(url) or is_ancestor(url, page_path):
                 continue
             label = _label(node)
             if not label or len(label) < 3 or _MORE.match(label) or _NAV_LABEL.match(label):
                 continue
-            name = group or default_group
             key = (name, url)
             repeat = (name, url, label)
             repeats[repeat] = repeats.get(repeat, 0) + 1
             if key in seen_urls:
                 continue
             seen_urls.add(key)
-            found = _link_date(node, rules)
+            found = _link_date(node, self.rules)
             holder = _item(node)
-            items.append(holder.mem_id if holder is not None else None)
-            result.append(
+            self.items.append(holder.mem_id if holder is not None else None)
+            self.links.append(
                 SidebarLink(
                     group=name,
                     label=label[:300],
@@ -209,8 +239,6 @@ def find_sidebar_links(
                     date=found,
                 )
             )
-    result = _drop_type_labels(result, repeats, items)
-    return tuple(result), (layer if result else None)
 
 
 def _drop_type_labels(
@@ -253,57 +281,6 @@ def _item(link: LexborNode) -> LexborNode | None:
     return None
 
 
-_MENU = "nav, [role=navigation], header, [class*=menu], [id*=menu], [class*=navbar]"
-
-
-def _menu_urls(tree: LexborHTMLParser, resolve: Callable[[str | None], str | None]) -> set[str]:
-    """The addresses the site's own menus link to: its navigation bar and header.
-
-    Not a widget's list (Recent Posts, Recent Comments in ``<nav>``), not a post's
-    ``header.entry-header``, not a column of widgets that a theme called "menu".
-    """
-    urls: set[str] = set()
-    # A menu already taken (Lexbor lists a node once per selector it matches) or inside
-    # one (each ``li.menu-item`` of a ``nav``) adds nothing: its links are among the
-    # outer one's.
-    taken: dict[int, bool] = {}
-    for menu in tree.css(_MENU):
-        if taken and marked_within(menu, taken):
-            continue
-        if menu.css_first("h2, h3, h4, h5, h6") or _in_widgets_or_post(menu):
-            continue
-        taken[menu.mem_id] = True
-        for link in menu.css("a[href]"):
-            url = resolve(link.attributes.get("href"))
-            if url is not None:
-                urls.add(url)
-    return urls
-
-
-def _in_widgets_or_post(node: LexborNode) -> bool:
-    return marked_ancestor(
-        node, frozenset({"aside", "article", "main"}), WIDGET_OR_POST_WORDS, include_self=True
-    )
-
-
-def _own_urls(
-    tree: LexborHTMLParser, page_url: str, resolve: Callable[[str | None], str | None]
-) -> set[str]:
-    """The page's own addresses and post ids: URL, canonical, shortlink, ``postid-123``."""
-    own = {page_url}
-    for node in tree.css('link[rel~="canonical" i][href], link[rel~="shortlink" i][href]'):
-        url = resolve(node.attributes.get("href"))
-        if url:
-            own.add(url)
-            post_id = _POST_ID.search(url)
-            if post_id is not None:
-                own.add(post_id.group(1))
-    body = tree.body
-    if body is not None:
-        own.update(_BODY_POST_ID.findall(body.attributes.get("class") or ""))
-    return own
-
-
 def _label(link: LexborNode) -> str:
     """A link's text; for a card that wraps a heading, the heading or the text beside it.
 
@@ -321,28 +298,6 @@ def _label(link: LexborNode) -> str:
     title = _WS.sub(" ", heading.text(deep=True)).strip()
     rest = _WS.sub(" ", text.replace(title, " ", 1)).strip() if title else text
     return title if len(title) >= len(rest) else rest
-
-
-def _path(url: str) -> str:
-    return url.split("://", 1)[-1].partition("/")[2].split("?", 1)[0].split("#", 1)[0]
-
-
-def _is_ancestor(url: str, page_path: str) -> bool:
-    """True for the site root and the page's parent paths (blog home, category index).
-
-    Those are navigation, never another post: ``/blog/`` above ``/blog/2019/08/post/``.
-    ``page_path`` is the page's own path without its outer slashes.
-    """
-    path = _path(url).strip("/")
-    if not path:
-        return "?" not in url
-    if "?" in url:
-        return False
-    if page_path == path or not page_path.startswith(path + "/"):
-        return False
-    # A post above its own attachment page (/2024/09/28/post/photo/) is a post, not a
-    # section index: only short parents (/blog/, /news/2019/) are navigation.
-    return path.count("/") < 2 or url_page_type(url) == "listing"
 
 
 def _inside_link(node: LexborNode, container: LexborNode) -> bool:
