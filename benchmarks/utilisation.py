@@ -34,8 +34,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8093)
     parser.add_argument("--every", type=float, default=10.0, help="seconds per printed line")
     parser.add_argument("--out", type=Path, default=HERE / "out")
+    parser.add_argument("--shape", choices=("realistic", "tiny"), default="realistic")
     args = parser.parse_args()
-    site, _ = ensure_site(args.out, args.posts, 0, f"http://127.0.0.1:{args.port}")
+    base = f"http://127.0.0.1:{args.port}"
+    site, _ = ensure_site(args.out, args.posts, 0, base, args.shape)
     with tempfile.TemporaryDirectory() as tmp, serve(site, args.port) as served:
         db = Path(tmp) / "run.db"
         cmd = [args.exe, "run", served.base_url + "/", "--db", str(db)]

@@ -30,7 +30,7 @@ RANKS = {
         ("discover", "remote_fetch", "sources", "learn", "parts", "datasette_metadata"), 3
     ),
     **dict.fromkeys(("workers", "page_load", "reextract", "run_start", "run_end"), 3),
-    **dict.fromkeys(("crawl_fetch", "crawl_learning", "crawl_write"), 3),
+    **dict.fromkeys(("crawl_fetch", "crawl_learning", "crawl_write", "crawl_seed"), 3),
     "run_report": 0,
     **dict.fromkeys(("pipeline", "crawl", "parse", "report", "export"), 4),
     "progress": 5,

@@ -13,7 +13,6 @@ import dataclasses
 import os
 from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import structlog
@@ -22,13 +21,13 @@ from migrator.config import Config
 from migrator.crawl_db import DbThread
 from migrator.crawl_fetch import CrawlFetch, Fetched, Outcome
 from migrator.crawl_learning import CrawlLearner
+from migrator.crawl_seed import CrawlSeeder
 from migrator.crawl_write import CrawlWriter
-from migrator.discover import discover_start
 from migrator.errors import ConfigError, ExtractError
 from migrator.extract import extract_page, page_links
 from migrator.fetch import Fetcher
 from migrator.load import CrawlItem, Store
-from migrator.models import Discovered, Page, RawPage
+from migrator.models import Page, RawPage
 from migrator.page_load import BATCH_PAGES
 from migrator.remote_fetch import RemoteFetcher
 from migrator.run_end import first_error
@@ -81,6 +80,10 @@ class Crawl:
         self.budget = ByteBudget(BYTES_IN_FLIGHT)
         self.outstanding = 0  # claimed from the frontier, not yet written
         self.wake = asyncio.Event()
+        # The last claim found fewer URLs than it asked for: the crawl is waiting on the
+        # links of the pages in flight (a prev/next or pagination chain), so the writer
+        # hands each outcome on at once instead of letting a batch gather.
+        self.frontier_dry = False
         self.scope: Scope | None = None
         self.group: asyncio.TaskGroup | None = None
         self.releasing = False  # a task is extracting the deferred pages
@@ -107,12 +110,17 @@ class Crawl:
         self.scope = self.writer.scope = scope
         # Same precision as Store.add_urls' listed_at (see queue_for_sync).
         discovery_started = datetime.now(UTC).isoformat(timespec="microseconds")
+        seeder = CrawlSeeder(self.store, self.db, self.counts, scope)
         for start in starts:
-            await self._seed(start, fetcher)
+            await seeder.seed(start, fetcher)
         if seeds:
-            await self._seed_archive(seeds)
+            await seeder.seed_archive(seeds)
         if self.mode == "sync":
-            await self._queue_for_sync(discovery_started)
+            self.fetching.unextracted = await seeder.queue_for_sync(
+                discovery_started,
+                trust_lastmod=self.config.sync.trust_lastmod,
+                resume_since=self.resume_since,
+            )
         try:
             # The supervisor: a task that dies (the writer on a failed commit, a fetcher
             # on a bug) cancels every other one at once, so nothing is left waiting on a
@@ -134,27 +142,6 @@ class Crawl:
         finally:
             self.db.shutdown()
 
-    async def _queue_for_sync(self, discovery_started: str) -> None:
-        """Queue every known URL for a sync (all but those a cut-short sync answered)."""
-        self.fetching.unextracted = await self.db.run(self.store.unextracted_urls)
-        requeued = await self.db.run(
-            self.store.queue_for_sync,
-            trust_lastmod=self.config.sync.trust_lastmod,
-            listed_since=discovery_started,
-            checked_before=self.resume_since,
-        )
-        log.info("sync_queued", urls=requeued, trust_lastmod=self.config.sync.trust_lastmod)
-        if self.resume_since is not None:
-            states = await self.db.run(self.store.crawl_counts)
-            # Answered by the cut-short sync(s): not asked again this time.
-            self.counts["resumed_checked"] = states.get("fetched", 0)
-            log.info(
-                "sync_resumed",
-                since=self.resume_since,
-                queued=states.get("queued", 0),
-                already_checked=states.get("fetched", 0),
-            )
-
     async def _stop_when_done(
         self, stages: list[asyncio.Task[None]], writer: asyncio.Task[None]
     ) -> None:
@@ -162,31 +149,6 @@ class Crawl:
         await asyncio.gather(*stages)
         await self.write_q.join()
         writer.cancel()
-
-    async def _seed(self, start: str, fetcher: Fetcher) -> None:
-        batch: list[Discovered] = []
-        assert self.scope is not None
-        async with contextlib.aclosing(discover_start(fetcher, start)) as discovered:
-            async for entry in discovered:
-                url = self.scope.fold(entry.url)
-                found = replace(entry, url=url) if url != entry.url else entry
-                # Sitemap and feed URLs spend the same budgets as links (max_pages, traps).
-                if self.scope.admit(found.url, found.depth):
-                    batch.append(found)
-                elif self.scope.exhausted:
-                    break  # the page budget is spent: read no further sitemaps
-                if len(batch) >= 500:
-                    self.counts["discovered"] += await self.db.run(self.store.add_urls, list(batch))
-                    batch.clear()
-        self.counts["discovered"] += await self.db.run(self.store.add_urls, batch)
-
-    async def _seed_archive(self, urls: Sequence[str]) -> None:
-        assert self.scope is not None
-        batch = []
-        for url in map(self.scope.fold, urls):
-            if self.scope.allows(url) and self.scope.admit(url, 0):
-                batch.append(Discovered(url=url, via="archive"))
-        self.counts["discovered"] += await self.db.run(self.store.add_urls, batch)
 
     async def _feed(self) -> None:
         """Move URLs from the on-disk frontier to the fetchers; end when all is done."""
@@ -218,6 +180,8 @@ class Crawl:
                 if worth
                 else []
             )
+            if worth:
+                self.frontier_dry = len(items) < min(room, _FEED_BATCH)
             if items:
                 self.outstanding += len(items)
                 for item in items:
@@ -323,10 +287,11 @@ class Crawl:
         while True:
             batch = [await self.write_q.get()]
             self._drain_into(batch)
-            if len(batch) < BATCH_PAGES // 4:
-                # A trickle: let a batch gather (one thread hand-off, one commit).
-                await asyncio.sleep(_WRITE_GATHER_S)
-                self._drain_into(batch)
+            if len(batch) < BATCH_PAGES // 4 and not self.frontier_dry:
+                # A trickle: let a batch gather (one thread hand-off, one commit). Not
+                # when the frontier is dry: then the links of this batch are the work
+                # the fetchers wait for, and a deep chain would pay the wait per page.
+                await self._gather(batch)
             try:
                 await self.db.run(self.writer.write_batch, batch)
             finally:
@@ -344,6 +309,10 @@ class Crawl:
                 self.learner.learn_wanted = False
                 self._start_learning()
             self._release_deferred()
+
+    async def _gather(self, batch: list[Outcome]) -> None:
+        await asyncio.sleep(_WRITE_GATHER_S)
+        self._drain_into(batch)
 
     def _drain_into(self, batch: list[Outcome]) -> None:
         while len(batch) < BATCH_PAGES:
