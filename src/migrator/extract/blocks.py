@@ -160,12 +160,6 @@ def _is_block(node: LexborNode) -> bool:
 
 def iter_blocks(tree: LexborHTMLParser) -> Iterable[tuple[LexborNode, str]]:
     """Each text block of the page body with its normalized text (bounded)."""
-    for _, node, text in _indexed_blocks(tree):
-        yield node, text
-
-
-def _indexed_blocks(tree: LexborHTMLParser) -> Iterable[tuple[int, LexborNode, str]]:
-    """``iter_blocks`` with each block's position in the body's walk (``_nodes_at``)."""
     body = tree.body
     if body is None:
         return
@@ -178,23 +172,7 @@ def _indexed_blocks(tree: LexborHTMLParser) -> Iterable[tuple[int, LexborNode, s
             continue
         text = norm(node.text(deep=True, separator=" "))
         if text and len(text) <= _MAX_TEXT:
-            yield count, node, text
-
-
-def _nodes_at(tree: LexborHTMLParser, positions: Iterable[int]) -> dict[int, LexborNode]:
-    """The nodes at these positions of the body's walk (as ``_indexed_blocks`` counts)."""
-    wanted = set(positions)
-    found: dict[int, LexborNode] = {}
-    body = tree.body
-    if body is None or not wanted:
-        return found
-    last = max(wanted)
-    for count, node in enumerate(body.traverse(include_text=False), start=1):
-        if count in wanted:
-            found[count] = node
-            if count >= last:
-                break
-    return found
+            yield node, text
 
 
 def furniture_nodes(tree: LexborHTMLParser, model: SiteModel | None) -> list[LexborNode]:

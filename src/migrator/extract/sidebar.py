@@ -39,7 +39,6 @@ _CONTAINERS = (
     '[class*="related"], [id*="related"], [class*="you-may"], [class*="more-posts"], '
     '[class*="recent-posts"], [class*="popular"], .yarpp, [class*="jp-relatedposts"]'
 )
-_HEADING_SELECTOR = "h1, h2, h3, h4, h5, h6, .widget-title, .widgettitle, .title"
 _REJECT_GROUP = re.compile(
     r"categor|kategor|catégor|categoría|tag|schlagw|étiquette|etiqueta|archiv|meta\b|"
     r"search|such|recherche|buscar|blogroll|links?$|follow|subscribe|abonn|newsletter|"
