@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from migrator.config import Config
+from archives import fast_config
 from migrator.crawl import Crawl
 from migrator.load import Store
 from migrator.pipeline import run
@@ -44,10 +44,8 @@ def test_a_chain_is_crawled_without_the_batch_wait(tmp_path: Path, monkeypatch):
         await original(self, batch)
 
     monkeypatch.setattr(Crawl, "_gather", counted)
-    config = Config().with_fetch(delay=0.0, concurrency=4, timeout=5.0, deadline=10.0)
-    config = config.replace(extract=config.extract.__class__(workers=1))
     with _chain_server() as server, Store.open(tmp_path / "chain.db") as store:
-        run(config, store, start=server.base_url + "/")
+        run(fast_config(), store, start=server.base_url + "/")
         fetched = {r.path for r in server.requests if r.path.startswith("/p/")}
     assert fetched == {f"/p/{n}" for n in range(DEPTH + 1)}
     # Only one page is ever in flight: the frontier is dry after every claim, and the

@@ -7,9 +7,11 @@ import asyncio
 import contextlib
 import dataclasses
 
+from migrator.cli.options import _config as cli_config
 from migrator.config import Config, FetchConfig
 from migrator.errors import FetchError
 from migrator.fetch import Fetcher, SharedPace
+from migrator.pace import Pacer
 from migrator.scope import Scope
 from servers import Reply, TestServer, page
 
@@ -114,19 +116,13 @@ def test_cli_concurrency_is_the_adaptive_target():
     """``--concurrency N`` on the command line: N requests in flight while the server
     answers fast (gap = latency / N), not one request per answer time (the config's
     default target of 1 made a 16-way sync run at ~200 requests/s)."""
-    from migrator.cli.options import _config as cli_config
-    from migrator.pace import Pacer
-
     config = cli_config(None, concurrency=16, delay=0.0)
     assert config.fetch.concurrency == 16
     assert config.fetch.target_concurrency == 16.0
     assert config.fetch.min_delay == 0.0
     assert cli_config(None).fetch.target_concurrency == FetchConfig().target_concurrency
 
-    async def gap_after(latency: float) -> float:
-        pacer = Pacer(config.fetch)
-        host = pacer.host("http://blog.example/")
-        pacer.after_answer(host, 200, latency, ())
-        return host.delay
-
-    assert asyncio.run(gap_after(0.16)) == 0.01  # 0.16 s / 16, not 0.16 s
+    pacer = Pacer(config.fetch)
+    host = pacer.host("http://blog.example/")
+    pacer.after_answer(host, 200, 0.16, ())
+    assert host.delay == 0.01  # 0.16 s / 16, not 0.16 s
