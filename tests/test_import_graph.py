@@ -22,7 +22,7 @@ RANKS = {
     **dict.fromkeys(
         ("models", "errors", "config", "urls", "version", "schema", "decode", "clean"), 0
     ),
-    **dict.fromkeys(("inflate", "resolve", "log", "children", "traps", "demo"), 0),
+    **dict.fromkeys(("inflate", "resolve", "log", "children", "traps", "demo", "netio"), 0),
     **dict.fromkeys(("worker_models", "crawl_db"), 0),
     **dict.fromkeys(("pace", "robots", "scope", "exchange"), 1),
     **dict.fromkeys(("fetch", "extract", "load", "store"), 2),

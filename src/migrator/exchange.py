@@ -57,6 +57,7 @@ def open_client(
         user_agent: the User-Agent header.
         transport: an httpx transport to use instead of the network (tests).
     """
+    limits = httpx.Limits(max_keepalive_connections=max(10, config.concurrency * 4))
     return httpx.AsyncClient(
         follow_redirects=False,
         timeout=httpx.Timeout(config.timeout),
@@ -65,8 +66,8 @@ def open_client(
             # Only what inflate.py understands, so the size cap sees real bytes.
             "Accept-Encoding": "gzip, deflate",
         },
-        limits=httpx.Limits(max_keepalive_connections=max(10, config.concurrency * 4)),
-        transport=transport or transport_for(config.resolve),
+        limits=limits,
+        transport=transport or transport_for(config.resolve, limits),
         trust_env=False,
         event_hooks={"response": [_remember_location]},
     )

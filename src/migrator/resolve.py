@@ -3,11 +3,14 @@
 ``fetch.resolve`` (``--resolve HOST=ADDRESS[:PORT]``) maps host names to addresses;
 :class:`ResolvingTransport` sends those hosts' requests there while keeping the URL, the
 ``Host`` header and TLS SNI. This module routes connections only: no pacing, no retries.
+:func:`transport_for` builds the run's transport (``netio``'s asyncio sockets).
 """
 
 from __future__ import annotations
 
 import httpx
+
+from migrator.netio import AsyncioTransport
 
 __all__ = ["ResolvingTransport", "resolve_map", "transport_for"]
 
@@ -61,8 +64,10 @@ class ResolvingTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-def transport_for(resolve: tuple[str, ...]) -> httpx.AsyncBaseTransport | None:
-    """The transport for ``fetch.resolve`` entries, or ``None`` (httpx's own) when empty."""
+def transport_for(resolve: tuple[str, ...], limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+    """The run's transport: httpx's HTTP/1.1 on asyncio sockets (``netio``), routed by
+    ``fetch.resolve`` entries when there are any."""
+    inner = AsyncioTransport(limits=limits)
     if not resolve:
-        return None
-    return ResolvingTransport(resolve_map(resolve), httpx.AsyncHTTPTransport())
+        return inner
+    return ResolvingTransport(resolve_map(resolve), inner)
