@@ -7,10 +7,12 @@ preloads and a block of inline CSS; an inline SVG icon sprite; a mega menu of a 
 links; a search form, tag cloud, archives by month, recent posts and recent comments
 (undated), a newsletter form and an ad slot in the sidebar; share buttons with icons; a
 comment form under posts; a footer of link columns; a cookie banner and analytics, consent
-and theme scripts (inline and external). The furniture never holds a page's ground truth:
-no ``h1``, no dated links in the sidebar, no date in the header, no element whose class
-names a breadcrumb, nothing inside the article's body; so the expected records stay
-exact. Only the stdlib; deterministic (the page path seeds the few per-page parts).
+and theme scripts (inline and external). The furniture holds no other part of a page's
+ground truth: no ``h1``, no dated links in the sidebar, no date in the header, no element
+whose class names a breadcrumb, nothing inside the article's body. The one widget that is
+sidebar links (undated, like a real blog's Recent or Popular Posts) is "Recent Posts", and
+``sitegen.post_expected`` lists it. Only the stdlib; deterministic (the page path seeds
+the few per-page parts).
 """
 
 from __future__ import annotations

@@ -15,7 +15,9 @@ site's markup beyond the usual WordPress/Bootstrap class names):
 * sections: the headings of trafilatura's Markdown with the text after each (Markdown
   inline syntax stripped).
 * sidebar links: links inside ``aside`` / ``#sidebar`` / ``.sidebar`` widgets that carry a date
-  (a related-posts list), grouped by the widget's heading.
+  (a related-posts list), or whose widget heading names a list of posts ("Recent Posts",
+  "Popular Posts", "Related articles", …: WordPress's and Blogger's stock widgets, undated),
+  grouped by the widget's heading; a link to the page itself is dropped.
 
 URLs are canonicalised the way migrator stores them (``canonical``: fragment, tracking
 parameters such as ``utm_*`` and ``index.html`` file names dropped, query sorted), so both
@@ -50,6 +52,11 @@ CRUMB_CONTAINERS = (
 SIDEBAR_CONTAINERS = ("aside", "#sidebar", ".sidebar", "#secondary")
 DATE_TEXT = re.compile(
     r"\b(?:\d{4}-\d{2}-\d{2}|\d{1,2} [A-Z][a-z]+ \d{4}|[A-Z][a-z]{2,8}\.? \d{1,2}, \d{4})\b"
+)
+POST_LIST = re.compile(
+    r"\b(?:recent|latest|popular|related|similar|more)\s+(?:posts|articles|entries|stories)\b"
+    r"|you may also like|read next",
+    re.I,
 )
 INDEX_FILE = re.compile(r"/(?:index|default)\.(?:html?|php|aspx?|jsp)$", re.I)
 TRACKING = frozenset({"fbclid", "gclid", "ref", "replytocom", "sid", "sessionid", "_ga"})
@@ -200,8 +207,9 @@ def find_sidebar_links(response: scrapy.http.Response) -> list[dict[str, str | N
                 anchor = node.css("a")
                 if not anchor:
                     continue
-                key = (group, anchor[0].attrib.get("href", ""))
-                if key in seen:  # nested containers (aside#secondary) match twice
+                url = response.urljoin(anchor[0].attrib.get("href", ""))
+                key = (group, url)  # nested containers (aside#secondary) match twice
+                if key in seen or canonical(url) == canonical(response.url):
                     continue
                 seen.add(key)
                 stamp = node.css("time::attr(datetime)").get()
@@ -210,13 +218,13 @@ def find_sidebar_links(response: scrapy.http.Response) -> list[dict[str, str | N
                     match = DATE_TEXT.search(text)
                     stamp = match.group(0) if match else None
                 day = iso_date(stamp)
-                if day is None:  # an undated list (categories, archives) is navigation
-                    continue
+                if day is None and not POST_LIST.search(group or ""):
+                    continue  # an undated list (categories, archives) is navigation
                 links.append(
                     {
                         "group": group,
                         "label": ws(" ".join(anchor[0].css("::text").getall())),
-                        "url": response.urljoin(anchor[0].attrib.get("href", "")),
+                        "url": url,
                         "date": day,
                     }
                 )

@@ -35,8 +35,10 @@ Layout of ``--expected`` (outside the served tree, never linked):
 * ``<slug>.json`` for each post (slugs are unique site-wide), ``about.json``, ``contact.json``:
   ``url``, ``title``, ``published`` (``YYYY-MM-DD`` or null), ``breadcrumbs`` (``label``,
   ``url``), ``sections`` (``level``, ``heading``, ``text``), ``sidebar_links`` (``group``,
-  ``label``, ``url``, ``date``), ``body_must_contain``, ``body_must_not_contain``,
-  ``page_type``. Every URL is a root-relative path: tests join it to the served base URL.
+  ``label``, ``url``, ``date``: "You may also like", then on ``--realistic`` sites the
+  undated "Recent Posts" widget without the page itself), ``body_must_contain``,
+  ``body_must_not_contain``, ``page_type``. Every URL is a root-relative path: tests join
+  it to the served base URL.
   ``published`` is the day; where the markup carries a time (2016 theme) compare the date part.
 * Section text rule: sections are the h2/h3/h4 headings of the article body in document order
   (the h1 and headings in sidebar, comments or footer are not sections). A section's text is
@@ -87,6 +89,7 @@ SITE_NAME = "Calm Harbor"
 TAGLINE = "Notes on mental health and everyday wellbeing"
 COPYRIGHT_HOLDER = "Calm Harbor Wellness"
 SIDEBAR_GROUP = "You may also like"
+RECENT_GROUP = "Recent Posts"  # the realistic furniture's undated widget
 BLOG_PER_PAGE = 10
 CATEGORY_PER_PAGE = 5
 SITEMAP_LIMIT = 50_000
@@ -944,8 +947,13 @@ def render_post(post: Post, article: Article, years: str) -> str:
     return document(theme, post.title, head, page)
 
 
-def post_expected(post: Post, article: Article) -> dict[str, Any]:
-    """The ground-truth record of one post."""
+def post_expected(post: Post, article: Article, recent: Sequence[Post] = ()) -> dict[str, Any]:
+    """The ground-truth record of one post.
+
+    ``recent`` is the realistic furniture's undated "Recent Posts" widget (the site's newest
+    posts, newest first): on a page with a sidebar it is a second group of sidebar links,
+    after "You may also like", without the page's own link.
+    """
     sections = []
     for section in article.sections:
         blocks = [plain(item) for block in section.blocks for item in block.items]
@@ -973,6 +981,11 @@ def post_expected(post: Post, article: Article) -> dict[str, Any]:
                 "date": p.published.isoformat(),
             }
             for p in article.sidebar
+        ]
+        + [
+            {"group": RECENT_GROUP, "label": p.title, "url": p.path, "date": None}
+            for p in (recent if post.sidebar else ())
+            if p is not post
         ],
         "body_must_contain": article.must_contain,
         "body_must_not_contain": must_not,
@@ -1296,6 +1309,11 @@ def write_listings(
             manifest.append({"path": path, "type": "listing", "expected": None})
 
 
+def recent_posts(posts: Sequence[Post]) -> list[Post]:
+    """The realistic sidebar's "Recent Posts" widget: the five newest posts, newest first."""
+    return list(reversed(posts[-5:]))
+
+
 Dresser = Callable[[str, Theme, str, bool], str]
 
 
@@ -1310,7 +1328,7 @@ def _dresser(posts: Sequence[Post], years: str) -> Dresser:
         sys.path.insert(0, here)
     from furniture import dress
 
-    recent = [(esc(p.title), p.path) for p in reversed(posts[-5:])]
+    recent = [(esc(p.title), p.path) for p in recent_posts(posts)]
 
     def apply(page: str, theme: Theme, path: str, is_post: bool) -> str:
         return dress(
@@ -1353,7 +1371,8 @@ def generate_site(
         sitemap_limit: most URLs per sitemap file before splitting into a sitemap index.
         realistic: wrap every page in the furniture real themes carry
             (``benchmarks/furniture.py``: scripts, styles, an SVG sprite, a mega menu,
-            widgets, a comment form, footer columns); the ground truth is the same.
+            widgets, a comment form, footer columns); the ground truth is the same but
+            for the widgets' undated "Recent Posts" links (``post_expected``).
 
     Raises:
         ValueError: if ``posts`` or ``sitemap_limit`` is below 1.
@@ -1370,6 +1389,7 @@ def generate_site(
 
     write_images(out_dir)
     dress = _dresser(plan, years) if realistic else _undressed
+    recent = recent_posts(plan) if realistic else []
     for post in plan:
         article = write_article(post, plan, by_category, seed)
         write_text(
@@ -1378,7 +1398,7 @@ def generate_site(
         )
         name = f"{post.slug}.json"
         if expected_dir is not None:
-            write_json(expected_dir / name, post_expected(post, article))
+            write_json(expected_dir / name, post_expected(post, article, recent))
         manifest.append({"path": post.path, "type": "post", "expected": name})
     for slug in STATIC_PAGES:
         page_html, expected = render_static(slug, years)

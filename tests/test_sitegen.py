@@ -339,12 +339,35 @@ def test_sitegen_cli_writes_site(tmp_path, capsys):
 
 
 def test_sitegen_realistic_pages_are_blog_sized_with_the_same_ground_truth(tmp_path):
-    """--realistic adds theme furniture (20-80 KB pages) and changes no expected record."""
+    """--realistic adds theme furniture (20-80 KB pages); the expected records change only by
+    the furniture's undated "Recent Posts" widget, listed on every post with a sidebar."""
     sitegen.generate_site(tmp_path / "tiny", 24, 5, expected_dir=tmp_path / "tiny-exp")
     sitegen.generate_site(
         tmp_path / "real", 24, 5, expected_dir=tmp_path / "real-exp", realistic=True
     )
-    assert _files(tmp_path / "tiny-exp") == _files(tmp_path / "real-exp")
+    tiny, real = _files(tmp_path / "tiny-exp"), _files(tmp_path / "real-exp")
+    assert tiny.keys() == real.keys()
+    newest = [p.path for p in reversed(sitegen.plan_posts(24, 5)[-5:])]
+    with_recent = 0
+    for name in tiny:
+        if not name.endswith(".json") or name == "manifest.json":
+            assert tiny[name] == real[name]
+            continue
+        want, got = json.loads(tiny[name]), json.loads(real[name])
+        recent = [s for s in got["sidebar_links"] if s["group"] == "Recent Posts"]
+        assert got["sidebar_links"] == want["sidebar_links"] + recent
+        assert {k: v for k, v in got.items() if k != "sidebar_links"} == {
+            k: v for k, v in want.items() if k != "sidebar_links"
+        }
+        if want["sidebar_links"]:  # a post with a sidebar: the five newest but itself
+            assert [s["url"] for s in recent] == [p for p in newest if p != got["url"]]
+            assert all(s["date"] is None for s in recent)
+            html_text = (tmp_path / "real" / got["url"].strip("/") / "index.html").read_text()
+            assert all(f'href="{s["url"]}"' in html_text for s in recent)
+            with_recent += 1
+        else:
+            assert recent == []
+    assert with_recent >= 12
     pages = sorted((tmp_path / "real").rglob("index.html"))
     sizes = sorted(p.stat().st_size for p in pages)
     assert 20_000 <= sizes[len(sizes) // 2] <= 80_000
