@@ -7,9 +7,11 @@ import asyncio
 import contextlib
 import dataclasses
 
+import pytest
+
 from migrator.cli.options import _config as cli_config
-from migrator.config import Config, FetchConfig
-from migrator.errors import FetchError
+from migrator.config import Config, FetchConfig, load_config
+from migrator.errors import ConfigError, FetchError
 from migrator.fetch import Fetcher, SharedPace
 from migrator.pace import Pacer
 from migrator.scope import Scope
@@ -126,3 +128,21 @@ def test_cli_concurrency_is_the_adaptive_target():
     host = pacer.host("http://blog.example/")
     pacer.after_answer(host, 200, 0.16, ())
     assert host.delay == 0.01  # 0.16 s / 16, not 0.16 s
+
+
+def test_config_file_concurrency_is_the_adaptive_target_unless_set(tmp_path):
+    """``concurrency = N`` in a config file means what ``--concurrency N`` means; an explicit
+    ``target_concurrency`` in the same table wins."""
+    alone = tmp_path / "alone.toml"
+    alone.write_text("[fetch]\nconcurrency = 8\n", encoding="utf-8")
+    assert load_config(alone).fetch.target_concurrency == 8.0
+    both = tmp_path / "both.toml"
+    both.write_text("[fetch]\nconcurrency = 8\ntarget_concurrency = 2.5\n", encoding="utf-8")
+    assert load_config(both).fetch.target_concurrency == 2.5
+    neither = tmp_path / "neither.toml"
+    neither.write_text("[fetch]\ndelay = 1.0\n", encoding="utf-8")
+    assert load_config(neither).fetch.target_concurrency == FetchConfig().target_concurrency
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[fetch]\nconcurrency = "many"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"fetch\.concurrency"):
+        load_config(bad)

@@ -226,6 +226,11 @@ def config_from_dict(data: dict[str, Any], *, source: str = "config") -> Config:
         ConfigError: as for :func:`load_config`.
     """
     data = {k: v for k, v in data.items() if k != "path"}
+    fetch = data.get("fetch")
+    if isinstance(fetch, dict) and "concurrency" in fetch and "target_concurrency" not in fetch:
+        # As with --concurrency N: N requests in flight while the server answers fast, not
+        # one request per answer time under a cap of N nobody reaches.
+        data["fetch"] = {**fetch, "target_concurrency": fetch["concurrency"]}
     config: Config = _build(Config, data, source, "")
     _validate(config, source)
     return config
