@@ -178,9 +178,7 @@ def test_a_body_larger_than_the_read_ahead_arrives_whole() -> None:
 
     async def main(base: str) -> bytes:
         async with client() as http, http.stream("GET", base + "/big") as response:
-            chunks = [chunk async for chunk in response.aiter_raw()]
-            await asyncio.sleep(0)
-            return b"".join(chunks)
+            return b"".join([chunk async for chunk in response.aiter_raw()])
 
     with RawServer(keep_alive(lambda head: big)) as server:
         got = asyncio.run(main(f"http://127.0.0.1:{server.port}"))

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import select
 import ssl
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import httpcore
@@ -34,20 +34,41 @@ _READ_AHEAD = 1024 * 1024
 _SocketOption = tuple[Any, ...]  # the arguments of one socket.setsockopt call
 
 
-class _Protocol(asyncio.Protocol):
-    """One connection's receive buffer and flow control (the loop calls the callbacks)."""
+class _Signal:
+    """A wake-up one waiter at a time can wait for (a reader for data, a writer for room)."""
 
-    __slots__ = ("_drain", "_loop", "_waiter", "buffer", "eof", "lost", "paused", "transport")
+    __slots__ = ("_future", "_loop")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+        self._future: asyncio.Future[None] | None = None
+
+    def set(self) -> None:
+        future = self._future
+        if future is not None and not future.done():
+            future.set_result(None)
+
+    async def wait(self) -> None:
+        future = self._future = self._loop.create_future()
+        try:
+            await future
+        finally:
+            self._future = None
+
+
+class _Protocol(asyncio.Protocol):
+    """One connection's receive buffer and flow control (the loop calls the callbacks)."""
+
+    __slots__ = ("buffer", "drained", "eof", "lost", "paused", "readable", "transport")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.transport: asyncio.Transport | None = None
         self.buffer = bytearray()
         self.eof = False  # the peer closed its side, or the connection is gone
         self.lost: Exception | None = None  # why the connection ended, if not cleanly
         self.paused = False  # the send buffer is full: writers wait for resume_writing
-        self._waiter: asyncio.Future[None] | None = None
-        self._drain: asyncio.Future[None] | None = None
+        self.readable = _Signal(loop)  # data or the end of the stream arrived
+        self.drained = _Signal(loop)  # the send buffer accepts more, or the connection is gone
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -57,50 +78,25 @@ class _Protocol(asyncio.Protocol):
         self.buffer += data
         if len(self.buffer) > _READ_AHEAD and self.transport is not None:
             self.transport.pause_reading()
-        self._wake()
+        self.readable.set()
 
     def eof_received(self) -> bool:
         self.eof = True
-        self._wake()
+        self.readable.set()
         return False  # the transport closes itself
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
         self.lost = exc
-        self._wake()
-        drain = self._drain
-        if drain is not None and not drain.done():
-            drain.set_result(None)
+        self.readable.set()
+        self.drained.set()
 
     def pause_writing(self) -> None:
         self.paused = True
 
     def resume_writing(self) -> None:
         self.paused = False
-        drain = self._drain
-        if drain is not None and not drain.done():
-            drain.set_result(None)
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    async def readable(self) -> None:
-        """Wait until data or the end of the stream is there."""
-        waiter = self._waiter = self._loop.create_future()
-        try:
-            await waiter
-        finally:
-            self._waiter = None
-
-    async def drained(self) -> None:
-        """Wait until the send buffer accepts more (or the connection is gone)."""
-        drain = self._drain = self._loop.create_future()
-        try:
-            await drain
-        finally:
-            self._drain = None
+        self.drained.set()
 
     def take(self, max_bytes: int) -> bytes:
         buffer = self.buffer
@@ -138,7 +134,7 @@ class _Stream(httpcore.AsyncNetworkStream):
             try:
                 async with asyncio.timeout(timeout):
                     while not protocol.buffer and not protocol.eof:
-                        await protocol.readable()
+                        await protocol.readable.wait()
             except TimeoutError as exc:
                 raise httpcore.ReadTimeout("timed out reading the response") from exc
         if protocol.buffer:
@@ -159,7 +155,7 @@ class _Stream(httpcore.AsyncNetworkStream):
             try:
                 async with asyncio.timeout(timeout):
                     while protocol.paused and not transport.is_closing():
-                        await protocol.drained()
+                        await protocol.drained.wait()
             except TimeoutError as exc:
                 raise httpcore.WriteTimeout("timed out sending the request") from exc
             if protocol.lost is not None:
@@ -224,6 +220,31 @@ def _apply(transport: asyncio.BaseTransport, options: Iterable[_SocketOption] | 
         sock.setsockopt(*option)
 
 
+_Opener = Callable[
+    [asyncio.AbstractEventLoop, Callable[[], _Protocol]],
+    Awaitable[tuple[asyncio.BaseTransport, _Protocol]],
+]
+
+
+async def _connect(
+    open_connection: _Opener,
+    timeout: float | None,
+    socket_options: Iterable[_SocketOption] | None,
+) -> _Stream:
+    """Open a connection with httpcore's timeout and error contract."""
+    loop = asyncio.get_running_loop()
+    try:
+        async with asyncio.timeout(timeout):
+            transport, protocol = await open_connection(loop, lambda: _Protocol(loop))
+    except TimeoutError as exc:
+        raise httpcore.ConnectTimeout("timed out connecting") from exc
+    except OSError as exc:
+        raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+    assert isinstance(transport, asyncio.Transport)
+    _apply(transport, socket_options)
+    return _Stream(transport, protocol)
+
+
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
     """httpcore's network backend on the running asyncio loop (TCP has TCP_NODELAY on,
     as asyncio sets it)."""
@@ -236,21 +257,14 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[_SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, protocol = await loop.create_connection(
-                    lambda: _Protocol(loop),
-                    host,
-                    port,
-                    local_addr=(local_address, 0) if local_address else None,
-                )
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout("timed out connecting") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        _apply(transport, socket_options)
-        return _Stream(transport, protocol)
+        local_addr = (local_address, 0) if local_address else None
+        return await _connect(
+            lambda loop, factory: loop.create_connection(
+                factory, host, port, local_addr=local_addr
+            ),
+            timeout,
+            socket_options,
+        )
 
     async def connect_unix_socket(
         self,
@@ -258,18 +272,11 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[_SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                transport, protocol = await loop.create_unix_connection(
-                    lambda: _Protocol(loop), path
-                )
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout("timed out connecting") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        _apply(transport, socket_options)
-        return _Stream(transport, protocol)
+        return await _connect(
+            lambda loop, factory: loop.create_unix_connection(factory, path),
+            timeout,
+            socket_options,
+        )
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
