@@ -8,7 +8,10 @@ from that best pass, the CPU ms/page of the functions that matter (inclusive: a 
 counts what it calls). Each watched function is wrapped with a CPU timer; only functions
 called a few times per page are watched, so the timers cost little (cProfile's per-call
 overhead inflated the many small calls past the whole page's real time).
-Run it under two source trees (``PYTHONPATH``) for a before/after.
+Run it under two source trees (``PYTHONPATH``) for a before/after. ``--trafilatura`` also
+times the peers' extraction on the same pages (``trafilatura.extract`` as the Scrapy spider
+calls it: Markdown, no comments), to check that a benchmark site costs trafilatura what
+real blogs cost it.
 
     .venv/bin/python benchmarks/profile_extract.py /tmp/site-real-300 ../shared/corpus/sites/*/www
 """
@@ -120,12 +123,29 @@ def _measure(
     return best * per_page, {name: value * per_page for name, value in parts.items()}
 
 
+def _trafilatura_ms(pages: Sequence[RawPage], repeat: int) -> float:
+    """trafilatura's CPU ms/page on the pages, as the spider calls it (best of ``repeat``)."""
+    import trafilatura
+
+    texts = [(p.url, p.body.decode("utf-8", "replace")) for p in pages]
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.process_time()
+        for url, text in texts:
+            trafilatura.extract(text, url=url, output_format="markdown", include_comments=False)
+        best = min(best, time.process_time() - start)
+    return best * 1000 / max(1, len(pages))
+
+
 def main() -> None:
     """Print, per folder, total CPU ms/page and the watched functions' shares."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--limit", type=int, default=120)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--trafilatura", action="store_true", help="also time trafilatura.extract on the pages"
+    )
     args = parser.parse_args()
     spent = _instrument()
     for folder in args.folders:
@@ -136,10 +156,17 @@ def main() -> None:
         _run(pages, ExtractConfig(), model)  # warm the caches a crawl keeps warm
         plain, without = _measure(pages, None, args.repeat, spent)
         with_model, within = _measure(pages, model, args.repeat, spent)
+        size = sum(len(p.body) for p in pages) / max(1, len(pages)) / 1024
         print(
-            f"{folder}: {len(pages)} pages; CPU ms/page (best of {args.repeat}): "
-            f"without a model {plain:.2f}, with it {with_model:.2f}"
+            f"{folder}: {len(pages)} pages, {size:.1f} KB mean; CPU ms/page (best of "
+            f"{args.repeat}): without a model {plain:.2f}, with it {with_model:.2f}"
         )
+        if args.trafilatura:
+            peer = _trafilatura_ms(pages, args.repeat)
+            print(
+                f"  trafilatura.extract {peer:.2f} ms/page: "
+                f"{peer / with_model:.2f}x migrator's extract_page with the model"
+            )
         print(f"  {'function':<22} {'no model':>9} {'model':>9}  (CPU ms/page, inclusive)")
         for name in sorted(without.keys() | within.keys(), key=lambda n: -within.get(n, 0.0)):
             print(f"  {name:<22} {without.get(name, 0.0):9.2f} {within.get(name, 0.0):9.2f}")
