@@ -47,9 +47,21 @@ def test_fetch_pace_speeds_up_on_a_fast_server_down_to_min_delay():
         for path in paths:
             server.script(path, Reply(body=page(path)))
         delays = _delays(_config(delay=0.2, min_delay=0.02), server, paths)
+    # Real answers on a shared machine: one may come slowly and widen the gap for a
+    # moment, so the order is checked on the pacer alone below, not here.
     assert delays[0] < 0.2  # a fast answer: closer already
-    assert delays == sorted(delays, reverse=True)
+    assert max(delays) < 0.2
     assert delays[-1] == 0.02  # the floor, never below
+
+    pacer = Pacer(_config(delay=0.2, min_delay=0.02).fetch)
+    host = pacer.host("http://blog.example/")
+    gaps = []
+    for _ in range(8):
+        pacer.after_answer(host, 200, 0.002, ())
+        gaps.append(host.delay)
+    assert gaps == sorted(gaps, reverse=True)
+    assert gaps[0] < 0.2
+    assert gaps[-1] == 0.02
 
 
 def test_fetch_pace_slows_down_when_answers_get_slow():
