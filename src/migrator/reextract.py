@@ -137,11 +137,13 @@ def refresh_model(
     model = store.latest_site_model()
     if model is not None and not relearn:
         return  # the crawl extracted every page with this model
-    tags = list(store.extraction_tags())
-    final = _final_model(store, model, tags)
+    # Two streamed passes over the stored pages (nothing per page held across them):
+    # their templates' sizes, then the pages the final model changes.
+    templates = Counter(template_of(tag) for _, _, tag in store.extraction_tags())
+    final = _final_model(store, model, templates)
     if final is None:
         return
-    stale, recheck = _pages_to_redo(store, final, tags)
+    stale, recheck = _pages_to_redo(store, final)
     if not stale:
         return
     redone, retagged = _redo_pages(store, report, pool, rules, final, stale, recheck)
@@ -156,11 +158,12 @@ def refresh_model(
 
 
 def _final_model(
-    store: Store, model: SiteModel | None, tags: list[tuple[int, str, str | None]]
+    store: Store, model: SiteModel | None, templates: Counter[str | None]
 ) -> SiteModel | None:
     """The crawl's model, or one learned from the whole crawl (and saved) when there is
-    none or it is outgrown and the new one extracts some template differently."""
-    if model is None or _model_outgrown(model, tags):
+    none or it is outgrown and the new one extracts some template differently.
+    ``templates``: the stored pages per template signature (``None``: untagged)."""
+    if model is None or _model_outgrown(model, templates):
         learned = learn_from_store(store)
         if learned is not None and (model is None or not same_model(model, learned)):
             store.save_site_model(learned)
@@ -169,7 +172,7 @@ def _final_model(
 
 
 def _pages_to_redo(
-    store: Store, final: SiteModel, tags: list[tuple[int, str, str | None]]
+    store: Store, final: SiteModel
 ) -> tuple[list[int], dict[str, tuple[SiteModel, str]]]:
     """The raw ids of the pages to redo under ``final`` and, of those, the ones to check
     first (``recheck``).
@@ -185,7 +188,7 @@ def _pages_to_redo(
     # changed in their furniture or site names only; most read the same and are only
     # re-tagged.
     recheck: dict[str, tuple[SiteModel, str]] = {}
-    for raw_id, url, tag in tags:
+    for raw_id, url, tag in store.extraction_tags():
         fingerprint = (tag or "").rpartition(":")[2]
         rules_used = used.get(fingerprint) if tag and tag.startswith(prefix) else None
         if rules_used is None:
@@ -253,7 +256,7 @@ def _redo_pages(
     return sum(shadow.counts.values()), retagged
 
 
-def _model_outgrown(model: SiteModel, tags: list[tuple[int, str, str | None]]) -> bool:
+def _model_outgrown(model: SiteModel, templates: Counter[str | None]) -> bool:
     """Whether the crawl's model should be learned again from the whole crawl: it was
     learned from fewer pages than a full sample while more were stored, or a template
     it has no rules for holds ``LEARN_TEMPLATE_SHARE`` of the pages.
@@ -262,17 +265,17 @@ def _model_outgrown(model: SiteModel, tags: list[tuple[int, str, str | None]]) -
     kept: learning again from another sample of the same site only moves rare blocks in
     and out of the furniture, and each move costs re-checking pages.
     """
-    if model.pages_sampled < min(LEARN_SAMPLE, len(tags)):
+    stored = templates.total()
+    if model.pages_sampled < min(LEARN_SAMPLE, stored):
         return True
     sampled = dict(model.templates)
-    counts = Counter(template_of(tag) for _, _, tag in tags)
-    big = max(LEARN_MIN_TEMPLATE, LEARN_TEMPLATE_SHARE * len(tags))
+    big = max(LEARN_MIN_TEMPLATE, LEARN_TEMPLATE_SHARE * stored)
     return any(
         signature is not None
         and count >= big
         and model.for_template(signature) is model
         and sampled.get(signature, 0) < 0.1 * model.pages_sampled
-        for signature, count in counts.items()
+        for signature, count in templates.items()
     )
 
 
